@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+    // The WASM backend is single-threaded and heavy: two workers keep both cores busy without thrashing memory.
+    maxWorkers: 2,
+  },
+});
