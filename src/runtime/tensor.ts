@@ -28,7 +28,7 @@ export class Tensor {
       else {
         arr = allocData(type, data.length);
         for (let i = 0; i < data.length; i++) {
-          const v = data[i] as number | bigint | boolean;
+          const v = data[i] as unknown as number | bigint | boolean;
           (arr as unknown as (number | bigint)[])[i] = type === 'int64' || type === 'uint64' ? BigInt(v) : Number(v);
         }
       }

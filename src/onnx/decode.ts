@@ -1,0 +1,156 @@
+// ModelProto bytes → IR Model. Validates what the runtime relies on (ir_version, opsets, tensor data sizes,
+// external data files) and names the file and the field in every error.
+
+import { DTYPE_NAME_BY_CODE, type DType } from '../ir/dtype.js';
+import type { AttrValue, ConstTensor, Graph, Model, Node, ValueDecl } from '../ir/graph.js';
+import { ModelLoadError } from './errors.js';
+import { num, onnx } from './proto.js';
+import { TensorDataError, dtypeOf, tensorFromProto, type ExternalRef } from './tensor-proto.js';
+
+export const MIN_IR_VERSION = 3;
+export const MAX_IR_VERSION = 10;
+
+export interface DecodeOptions {
+  /** Name used in errors (the path, or "model bytes"). */
+  name?: string;
+  /** Returns the whole content of an external data file (relative location as written in the model). */
+  readExternal?: (location: string) => Uint8Array;
+}
+
+const A = onnx.AttributeProto.AttributeType;
+const textDecoder = new TextDecoder();
+
+function valueDecl(v: onnx.IValueInfoProto, where: string): ValueDecl {
+  const name = v.name ?? '';
+  const tt = v.type?.tensorType;
+  if (!tt) {
+    const kind = v.type ? Object.keys(v.type).find(k => k.endsWith('Type')) ?? 'unknown' : 'missing';
+    throw new TensorDataError(`${where} '${name}': only tensor values are supported (type is ${kind})`);
+  }
+  const dtype: DType = dtypeOf(tt.elemType ?? 0, `${where} '${name}'`);
+  const shape = tt.shape ? (tt.shape.dim ?? []).map(d => (d.dimValue != null && d.dimParam == null ? num(d.dimValue) : d.dimParam || null)) : undefined;
+  return { name, dtype, shape };
+}
+
+function attribute(a: onnx.IAttributeProto, ctx: Ctx, where: string): AttrValue {
+  const what = `${where} attribute '${a.name}'`;
+  const type = a.type ?? inferAttrType(a);
+  switch (type) {
+    case A.FLOAT: return { type: 'float', value: a.f ?? 0 };
+    case A.INT: return { type: 'int', value: num(a.i) };
+    case A.STRING: return { type: 'string', value: textDecoder.decode(a.s ?? new Uint8Array()) };
+    case A.TENSOR: return { type: 'tensor', value: ctx.tensor(a.t ?? {}, what) };
+    case A.GRAPH: return { type: 'graph', value: ctx.graph(a.g ?? {}, what) };
+    case A.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
+    case A.INTS: return { type: 'ints', value: (a.ints ?? []).map(v => num(v)) };
+    case A.STRINGS: return { type: 'strings', value: (a.strings ?? []).map(s => textDecoder.decode(s)) };
+    case A.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t, i) => ctx.tensor(t, `${what}[${i}]`)) };
+    case A.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g, i) => ctx.graph(g, `${what}[${i}]`)) };
+    default: throw new TensorDataError(`${what}: attribute type ${A[type as number] ?? type} is not supported`);
+  }
+}
+
+/** ir_version < 2 files may omit AttributeProto.type; infer it from the field that is set. */
+function inferAttrType(a: onnx.IAttributeProto): number {
+  if (a.floats?.length) return A.FLOATS;
+  if (a.ints?.length) return A.INTS;
+  if (a.strings?.length) return A.STRINGS;
+  if (a.tensors?.length) return A.TENSORS;
+  if (a.graphs?.length) return A.GRAPHS;
+  if (a.t) return A.TENSOR;
+  if (a.g) return A.GRAPH;
+  if (a.s?.length) return A.STRING;
+  if (a.i != null && num(a.i) !== 0) return A.INT;
+  if (a.f != null && a.f !== 0) return A.FLOAT;
+  return A.UNDEFINED;
+}
+
+interface Ctx {
+  tensor(t: onnx.ITensorProto, what: string): ConstTensor;
+  graph(g: onnx.IGraphProto, what: string): Graph;
+}
+
+function graphFromProto(g: onnx.IGraphProto, ctx: Ctx): Graph {
+  const initializers = new Map<string, ConstTensor>();
+  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', ctx.tensor(t, `initializer '${t.name}'`));
+  if (g.sparseInitializer?.length) throw new TensorDataError(`sparse initializers are not supported ('${g.sparseInitializer[0]!.values?.name}')`);
+  const nodes: Node[] = (g.node ?? []).map((n, index) => {
+    const name = n.name || `${n.opType}#${index}`;
+    const where = `node ${n.opType} '${name}'`;
+    const attrs: Record<string, AttrValue> = {};
+    for (const a of n.attribute ?? []) {
+      if (a.refAttrName) throw new TensorDataError(`${where}: attribute '${a.name}' refers to a function attribute, which only functions may do`);
+      attrs[a.name ?? ''] = attribute(a, ctx, where);
+    }
+    return { name, opType: n.opType ?? '', domain: normaliseDomain(n.domain ?? ''), inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
+  });
+  const inputs = (g.input ?? []).filter(v => !initializers.has(v.name ?? '')).map(v => valueDecl(v, 'graph input'));
+  const outputs = (g.output ?? []).map(v => valueDecl(v, 'graph output'));
+  const valueInfo = new Map<string, ValueDecl>();
+  for (const v of g.valueInfo ?? []) {
+    try { valueInfo.set(v.name ?? '', valueDecl(v, 'value_info')); } catch { /* non-tensor value_info entries are hints only */ }
+  }
+  return { name: g.name ?? 'main', nodes, inputs, outputs, initializers, valueInfo };
+}
+
+function normaliseDomain(d: string): string {
+  return d === 'ai.onnx' ? '' : d;
+}
+
+/** Decodes and validates a model. Throws ModelLoadError naming `opts.name`. */
+export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model {
+  const file = opts.name ?? 'model bytes';
+  if (bytes.byteLength === 0) throw new ModelLoadError(file, 'the file is empty');
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new ModelLoadError(file, `not a valid ONNX model: protobuf decoding failed (${(e as Error).message}); the file is truncated or corrupt`);
+  }
+  const irVersion = num(proto.irVersion);
+  if (!proto.graph) throw new ModelLoadError(file, 'not a valid ONNX model: it has no graph');
+  if (irVersion < MIN_IR_VERSION || irVersion > MAX_IR_VERSION) {
+    throw new ModelLoadError(file, `ir_version ${irVersion} is not supported (expected ${MIN_IR_VERSION} to ${MAX_IR_VERSION})`);
+  }
+  const opsets = new Map<string, number>();
+  for (const o of proto.opsetImport ?? []) opsets.set(normaliseDomain(o.domain ?? ''), num(o.version));
+  if (!opsets.has('')) throw new ModelLoadError(file, 'opset_import has no entry for the default domain (ai.onnx)');
+
+  const externalFiles = new Map<string, Uint8Array>();
+  const readExternal = (ref: ExternalRef, what: string): Uint8Array => {
+    if (!opts.readExternal) throw new TensorDataError(`${what}: external data '${ref.location}' can only be read when the model is loaded from a path`);
+    let content = externalFiles.get(ref.location);
+    if (!content) {
+      try {
+        content = opts.readExternal(ref.location);
+      } catch (e) {
+        throw new TensorDataError(`${what}: external data file '${ref.location}' cannot be read (${(e as Error).message})`);
+      }
+      externalFiles.set(ref.location, content);
+    }
+    const length = ref.length ?? content.byteLength - ref.offset;
+    if (ref.offset + length > content.byteLength) {
+      throw new TensorDataError(`${what}: external data '${ref.location}' has ${content.byteLength} bytes, offset ${ref.offset} + length ${length} runs past its end`);
+    }
+    return content.subarray(ref.offset, ref.offset + length);
+  };
+  const ctx: Ctx = {
+    tensor: (t, what) => tensorFromProto(t, what, ref => readExternal(ref, what)),
+    graph: g => graphFromProto(g, ctx),
+  };
+  try {
+    const graph = graphFromProto(proto.graph, ctx);
+    const metadata = Object.fromEntries((proto.metadataProps ?? []).map(e => [e.key ?? '', e.value ?? '']));
+    return {
+      irVersion, opsets, producerName: proto.producerName ?? '', producerVersion: proto.producerVersion ?? '',
+      docString: proto.docString ?? '', metadata, graph,
+    };
+  } catch (e) {
+    if (e instanceof TensorDataError) throw new ModelLoadError(file, e.message);
+    throw e;
+  }
+}
+
+export function dtypeName(code: number): string {
+  return DTYPE_NAME_BY_CODE[code] ?? String(code);
+}

@@ -1,0 +1,196 @@
+// TensorProto ⇄ ConstTensor. Reads every storage form (raw_data, float_data, int32_data, int64_data, double_data,
+// uint64_data, string_data), widens float16/bfloat16 to float32, and checks the data length against the dims.
+
+import { BYTES_PER_ELEMENT, CODE_BY_DTYPE, DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, allocData, sizeOf, type DType } from '../ir/dtype.js';
+import type { ConstTensor } from '../ir/graph.js';
+import { num, onnx } from './proto.js';
+
+export interface ExternalRef { location: string; offset: number; length?: number }
+
+/** Thrown with a message that the loader prefixes with the file name. */
+export class TensorDataError extends Error {}
+
+export function dtypeOf(code: number, what: string): DType {
+  const t = DTYPE_BY_CODE[code];
+  if (!t) {
+    const name = DTYPE_NAME_BY_CODE[code];
+    throw new TensorDataError(`${what}: data type ${name ?? 'unknown'} (${code}) is not supported`);
+  }
+  return t;
+}
+
+export function externalRef(t: onnx.ITensorProto, what: string): ExternalRef | undefined {
+  if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return undefined;
+  const kv = new Map((t.externalData ?? []).map(e => [e.key ?? '', e.value ?? '']));
+  const location = kv.get('location');
+  if (!location) throw new TensorDataError(`${what}: data_location is EXTERNAL but external_data has no 'location'`);
+  const offset = kv.has('offset') ? Number(kv.get('offset')) : 0;
+  const length = kv.has('length') ? Number(kv.get('length')) : undefined;
+  if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
+    throw new TensorDataError(`${what}: bad external_data offset/length '${kv.get('offset')}'/'${kv.get('length')}'`);
+  }
+  return { location, offset, length };
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function bfloatToFloat(b: number): number {
+  u32[0] = b << 16;
+  return f32[0]!;
+}
+
+/** Decodes little-endian element bytes into ocellus's host array for `dtype`. */
+export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what: string): ConstTensor {
+  if (dtype === 'string') throw new TensorDataError(`${what}: string tensors cannot use raw_data`);
+  const n = sizeOf(dims);
+  const expected = n * BYTES_PER_ELEMENT[dtype];
+  if (raw.byteLength !== expected) {
+    throw new TensorDataError(
+      `${what}: raw_data is ${raw.byteLength} bytes, but ${dtype} dims [${dims.join(', ')}] need ${expected}`);
+  }
+  const bytes = raw.slice();  // aligned private copy
+  const view = new DataView(bytes.buffer);
+  let data;
+  switch (dtype) {
+    case 'float16': case 'bfloat16': {
+      const out = new Float32Array(n);
+      const widen = dtype === 'float16' ? halfToFloat : bfloatToFloat;
+      for (let i = 0; i < n; i++) out[i] = widen(view.getUint16(2 * i, true));
+      data = out;
+      break;
+    }
+    case 'bool': data = new Uint8Array(bytes.buffer, 0, n).map(v => (v ? 1 : 0)); break;
+    case 'float32': data = new Float32Array(bytes.buffer, 0, n); break;
+    case 'float64': data = new Float64Array(bytes.buffer, 0, n); break;
+    case 'int8': data = new Int8Array(bytes.buffer, 0, n); break;
+    case 'uint8': data = new Uint8Array(bytes.buffer, 0, n); break;
+    case 'int16': data = new Int16Array(bytes.buffer, 0, n); break;
+    case 'uint16': data = new Uint16Array(bytes.buffer, 0, n); break;
+    case 'int32': data = new Int32Array(bytes.buffer, 0, n); break;
+    case 'uint32': data = new Uint32Array(bytes.buffer, 0, n); break;
+    case 'int64': data = new BigInt64Array(bytes.buffer, 0, n); break;
+    case 'uint64': data = new BigUint64Array(bytes.buffer, 0, n); break;
+  }
+  return { dtype, dims, data };
+}
+
+/**
+ * Converts a decoded TensorProto. `external` supplies the bytes of EXTERNAL data (the loader reads the file).
+ * `what` names the tensor in errors (e.g. "initializer 'fc.weight'").
+ */
+export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (ref: ExternalRef) => Uint8Array): ConstTensor {
+  const dtype = dtypeOf(t.dataType ?? 0, what);
+  const dims = (t.dims ?? []).map(d => num(d));
+  if (dims.some(d => !Number.isSafeInteger(d) || d < 0)) throw new TensorDataError(`${what}: invalid dims [${dims.join(', ')}]`);
+  if (t.segment) throw new TensorDataError(`${what}: segmented tensors are not supported`);
+  const n = sizeOf(dims);
+  const ref = externalRef(t, what);
+  if (ref) {
+    if (!external) throw new TensorDataError(`${what}: external data '${ref.location}' needs the model's folder (load from a path)`);
+    return fromRawBytes(dtype, dims, external(ref), `${what} (external data '${ref.location}')`);
+  }
+  if (t.rawData && t.rawData.length > 0) return fromRawBytes(dtype, dims, t.rawData, what);
+
+  const count = (field: string, len: number) => {
+    if (len !== n) throw new TensorDataError(`${what}: ${field} has ${len} values, but dims [${dims.join(', ')}] need ${n}`);
+  };
+  const out = allocData(dtype, n);
+  switch (dtype) {
+    case 'float32': count('float_data', t.floatData?.length ?? 0); (out as Float32Array).set(t.floatData ?? []); break;
+    case 'float64': count('double_data', t.doubleData?.length ?? 0); (out as Float64Array).set(t.doubleData ?? []); break;
+    case 'float16': case 'bfloat16': {
+      const src = t.int32Data ?? [];
+      count('int32_data', src.length);
+      const widen = dtype === 'float16' ? halfToFloat : bfloatToFloat;
+      for (let i = 0; i < n; i++) (out as Float32Array)[i] = widen(src[i]! & 0xffff);
+      break;
+    }
+    case 'int8': case 'uint8': case 'int16': case 'uint16': case 'int32': case 'bool': {
+      const src = t.int32Data ?? [];
+      count('int32_data', src.length);
+      for (let i = 0; i < n; i++) (out as Int32Array)[i] = dtype === 'bool' ? (src[i] ? 1 : 0) : src[i]!;
+      break;
+    }
+    case 'int64': {
+      const src = t.int64Data ?? [];
+      count('int64_data', src.length);
+      for (let i = 0; i < n; i++) (out as BigInt64Array)[i] = BigInt(Math.trunc(num(src[i])));
+      break;
+    }
+    case 'uint32': case 'uint64': {
+      const src = t.uint64Data ?? [];
+      count('uint64_data', src.length);
+      for (let i = 0; i < n; i++) {
+        if (dtype === 'uint64') (out as BigUint64Array)[i] = BigInt(Math.trunc(num(src[i])));
+        else (out as Uint32Array)[i] = num(src[i]);
+      }
+      break;
+    }
+    case 'string': {
+      const src = t.stringData ?? [];
+      count('string_data', src.length);
+      const dec = new TextDecoder();
+      for (let i = 0; i < n; i++) (out as string[])[i] = dec.decode(src[i]);
+      break;
+    }
+  }
+  return { dtype, dims, data: out };
+}
+
+/** Little-endian bytes of a host tensor as stored in raw_data (float16/bfloat16 narrowed back). */
+export function toRawBytes(t: ConstTensor): Uint8Array {
+  const { dtype, data } = t;
+  if (Array.isArray(data)) throw new TypeError('toRawBytes: string tensor');
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const out = new Uint16Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = dtype === 'float16' ? floatToHalf(Number(data[i])) : floatToBfloat(Number(data[i]));
+    return new Uint8Array(out.buffer);
+  }
+  const arr = data as ArrayBufferView;
+  return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).slice();
+}
+
+function floatToBfloat(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  return ((x + 0x7fff + ((x >> 16) & 1)) >>> 16) & 0xffff;  // round to nearest even
+}
+
+function floatToHalf(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/** A TensorProto (plain object for onnx.TensorProto.encode) holding `t` in raw_data (strings in string_data). */
+export function tensorToProto(name: string, t: ConstTensor): onnx.ITensorProto {
+  const base = { name, dims: t.dims, dataType: CODE_BY_DTYPE[t.dtype] };
+  if (t.dtype === 'string') return { ...base, stringData: (t.data as string[]).map(s => new TextEncoder().encode(s)) };
+  return { ...base, rawData: toRawBytes(t) };
+}
