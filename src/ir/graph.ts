@@ -62,3 +62,9 @@ export interface Model {
 export function emptyGraph(name = 'main'): Graph {
   return { name, nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
 }
+
+/** A value's static type once shapes are known: element type and concrete dims. */
+export interface TensorInfo {
+  dtype: import('./dtype.js').DType;
+  shape: number[];
+}

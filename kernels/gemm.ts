@@ -1,0 +1,5 @@
+// gemm operators (to be filled in).
+
+import type { OpDef } from './types.js';
+
+export const GEMM_OPS: OpDef<any>[] = [];

@@ -1,0 +1,162 @@
+// Planning: specialise the graph to concrete input shapes, infer every value's type, fold what became constant
+// (the Shape→Gather→Concat→Reshape chains of exported graphs), run the shape-aware passes, then lay out the steps
+// the executor walks: which kernel, which value slots, and which slots die after each step.
+
+import type * as tf from '@tensorflow/tfjs-core';
+import { evaluateOp } from '../../kernels/evaluate.js';
+import { opsetFor, resolveOp } from '../../kernels/registry.js';
+import type { OpDef, RunCtx } from '../../kernels/types.js';
+import { removeDeadNodes } from '../ir/edit.js';
+import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
+import { describeDims } from '../ir/tensor.js';
+import { ModelError } from './errors.js';
+import { nodeView } from './node-view.js';
+
+export interface Step {
+  node: Node;
+  def: OpDef<any>;
+  attrs: unknown;
+  ins: number[];          // value slots, -1 = omitted
+  outs: number[];
+  free: number[];         // slots whose last reader is this step
+  ctx: RunCtx;
+}
+
+export interface Plan {
+  graph: Graph;                                  // the specialised graph (folded, shape-passes applied)
+  slots: Map<string, number>;
+  infos: Map<string, TensorInfo>;
+  constSlots: { slot: number; value: ConstTensor }[];
+  inputSlots: { name: string; slot: number }[];
+  outputSlots: { name: string; slot: number; info: TensorInfo }[];
+  steps: Step[];
+  folded: number;                                // nodes folded into constants while specialising
+}
+
+export interface ShapedPass {
+  name: string;
+  run(g: Graph, infos: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>): number;
+}
+
+export function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    nodes: g.nodes.map(n => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } })),
+    inputs: g.inputs.map(i => ({ ...i })),
+    outputs: g.outputs.map(o => ({ ...o })),
+    initializers: new Map(g.initializers),
+    valueInfo: new Map(g.valueInfo),
+  };
+}
+
+export function defFor(node: Node, opsets: ReadonlyMap<string, number>): { def: OpDef<any>; opset: number } {
+  const opset = opsetFor(opsets, node.domain) ?? 0;
+  const def = resolveOp(node.domain, node.opType, opset);
+  if (!def) throw new ModelError({ ...node, opset }, 'no kernel for this operator');
+  return { def, opset };
+}
+
+function infoOfConst(c: ConstTensor): TensorInfo {
+  return { dtype: c.dtype, shape: [...c.dims] };
+}
+
+/**
+ * Infers every value's type in topological order and folds nodes whose inputs are all constant (or whose
+ * definition can fold from static types). Mutates `g`: folded nodes leave, their outputs become initializers.
+ */
+export function inferAndFold(g: Graph, inputs: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>,
+  opts: { fold?: boolean } = {}): { infos: Map<string, TensorInfo>; folded: number } {
+  const infos = new Map<string, TensorInfo>(inputs);
+  for (const [name, c] of g.initializers) infos.set(name, infoOfConst(c));
+  const kept: Node[] = [];
+  let folded = 0;
+  for (const node of g.nodes) {
+    const { def, opset } = defFor(node, opsets);
+    const view = nodeView(node, opset, g.initializers);
+    const attrs = def.parse(view);
+    const ins = node.inputs.map((name, i) => {
+      if (!name) return undefined;
+      const info = infos.get(name);
+      if (!info) view.fail(`input ${i} '${name}' has no known type (is it produced later, or missing?)`);
+      return info;
+    });
+    const outs = def.infer(view, ins, attrs);
+    node.outputs.forEach((o, i) => {
+      if (o && !outs[i]) view.fail(`produces ${outs.length} output(s) but the node names ${node.outputs.length}`);
+      if (o) infos.set(o, outs[i]!);
+    });
+    if (opts.fold !== false && !def.noFold) {
+      let values = def.fold?.(view, ins, attrs);
+      if (!values && node.inputs.every(i => !i || g.initializers.has(i))) {
+        values = evaluateOp(def, attrs, node.inputs.map(i => (i ? g.initializers.get(i) : undefined)), ins, outs, view);
+      }
+      if (values) {
+        node.outputs.forEach((o, i) => { if (o) g.initializers.set(o, values![i]!); });
+        folded++;
+        continue;
+      }
+    }
+    kept.push(node);
+  }
+  g.nodes = kept;
+  return { infos, folded };
+}
+
+/** Builds the executable plan for concrete input types. */
+export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>,
+  passes: readonly ShapedPass[], opts: { fold?: boolean } = {}): Plan {
+  const g = cloneGraph(base);
+  let folded = 0;
+  let infos: Map<string, TensorInfo>;
+  for (let round = 0; ; round++) {
+    const r = inferAndFold(g, inputs, opsets, opts);
+    infos = r.infos;
+    folded += r.folded;
+    let changed = 0;
+    for (const p of passes) changed += p.run(g, infos, opsets);
+    if (changed === 0 || round > 20) break;
+  }
+  removeDeadNodes(g);
+
+  const slots = new Map<string, number>();
+  const slotOf = (name: string) => {
+    let s = slots.get(name);
+    if (s === undefined) { s = slots.size; slots.set(name, s); }
+    return s;
+  };
+  const inputSlots = g.inputs.map(i => ({ name: i.name, slot: slotOf(i.name) }));
+  const constSlots: Plan['constSlots'] = [];
+  const used = new Set<string>([...g.nodes.flatMap(n => n.inputs), ...g.outputs.map(o => o.name)]);
+  for (const [name, value] of g.initializers) if (used.has(name)) constSlots.push({ slot: slotOf(name), value });
+
+  const lastUse = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.inputs.forEach(v => v && lastUse.set(v, i)));
+  const keep = new Set([...g.outputs.map(o => o.name), ...g.initializers.keys()]);
+  const steps: Step[] = g.nodes.map((node, i) => {
+    const { def, opset } = defFor(node, opsets);
+    const view = nodeView(node, opset, g.initializers);
+    const ctx: RunCtx = {
+      inputs: node.inputs.map(v => (v ? infos.get(v) : undefined)),
+      outputs: node.outputs.map(v => infos.get(v)!),
+      consts: node.inputs.map(v => (v ? g.initializers.get(v) : undefined)),
+    };
+    const ins = node.inputs.map(v => (v ? slotOf(v) : -1));
+    const outs = node.outputs.map(v => (v ? slotOf(v) : -1));
+    const free = [...new Set(node.inputs)].filter(v => v && lastUse.get(v) === i && !keep.has(v)).map(v => slots.get(v)!);
+    // Outputs nobody reads (e.g. optional second outputs) die right away.
+    for (const o of node.outputs) if (o && !lastUse.has(o) && !keep.has(o)) free.push(slots.get(o)!);
+    return { node, def, attrs: def.parse(view), ins, outs, free, ctx };
+  });
+  const outputSlots = g.outputs.map(o => {
+    const info = infos.get(o.name);
+    if (!info) throw new Error(`graph output '${o.name}' is never produced`);
+    return { name: o.name, slot: slotOf(o.name), info };
+  });
+  return { graph: g, slots, infos, constSlots, inputSlots, outputSlots, steps, folded };
+}
+
+export function shapeKey(inputs: ReadonlyMap<string, TensorInfo>): string {
+  return [...inputs].map(([k, v]) => `${k}:${v.dtype}${describeDims(v.shape)}`).join(';');
+}
+
+export type TensorSlots = (tf.Tensor | undefined)[];

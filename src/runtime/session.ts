@@ -1,0 +1,267 @@
+// InferenceSession: the onnxruntime-web-shaped entry point. create() decodes, resolves every node to a kernel
+// (failing with the full list of missing ops), runs the load-time passes and plans for the declared input shapes;
+// run() checks the feeds, picks (or builds) the plan for their shapes and executes it, freeing each intermediate
+// after its last reader so tf.memory().numTensors is the same after a run as before.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureBackend } from '../../kernels/backend.js';
+import { opsetFor, resolveOp, versionsOf } from '../../kernels/registry.js';
+import { constToTensor, tensorToConst, tfDtype } from '../../kernels/util.js';
+import type { DType } from '../ir/dtype.js';
+import { topoSort } from '../ir/edit.js';
+import type { ConstTensor, Model, TensorInfo, ValueDecl } from '../ir/graph.js';
+import { describeDims } from '../ir/tensor.js';
+import { loadModel, type ModelSource } from '../onnx/load.js';
+import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
+import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
+import { buildPlan, cloneGraph, shapeKey, type Plan } from './plan.js';
+import { Tensor } from './tensor.js';
+
+export interface SessionOptions {
+  /** Graph passes (folding, fusions, NHWC layout). Default on; off with `false`, ORT's
+   *  `graphOptimizationLevel: 'disabled'`, or the environment variable OCELLUS_PASSES=0. */
+  optimize?: boolean;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Check every kernel's output shape and type against the plan (slower; on in tests). Env OCELLUS_CHECK=1. */
+  checkShapes?: boolean;
+  /** Log what each pass did (env DEBUG_PASSES=1). */
+  logPasses?: boolean | ((line: string) => void);
+  /** Name used in error messages (defaults to the path). */
+  name?: string;
+  /** How many input-shape plans to keep (default 4). */
+  maxPlans?: number;
+}
+
+export interface InputMetadata {
+  name: string;
+  type: DType;
+  shape: (number | string | null)[] | undefined;
+}
+
+function env(name: string): string | undefined {
+  return typeof process !== 'undefined' ? process.env?.[name] : undefined;
+}
+
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly InputMetadata[];
+  readonly outputMetadata: readonly InputMetadata[];
+  /** What the load-time passes did (and, after planning, the shape passes). */
+  readonly passReport: PassReport[];
+  private readonly plans = new Map<string, Plan>();
+  private readonly uploaded = new Map<ConstTensor, tf.Tensor>();
+  private released = false;
+  private readonly optimize: boolean;
+  private readonly checkShapes: boolean;
+  private readonly log?: (line: string) => void;
+
+  private constructor(readonly model: Model, readonly name: string, private readonly options: SessionOptions) {
+    this.optimize = options.optimize ?? (options.graphOptimizationLevel ? options.graphOptimizationLevel !== 'disabled' : env('OCELLUS_PASSES') !== '0');
+    this.checkShapes = options.checkShapes ?? env('OCELLUS_CHECK') === '1';
+    const logOpt = options.logPasses ?? env('DEBUG_PASSES') === '1';
+    this.log = typeof logOpt === 'function' ? logOpt : logOpt ? (l: string) => console.error(l) : undefined;
+    const g = model.graph;
+    this.inputNames = g.inputs.map(i => i.name);
+    this.outputNames = g.outputs.map(o => o.name);
+    const meta = (v: ValueDecl): InputMetadata => ({ name: v.name, type: v.dtype, shape: v.shape ? [...v.shape] : undefined });
+    this.inputMetadata = g.inputs.map(meta);
+    this.outputMetadata = g.outputs.map(meta);
+    this.passReport = [];
+  }
+
+  static async create(source: ModelSource | Model, options: SessionOptions = {}): Promise<InferenceSession> {
+    await ensureBackend();
+    const name = options.name ?? (typeof source === 'string' ? source : 'model');
+    const model = typeof source === 'object' && 'graph' in source ? source : await loadModel(source, { name });
+    checkSupported(model, name);
+    const session = new InferenceSession({ ...model, graph: cloneGraph(model.graph) }, name, options);
+    try {
+      topoSort(session.model.graph);
+    } catch (e) {
+      throw new Error(`${name}: ${(e as Error).message}`);
+    }
+    if (session.optimize) {
+      session.passReport.push(...runLoadPasses(session.model.graph, session.model.opsets, LOAD_PASSES));
+      for (const r of session.passReport) session.log?.(`[pass] ${r.pass}: ${r.changes} rewrite(s), ${r.nodesBefore} → ${r.nodesAfter} nodes`);
+    }
+    // Plan once for the declared shapes (symbolic batch = 1) so shape errors surface before the first run.
+    const declared = session.declaredInputs();
+    if (declared) session.planFor(declared);
+    return session;
+  }
+
+  /** The declared input types with a symbolic leading (batch) dimension set to 1, or undefined if not fully known. */
+  private declaredInputs(): Map<string, TensorInfo> | undefined {
+    const m = new Map<string, TensorInfo>();
+    for (const i of this.model.graph.inputs) {
+      if (!i.shape) return undefined;
+      const shape = i.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : NaN));
+      if (shape.some(Number.isNaN)) return undefined;
+      m.set(i.name, { dtype: i.dtype, shape });
+    }
+    return m;
+  }
+
+  private planFor(inputs: Map<string, TensorInfo>): Plan {
+    const key = shapeKey(inputs);
+    let plan = this.plans.get(key);
+    if (plan) {
+      this.plans.delete(key);  // LRU: re-insert as newest
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = buildPlan(this.model.graph, inputs, this.model.opsets, this.optimize ? SHAPED_PASSES : [], { fold: true });
+    this.log?.(`[plan] ${key}: ${plan.steps.length} steps, ${plan.folded} nodes folded`);
+    for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
+    this.plans.set(key, plan);
+    const max = this.options.maxPlans ?? 4;
+    while (this.plans.size > max) this.dropPlan(this.plans.keys().next().value!);
+    return plan;
+  }
+
+  private dropPlan(key: string): void {
+    const plan = this.plans.get(key)!;
+    this.plans.delete(key);
+    const stillUsed = new Set([...this.plans.values()].flatMap(p => p.constSlots.map(c => c.value)));
+    for (const { value } of plan.constSlots) {
+      if (stillUsed.has(value)) continue;
+      this.uploaded.get(value)?.dispose();
+      this.uploaded.delete(value);
+    }
+  }
+
+  /** The plan a run with these feeds would use (for inspection tools). */
+  plan(feeds: Record<string, Tensor>): Plan {
+    return this.planFor(this.checkFeeds(feeds));
+  }
+
+  private checkFeeds(feeds: Record<string, Tensor>): Map<string, TensorInfo> {
+    if (!feeds || typeof feeds !== 'object') throw new InputError(`${this.name}: run() takes an object of input tensors by name`);
+    const known = new Set(this.inputNames);
+    for (const k of Object.keys(feeds)) {
+      if (!known.has(k)) throw new InputError(`${this.name}: unknown input '${k}' (the model's inputs are ${this.inputNames.map(n => `'${n}'`).join(', ')})`);
+    }
+    const infos = new Map<string, TensorInfo>();
+    for (const decl of this.model.graph.inputs) {
+      const t = feeds[decl.name];
+      if (!t) throw new InputError(`${this.name}: input '${decl.name}' is missing (expected ${decl.dtype} ${describeDims(decl.shape ?? [])})`);
+      if (!(t instanceof Tensor) && !(t && 'dims' in t && 'data' in t && 'type' in t)) {
+        throw new InputError(`${this.name}: input '${decl.name}' must be a Tensor, got ${typeof t}`);
+      }
+      if (t.type !== decl.dtype) throw new InputError(`${this.name}: input '${decl.name}' should be ${decl.dtype}, got ${t.type}`);
+      if (decl.shape) {
+        const bad = decl.shape.length !== t.dims.length || decl.shape.some((d, i) => typeof d === 'number' && d !== t.dims[i]);
+        if (bad) throw new InputError(`${this.name}: input '${decl.name}' should have shape ${describeDims(decl.shape)}, got ${describeDims(t.dims)}`);
+      }
+      infos.set(decl.name, { dtype: t.type, shape: [...t.dims] });
+    }
+    return infos;
+  }
+
+  async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    return this.runSync(feeds, fetches);
+  }
+
+  /** Synchronous run (the WASM backend computes synchronously). */
+  runSync(feeds: Record<string, Tensor>, fetches?: readonly string[], hooks?: RunHooks): Record<string, Tensor> {
+    if (this.released) throw new Error(`${this.name}: the session has been released`);
+    const plan = this.planFor(this.checkFeeds(feeds));
+    const slots: (tf.Tensor | undefined)[] = new Array(plan.slots.size);
+    for (const { slot, value } of plan.constSlots) slots[slot] = this.uploaded.get(value);
+    const owned = new Set<number>();
+    try {
+      for (const { name, slot } of plan.inputSlots) {
+        const t = feeds[name]!;
+        slots[slot] = tf.tensor(toTfData(t), [...t.dims], tfDtype(t.type));
+        owned.add(slot);
+      }
+      for (const step of plan.steps) {
+        const ins = step.ins.map(s => (s < 0 ? undefined : slots[s]));
+        const t0 = hooks ? performance.now() : 0;
+        let outs: tf.Tensor[];
+        try {
+          outs = tf.tidy(() => step.def.run(ins, step.attrs, step.ctx));
+        } catch (e) {
+          if (e instanceof ModelError) throw e;
+          throw new ModelError({ ...step.node, opset: undefined }, `kernel failed: ${(e as Error).message}`);
+        }
+        step.outs.forEach((s, i) => {
+          if (s < 0) { outs[i]?.dispose(); return; }
+          let out = outs[i];
+          if (!out) throw new ModelError(step.node, `kernel returned ${outs.length} output(s), expected ${step.outs.length}`);
+          if (ins.includes(out)) out = out.clone();  // an op that passes its input through must not alias it
+          if (this.checkShapes) checkOutput(step, i, out);
+          slots[s] = out;
+          owned.add(s);
+        });
+        hooks?.afterStep?.(step, step.outs.map(s => (s < 0 ? undefined : slots[s])), performance.now() - t0);
+        for (const s of step.free) {
+          if (owned.delete(s)) { slots[s]?.dispose(); slots[s] = undefined; }
+        }
+      }
+      const wanted = fetches ?? this.outputNames;
+      const result: Record<string, Tensor> = {};
+      for (const o of plan.outputSlots) {
+        if (!wanted.includes(o.name)) continue;
+        const t = slots[o.slot]!;
+        const c = tensorToConst(t, o.info.dtype);
+        result[o.name] = new Tensor(o.info.dtype, c.data, c.dims);
+      }
+      for (const w of wanted) if (!(w in result)) throw new InputError(`${this.name}: unknown output '${w}' (outputs are ${this.outputNames.join(', ')})`);
+      return result;
+    } finally {
+      for (const s of owned) slots[s]?.dispose();
+    }
+  }
+
+  async release(): Promise<void> {
+    for (const t of this.uploaded.values()) t.dispose();
+    this.uploaded.clear();
+    this.plans.clear();
+    this.released = true;
+  }
+}
+
+export interface RunHooks {
+  afterStep?(step: Plan['steps'][number], outputs: (tf.Tensor | undefined)[], ms: number): void;
+}
+
+function toTfData(t: Tensor): Float32Array | Int32Array | Uint8Array {
+  const d = t.data;
+  switch (tfDtype(t.type)) {
+    case 'float32': return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+    case 'bool': return Uint8Array.from(d as ArrayLike<number>, v => (v ? 1 : 0));
+    default: return d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number | bigint>, Number);
+  }
+}
+
+function checkOutput(step: Plan['steps'][number], i: number, out: tf.Tensor): void {
+  const want = step.ctx.outputs[i]!;
+  const same = want.shape.length === out.shape.length && want.shape.every((d, k) => d === out.shape[k]);
+  if (!same || tfDtype(want.dtype) !== out.dtype) {
+    throw new ModelError(step.node, `output ${i} is ${out.dtype} ${describeDims(out.shape)} but the plan expected ${want.dtype} ${describeDims(want.shape)}`);
+  }
+}
+
+function checkSupported(model: Model, file: string): void {
+  const missing = new Map<string, { opType: string; domain: string; opset: number; nodes: string[]; have: number[] }>();
+  const visit = (nodes: Model['graph']['nodes']) => {
+    for (const n of nodes) {
+      const opset = opsetFor(model.opsets, n.domain);
+      if (opset === undefined) {
+        throw new ModelError({ ...n }, `domain '${n.domain}' is not in the model's opset_import`);
+      }
+      if (!resolveOp(n.domain, n.opType, opset)) {
+        const key = `${n.domain}:${n.opType}:${opset}`;
+        const m = missing.get(key) ?? { opType: n.opType, domain: n.domain, opset, nodes: [], have: versionsOf(n.domain, n.opType) };
+        m.nodes.push(n.name);
+        missing.set(key, m);
+      }
+    }
+  };
+  visit(model.graph.nodes);
+  if (missing.size) throw new UnsupportedOpsError([...missing.values()], file);
+}
+
+export { describeNode };

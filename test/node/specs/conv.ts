@@ -1,0 +1,7 @@
+import type { NodeSpec } from '../../helpers/node-suite.js';
+
+export const spec: NodeSpec = {
+  family: 'conv',
+  run: [],
+  skip: {},
+};
