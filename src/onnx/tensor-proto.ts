@@ -57,7 +57,7 @@ export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what
     throw new TensorDataError(
       `${what}: raw_data is ${raw.byteLength} bytes, but ${dtype} dims [${dims.join(', ')}] need ${expected}`);
   }
-  const bytes = raw.slice();  // aligned private copy
+  const bytes = new Uint8Array(raw);  // aligned private copy (Buffer.slice would be a view into the whole file)
   const view = new DataView(bytes.buffer);
   let data;
   switch (dtype) {
