@@ -1,0 +1,105 @@
+// The image-classification pipeline: any image input → preprocessing from preprocessor_config.json → one batched
+// session run → softmax (unless the graph already ends in Softmax) → top-k { label, score } from config.json.
+
+import { ImageProcessor } from '../image/preprocess.js';
+import { loadImage, type ImageInput, type LoadImageOptions } from '../image/load.js';
+import type { RawImage } from '../image/types.js';
+import { producers } from '../ir/edit.js';
+import { InferenceSession, type SessionOptions } from '../runtime/session.js';
+import { Tensor } from '../runtime/tensor.js';
+import { DEFAULT_MODEL_ID, resolveDefaultModel } from './default-model.js';
+import { resolveModel, type HubOptions, type ResolvedModel } from './hub.js';
+import { labelsFromConfig, softmax, topK, type Classification } from './labels.js';
+
+export interface PipelineOptions extends HubOptions {
+  session?: SessionOptions;
+  /** Replaces config.json's id2label (e.g. the Workers AI label list). */
+  labels?: readonly string[];
+  /** Options for reading inputs (pixel limit, fetch timeout and size limit). */
+  image?: LoadImageOptions;
+}
+
+export interface ClassifyOptions {
+  /** How many classes to return, highest score first (default 5). */
+  topK?: number;
+}
+
+export class ImageClassificationPipeline {
+  readonly task = 'image-classification';
+
+  private constructor(
+    readonly model: ResolvedModel,
+    readonly session: InferenceSession,
+    readonly processor: ImageProcessor,
+    readonly labels: readonly string[],
+    /** True when the graph's output is already a probability (ends in Softmax): no second softmax. */
+    readonly outputIsProbability: boolean,
+    private readonly imageOptions: LoadImageOptions,
+  ) {}
+
+  static async create(modelId: string = DEFAULT_MODEL_ID, opts: PipelineOptions = {}): Promise<ImageClassificationPipeline> {
+    const model = modelId === DEFAULT_MODEL_ID ? await resolveDefaultModel(opts) : await resolveModel(modelId, opts);
+    if (!model.preprocessorConfig) throw new Error(`${modelId}: no preprocessor_config.json next to the model (${model.dir})`);
+    const processor = ImageProcessor.fromConfig(model.preprocessorConfig);
+    const session = await InferenceSession.create(model.onnxPath, opts.session);
+    const out = session.outputMetadata[0];
+    const classes = Number(out?.shape?.at(-1));
+    const labels = opts.labels ?? labelsFromConfig(model.config, Number.isFinite(classes) ? classes : Object.keys((model.config?.id2label ?? {}) as object).length);
+    const g = session.model.graph;
+    let prod = producers(g).get(g.outputs[0]!.name);
+    while (prod && prod.opType === 'Identity') prod = producers(g).get(prod.inputs[0]!);
+    return new ImageClassificationPipeline(model, session, processor, labels, prod?.opType === 'Softmax', opts.image ?? {});
+  }
+
+  /** Classifies one image, or a batch (array) as one session run where the model's batch dimension allows. */
+  async classify(input: ImageInput, opts?: ClassifyOptions): Promise<Classification[]>;
+  async classify(input: readonly ImageInput[], opts?: ClassifyOptions): Promise<Classification[][]>;
+  async classify(input: ImageInput | readonly ImageInput[], opts: ClassifyOptions = {}): Promise<Classification[] | Classification[][]> {
+    const k = opts.topK ?? 5;
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK must be a positive integer, got ${k}`);
+    const batch = Array.isArray(input) && !isByteArray(input);
+    const inputs = (batch ? input : [input]) as ImageInput[];
+    if (inputs.length === 0) return [];
+    const images = await Promise.all(inputs.map((x, i) => loadImage(x, { ...this.imageOptions, name: batch ? `input ${i}` : undefined })));
+    const rows = await this.scores(images);
+    const results = rows.map(r => topK(r, this.labels, k));
+    return batch ? results : results[0]!;
+  }
+
+  /** Class probabilities for decoded images, one array per image. */
+  async scores(images: readonly RawImage[]): Promise<number[][]> {
+    const inputName = this.session.inputNames[0]!;
+    const fixedBatch = this.session.inputMetadata[0]?.shape?.[0];
+    const groups = typeof fixedBatch === 'number' ? chunk(images, fixedBatch) : [images];
+    const rows: number[][] = [];
+    for (const group of groups) {
+      const x = this.processor.processBatch([...group]);
+      const out = await this.session.run({ [inputName]: x });
+      const y = out[this.session.outputNames[0]!]!;
+      const classes = y.dims.at(-1)!;
+      const data = y.data as Float32Array;
+      for (let i = 0; i < group.length; i++) {
+        const row = data.subarray(i * classes, (i + 1) * classes);
+        rows.push(this.outputIsProbability ? Array.from(row) : softmax(row));
+      }
+    }
+    return rows;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function chunk<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** A plain number[] of bytes is ONE encoded image (the Workers AI JSON form), not a batch. */
+function isByteArray(x: readonly unknown[]): boolean {
+  return x.length > 0 && typeof x[0] === 'number';
+}
+
+export { Tensor };
