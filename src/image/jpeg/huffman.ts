@@ -1,0 +1,160 @@
+// Huffman tables and the entropy-coded-segment bit reader of the JPEG decoder.
+// Table building follows libjpeg-turbo's jpeg_make_d_derived_tbl (same validity checks); decoding uses a 9-bit
+// lookahead table with a canonical-code fallback. The reader un-stuffs 0xFF00, stops at markers and then feeds
+// zero bits (as libjpeg's fill_bit_buffer does), counting them so callers can tell real data from padding.
+
+import { JpegError } from './errors.js';
+
+const LOOKAHEAD = 9;
+
+export interface HuffmanTable {
+  /** (codeLength << 8) | symbol for every 9-bit prefix that starts with a code of ≤ 9 bits; 0 = longer code. */
+  readonly lookup: Uint16Array;
+  /** Largest code of each length 1..16 (-1 when none); index 17 is a sentinel. */
+  readonly maxCode: Int32Array;
+  /** Index into `symbols` of the first code of each length, minus that code. */
+  readonly valOffset: Int32Array;
+  readonly symbols: Uint8Array;
+}
+
+/** Builds the decoding tables from a DHT's 16 code-length counts and its symbol list (jpeg_make_d_derived_tbl). */
+export function buildHuffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
+  const sizes: number[] = [];
+  for (let len = 1; len <= 16; len++) {
+    for (let i = 0; i < counts[len - 1]; i++) sizes.push(len);
+  }
+  if (sizes.length > 256 || sizes.length !== symbols.length) {
+    throw new JpegError(`bad Huffman table: ${sizes.length} codes for ${symbols.length} symbols`);
+  }
+  const codes = new Int32Array(sizes.length);
+  let code = 0;
+  let p = 0;
+  for (let len = 1; len <= 16; len++) {
+    while (p < sizes.length && sizes[p] === len) codes[p++] = code++;
+    // The next code must still fit in len bits: no all-ones code (jpeg_make_d_derived_tbl).
+    if (code >= 1 << len) throw new JpegError(`bad Huffman table: code lengths overflow at ${len} bits`);
+    code <<= 1;
+  }
+  const maxCode = new Int32Array(18).fill(-1);
+  const valOffset = new Int32Array(18);
+  p = 0;
+  for (let len = 1; len <= 16; len++) {
+    const n = counts[len - 1];
+    if (n === 0) continue;
+    valOffset[len] = p - codes[p];
+    p += n;
+    maxCode[len] = codes[p - 1];
+  }
+  maxCode[17] = 0x7fffffff;
+  const lookup = new Uint16Array(1 << LOOKAHEAD);
+  for (let i = 0; i < sizes.length; i++) {
+    const len = sizes[i];
+    if (len > LOOKAHEAD) break;
+    const shift = LOOKAHEAD - len;
+    const base = codes[i] << shift;
+    for (let j = 0; j < 1 << shift; j++) lookup[base + j] = (len << 8) | symbols[i];
+  }
+  return { lookup, maxCode, valOffset, symbols };
+}
+
+/** Checks a table used for DC differences: libjpeg-turbo rejects DC symbols above 15. */
+export function checkDcTable(t: HuffmanTable, id: number): void {
+  for (const s of t.symbols) {
+    if (s > 15) throw new JpegError(`bad Huffman table: DC table ${id} has symbol ${s} > 15`);
+  }
+}
+
+/** Reads bits MSB-first from entropy-coded data starting at `pos`. */
+export class BitReader {
+  private buf = 0;
+  /** Number of valid bits at the bottom of `buf`. */
+  cnt = 0;
+  /** How many of the `cnt` bits are zero padding added after the data stopped. */
+  padding = 0;
+  /** Why the data stopped: '' while still reading, 'marker' at a marker, 'eof' at the end of the input. */
+  stop: '' | 'marker' | 'eof' = '';
+
+  constructor(
+    private readonly data: Uint8Array,
+    public pos: number,
+  ) {}
+
+  /** Discards buffered bits (at a restart marker) and resumes reading at `pos`. */
+  reset(pos: number): void {
+    this.buf = 0;
+    this.cnt = 0;
+    this.padding = 0;
+    this.stop = '';
+    this.pos = pos;
+  }
+
+  /** True when decoding has consumed zero bits that were not in the data. */
+  overran(): boolean {
+    return this.cnt < this.padding;
+  }
+
+  private fill(): void {
+    const d = this.data;
+    while (this.cnt <= 24) {
+      let b = 0;
+      if (this.stop === '') {
+        const p = this.pos;
+        if (p >= d.length) {
+          this.stop = 'eof';
+        } else if ((b = d[p]) !== 0xff) {
+          this.pos = p + 1;
+        } else {
+          // 0xFF: skip fill bytes; FF 00 is a stuffed data byte, anything else a marker (left unread).
+          let q = p + 1;
+          while (q < d.length && d[q] === 0xff) q++;
+          if (q >= d.length) this.stop = 'eof';
+          else if (d[q] === 0) this.pos = q + 1;
+          else this.stop = 'marker';
+        }
+      }
+      if (this.stop !== '') {
+        b = 0;
+        this.padding += 8;
+      }
+      this.buf = (this.buf << 8) | b;
+      this.cnt += 8;
+    }
+  }
+
+  /** Decodes one Huffman symbol. */
+  decode(t: HuffmanTable): number {
+    if (this.cnt < 16) this.fill();
+    const e = t.lookup[(this.buf >>> (this.cnt - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)];
+    if (e !== 0) {
+      this.cnt -= e >> 8;
+      return e & 0xff;
+    }
+    for (let len = LOOKAHEAD + 1; len <= 16; len++) {
+      const code = (this.buf >>> (this.cnt - len)) & ((1 << len) - 1);
+      if (code <= t.maxCode[len]) {
+        this.cnt -= len;
+        return t.symbols[t.valOffset[len] + code];
+      }
+    }
+    throw new JpegError('corrupt entropy data: bad Huffman code');
+  }
+
+  /** Reads `n` (0..16) raw bits. */
+  bits(n: number): number {
+    if (this.cnt < n) this.fill();
+    this.cnt -= n;
+    return (this.buf >>> this.cnt) & ((1 << n) - 1);
+  }
+
+  bit(): number {
+    if (this.cnt < 1) this.fill();
+    this.cnt--;
+    return (this.buf >>> this.cnt) & 1;
+  }
+
+  /** Reads an `s`-bit magnitude and sign-extends it (HUFF_EXTEND), s in 1..15. */
+  extend(s: number): number {
+    const v = this.bits(s);
+    return v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
+  }
+}
