@@ -1,5 +1,103 @@
-// norm operators (to be filled in).
+// Normalisation: BatchNormalization (inference), LayerNormalization, InstanceNormalization. Channel axis 1 (NCHW).
+// BatchNorm folds its four parameter vectors into one scale and one shift ([C], cheap) and applies them with a
+// multiply-add: tfjs-wasm's FusedBatchNorm only broadcasts along the last axis. Convs followed by a BatchNorm never
+// get here: the fold-batchnorm pass merges them into the conv's weights at load.
 
-import type { OpDef } from './types.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { op, type NodeView, type OpDef, type ValueInfo } from './types.js';
+import { isFloat, normAxis } from './util.js';
 
-export const NORM_OPS: OpDef<any>[] = [];
+function floatInput(n: NodeView, v: ValueInfo | undefined, what: string, minRank = 0): ValueInfo {
+  if (!v) n.fail(`${what} is required`);
+  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
+  if (v.shape.length < minRank) n.fail(`${what} must have rank ≥ ${minRank}, got [${v.shape.join(', ')}]`);
+  return v;
+}
+
+function expectShape(n: NodeView, v: ValueInfo | undefined, shape: readonly number[], what: string): void {
+  const s = floatInput(n, v, what).shape;
+  if (s.join() !== shape.join()) n.fail(`${what} has shape [${s.join(', ')}], expected [${shape.join(', ')}]`);
+}
+
+/** A [C] vector reshaped to broadcast over axis 1 of a rank-`rank` tensor: [C, 1, …, 1]. */
+function perChannel(t: tf.Tensor, rank: number): tf.Tensor {
+  return tf.reshape(t, [t.size, ...new Array<number>(Math.max(0, rank - 2)).fill(1)]);
+}
+
+// ---- BatchNormalization ----------------------------------------------------------------------------------------
+
+interface BatchNormAttrs { eps: number; spatial: boolean }
+
+/** Opsets 1–8: `spatial` (0 = parameters per activation [C, D1, …]); 9–13: always per channel; 14+: training_mode. */
+function batchNorm(since: 1 | 9 | 14) {
+  return op({
+    opType: 'BatchNormalization', since,
+    parse: (n): BatchNormAttrs => {
+      if (since === 14 && n.attrs.int('training_mode', 0) !== 0) n.fail('training_mode=1 is not supported (ocellus runs inference only)');
+      if (n.outputs.slice(1).some(o => o)) n.fail(`outputs ${n.outputs.slice(1).filter(o => o).map(o => `'${o}'`).join(', ')} are training-mode statistics; only Y is supported`);
+      return { eps: n.attrs.float('epsilon', 1e-5), spatial: since === 1 ? n.attrs.int('spatial', 1) !== 0 : true };
+    },
+    infer: (n, [x, ...params], a) => {
+      const xi = floatInput(n, x, 'input X', 2);
+      const shape = a.spatial ? [xi.shape[1]!] : xi.shape.slice(1);
+      ['scale', 'B', 'input_mean', 'input_var'].forEach((what, i) => expectShape(n, params[i], shape, what));
+      return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+    },
+    run: ([x, scale, b, mean, variance], a, c) => {
+      const k = tf.mul(scale!, tf.rsqrt(tf.add(variance!, a.eps)));   // y = x·k + (B − mean·k)
+      const shift = tf.sub(b!, tf.mul(mean!, k));
+      const rank = c.inputs[0]!.shape.length;
+      const bc = (t: tf.Tensor) => (a.spatial ? perChannel(t, rank) : t);
+      return [tf.add(tf.mul(x!, bc(k)), bc(shift))];
+    },
+  });
+}
+
+// ---- LayerNormalization ----------------------------------------------------------------------------------------
+
+const layerNorm = op({
+  opType: 'LayerNormalization', since: 17,
+  parse: n => {
+    n.requireDefault('stash_type', 1);
+    return { axis: n.attrs.int('axis', -1), eps: n.attrs.float('epsilon', 1e-5) };
+  },
+  infer: (n, [x, scale, b], a) => {
+    const xi = floatInput(n, x, 'input X', 1);
+    const axis = normAxis(n, a.axis, xi.shape.length);
+    floatInput(n, scale, 'Scale');
+    if (b) floatInput(n, b, 'B');
+    const stat = { dtype: 'float32' as const, shape: xi.shape.map((d, i) => (i < axis ? d : 1)) };
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }, stat, stat];
+  },
+  run: ([x, scale, b], a, c) => {
+    const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
+    const axes = Array.from({ length: rank - from }, (_, i) => from + i);   // innermost: no transpose in wasm
+    const mean = tf.mean(x!, axes, true);
+    const d = tf.sub(x!, mean);
+    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), a.eps));
+    const y = tf.mul(tf.mul(d, invStd), scale!);
+    return [b ? tf.add(y, b) : y, mean, invStd];
+  },
+});
+
+// ---- InstanceNormalization -------------------------------------------------------------------------------------
+
+const instanceNorm = op({
+  opType: 'InstanceNormalization', since: 1,   // opset 6 only dropped the legacy consumed_inputs attribute
+  parse: n => ({ eps: n.attrs.float('epsilon', 1e-5) }),
+  infer: (n, [x, scale, b]) => {
+    const xi = floatInput(n, x, 'input X', 3);
+    expectShape(n, scale, [xi.shape[1]!], 'scale');
+    expectShape(n, b, [xi.shape[1]!], 'B');
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+  },
+  run: ([x, scale, b], a, c) => {
+    const rank = c.inputs[0]!.shape.length;
+    const axes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+    const { mean, variance } = tf.moments(x!, axes, true);
+    const k = tf.mul(tf.rsqrt(tf.add(variance, a.eps)), perChannel(scale!, rank));
+    return [tf.add(tf.mul(tf.sub(x!, mean), k), perChannel(b!, rank))];
+  },
+});
+
+export const NORM_OPS: OpDef<any>[] = [batchNorm(1), batchNorm(9), batchNorm(14), layerNorm, instanceNorm];

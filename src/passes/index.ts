@@ -2,11 +2,18 @@
 // shape-specialised plan after inference and folding. The session repeats a list until nothing changes.
 
 import type { Graph, TensorInfo } from '../ir/graph.js';
+import { cancelTransposes } from './cancel-transposes.js';
+import { eliminateIdentity } from './eliminate-identity.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
+import { fuseConvActivation } from './fuse-conv-activation.js';
+import { toNhwc } from './to-nhwc.js';
 import type { Pass, PassReport } from './types.js';
 
 export type { Pass, PassContext, PassReport } from './types.js';
 
-export const LOAD_PASSES: Pass[] = [];
+// CNN: BatchNorm into conv weights, then NHWC layout (to-nhwc inserts transposes, cancel-transposes removes them),
+// then the conv's activation into its kernel.
+export const LOAD_PASSES: Pass[] = [eliminateIdentity, foldBatchNorm, toNhwc, cancelTransposes, fuseConvActivation];
 
 export const SHAPED_PASSES: { name: string; run(g: Graph, infos: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>): number }[] = [];
 
