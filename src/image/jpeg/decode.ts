@@ -166,8 +166,9 @@ const isStandalone = (m: number) => (m >= 0xd0 && m <= 0xd8) || m === 0x01;
 function checkPixelLimit(frame: Frame, maxPixels: number): void {
   const pixels = frame.width * frame.height;
   if (pixels > maxPixels) {
-    const mp = (n: number) => `${+(n / 1e6).toFixed(1)}`;
-    throw new JpegError(`image is ${frame.width}×${frame.height} = ${(pixels / 1e6).toFixed(1)} MP, over the ${mp(maxPixels)} MP limit`);
+    // "JPEG: image is 12000×9000 = 108.0 MP, over the 40 MP limit"
+    const mp = (n: number) => (n >= 1e5 ? (n / 1e6).toFixed(1) : (n / 1e6).toPrecision(2));
+    throw new JpegError(`image is ${frame.width}×${frame.height} = ${mp(pixels)} MP, over the ${+(maxPixels / 1e6).toPrecision(6)} MP limit`);
   }
 }
 

@@ -136,7 +136,7 @@ export class BitReader {
         return t.symbols[t.valOffset[len] + code];
       }
     }
-    throw new JpegError('corrupt entropy data: bad Huffman code');
+    throw new JpegError('bad Huffman code');
   }
 
   /** Reads `n` (0..16) raw bits. */

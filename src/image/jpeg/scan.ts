@@ -62,20 +62,22 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
   let restartsLeft = restartInterval;
   let nextRst = 0;
   let mcu = 0;
-  const located = (what: string) => new JpegError(`${what} in scan ${scanNumber} at byte ${br.pos} of ${data.length} (MCU ${mcu} of ${total})`, true);
+  // "truncated data in scan 3 at byte 48211 of 51200 (MCU 310 of 1200)[: detail]"
+  const located = (what: 'truncated data' | 'corrupt data', detail = '') => new JpegError(
+    `${what} in scan ${scanNumber} at byte ${br.pos} of ${data.length} (MCU ${mcu} of ${total})${detail && `: ${detail}`}`, true);
   const overrun = (): JpegError => {
     if (br.stop === 'eof') return located('truncated data');
     const m = nextMarker(data, br.pos);
-    return located(`corrupt data: entropy data ends at ${m ? `${markerName(m.marker)} (byte ${m.at})` : 'a marker'} before the scan is complete`);
+    return located('corrupt data', `entropy data ends at ${m ? `${markerName(m.marker)} (byte ${m.at})` : 'a marker'} before the scan is complete`);
   };
   try {
     for (; mcu < total; mcu++) {
       if (restartInterval > 0) {
         if (restartsLeft === 0) {
           const m = nextMarker(data, br.pos);
-          if (m === null) throw located(`truncated data: no RST${nextRst} marker before the end`);
+          if (m === null) throw located('truncated data', `no RST${nextRst} marker before the end`);
           if (m.marker !== 0xd0 + nextRst) {
-            throw located(`corrupt data: expected RST${nextRst}, found ${markerName(m.marker)} at byte ${m.at}`);
+            throw located('corrupt data', `expected RST${nextRst}, found ${markerName(m.marker)} at byte ${m.at}`);
           }
           nextRst = (nextRst + 1) & 7;
           br.reset(m.pos);
@@ -101,7 +103,7 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
     }
   } catch (e) {
     if (!(e instanceof JpegError) || e.located) throw e;
-    throw br.overran() ? overrun() : located(e.detail);
+    throw br.overran() ? overrun() : located('corrupt data', e.detail);
   }
   return br.pos;
 }
@@ -135,7 +137,7 @@ function sequentialBlockDecoder(br: BitReader): BlockDecoder {
           continue;
         }
         k += rs >> 4;
-        if (k > 63) throw new JpegError('corrupt entropy data: AC coefficient index past 63');
+        if (k > 63) throw new JpegError('AC coefficient index past 63');
         const z = NATURAL_ORDER[k];
         blk[z] = br.extend(s) * q[z];
         written[n++] = z;
@@ -197,7 +199,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
           const s = rs & 15;
           if (s !== 0) {
             k += r;
-            if (k > 63) throw new JpegError('corrupt entropy data: AC coefficient index past 63');
+            if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = br.extend(s) << al;
           } else if (r === 15) {
             k += 15;
@@ -240,7 +242,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
             k++;
           } while (k <= se);
           if (s !== 0) {
-            if (k > 63) throw new JpegError('corrupt entropy data: AC coefficient index past 63');
+            if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = s;
           }
         }
