@@ -51,6 +51,10 @@ export interface OpDef<A = unknown> {
   run(x: Inputs, a: A, c: RunCtx): tf.Tensor[];
   /** Output is not a pure function of its inputs (e.g. random ops): never constant-folded. */
   noFold?: boolean;
+  /** Inputs whose VALUES decide the output shapes (Reshape's shape, Slice's starts…). They must be constant when
+   *  planning; when its value comes from small graph inputs (node tests feed shapes so), the session keys its
+   *  plans on those inputs' values and plans with them as constants (see valueInputsOf in src/runtime/plan.ts). */
+  dataDependent?: readonly number[];
   /** Computes outputs from static types alone when possible (Shape, Size): folded without running. */
   fold?(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ConstTensor[] | undefined;
 }

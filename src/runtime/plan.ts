@@ -102,10 +102,32 @@ export function inferAndFold(g: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
   return { infos, folded };
 }
 
-/** Builds the executable plan for concrete input types. */
+/** Graph inputs whose values (not only shapes) feed a definition's `dataDependent` input, directly or through other
+ *  nodes; the walk stops at definitions that fold from static types (Shape, Size). */
+export function valueInputsOf(g: Graph, opsets: ReadonlyMap<string, number>): Set<string> {
+  const inputs = new Set(g.inputs.map(i => i.name));
+  const producer = new Map(g.nodes.flatMap(n => n.outputs.map(o => [o, n] as const)));
+  const found = new Set<string>(), seen = new Set<string>();
+  const visit = (name: string | undefined): void => {
+    if (!name || seen.has(name)) return;
+    seen.add(name);
+    if (inputs.has(name)) found.add(name);
+    const p = producer.get(name);
+    if (p && !defFor(p, opsets).def.fold) p.inputs.forEach(visit);
+  };
+  for (const node of g.nodes) for (const i of defFor(node, opsets).def.dataDependent ?? []) visit(node.inputs[i]);
+  return found;
+}
+
+/** Builds the executable plan for concrete input types. `values` are graph inputs planned as constants
+ *  (see valueInputsOf); they leave the plan's inputs. */
 export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>,
-  passes: readonly ShapedPass[], opts: { fold?: boolean } = {}): Plan {
+  passes: readonly ShapedPass[], opts: { fold?: boolean; values?: ReadonlyMap<string, ConstTensor> } = {}): Plan {
   const g = cloneGraph(base);
+  if (opts.values?.size) {
+    for (const [name, value] of opts.values) g.initializers.set(name, value);
+    g.inputs = g.inputs.filter(i => !opts.values!.has(i.name));
+  }
   let folded = 0;
   let infos: Map<string, TensorInfo>;
   for (let round = 0; ; round++) {
@@ -155,8 +177,10 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
   return { graph: g, slots, infos, constSlots, inputSlots, outputSlots, steps, folded };
 }
 
-export function shapeKey(inputs: ReadonlyMap<string, TensorInfo>): string {
-  return [...inputs].map(([k, v]) => `${k}:${v.dtype}${describeDims(v.shape)}`).join(';');
+export function shapeKey(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, ConstTensor>): string {
+  const key = [...inputs].map(([k, v]) => `${k}:${v.dtype}${describeDims(v.shape)}`).join(';');
+  if (!values?.size) return key;
+  return `${key};${[...values].map(([k, v]) => `${k}=${Array.from(v.data as ArrayLike<unknown>, String).join(',')}`).join(';')}`;
 }
 
 export type TensorSlots = (tf.Tensor | undefined)[];

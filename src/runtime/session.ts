@@ -14,7 +14,7 @@ import { describeDims } from '../ir/tensor.js';
 import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
-import { buildPlan, cloneGraph, shapeKey, type Plan } from './plan.js';
+import { buildPlan, cloneGraph, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
 export interface SessionOptions {
@@ -38,6 +38,9 @@ export interface InputMetadata {
   shape: (number | string | null)[] | undefined;
 }
 
+/** Most elements a graph input may have to be planned as a constant (see InferenceSession.valuesOf). */
+const MAX_VALUE_INPUT = 4096;
+
 function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env?.[name] : undefined;
 }
@@ -50,6 +53,8 @@ export class InferenceSession {
   /** What the load-time passes did (and, after planning, the shape passes). */
   readonly passReport: PassReport[];
   private readonly plans = new Map<string, Plan>();
+  /** Graph inputs whose values decide shapes (fed to a dataDependent input): plans are keyed on their values. */
+  private valueInputs = new Set<string>();
   private readonly uploaded = new Map<ConstTensor, tf.Tensor>();
   private released = false;
   private readonly optimize: boolean;
@@ -85,9 +90,11 @@ export class InferenceSession {
       session.passReport.push(...runLoadPasses(session.model.graph, session.model.opsets, LOAD_PASSES));
       for (const r of session.passReport) session.log?.(`[pass] ${r.pass}: ${r.changes} rewrite(s), ${r.nodesBefore} → ${r.nodesAfter} nodes`);
     }
-    // Plan once for the declared shapes (symbolic batch = 1) so shape errors surface before the first run.
+    session.valueInputs = valueInputsOf(session.model.graph, session.model.opsets);
+    // Plan once for the declared shapes (symbolic batch = 1) so shape errors surface before the first run
+    // (not possible when some input's values decide shapes: those plans wait for the feeds).
     const declared = session.declaredInputs();
-    if (declared) session.planFor(declared);
+    if (declared && session.valueInputs.size === 0) session.planFor(declared);
     return session;
   }
 
@@ -103,21 +110,34 @@ export class InferenceSession {
     return m;
   }
 
-  private planFor(inputs: Map<string, TensorInfo>): Plan {
-    const key = shapeKey(inputs);
+  private planFor(inputs: Map<string, TensorInfo>, feeds?: Record<string, Tensor>): Plan {
+    const values = this.valuesOf(feeds);
+    const key = shapeKey(inputs, values);
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key);  // LRU: re-insert as newest
       this.plans.set(key, plan);
       return plan;
     }
-    plan = buildPlan(this.model.graph, inputs, this.model.opsets, this.optimize ? SHAPED_PASSES : [], { fold: true });
+    plan = buildPlan(this.model.graph, inputs, this.model.opsets, this.optimize ? SHAPED_PASSES : [], { fold: true, values });
     this.log?.(`[plan] ${key}: ${plan.steps.length} steps, ${plan.folded} nodes folded`);
     for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
     this.plans.set(key, plan);
     const max = this.options.maxPlans ?? 4;
     while (this.plans.size > max) this.dropPlan(this.plans.keys().next().value!);
     return plan;
+  }
+
+  /** Host copies of the fed values of `valueInputs` (they become plan-time constants). Large inputs are left
+   *  out: planning per distinct value of, say, an image would be a trap; the node needing it then fails to plan. */
+  private valuesOf(feeds: Record<string, Tensor> | undefined): Map<string, ConstTensor> | undefined {
+    if (!feeds || this.valueInputs.size === 0) return undefined;
+    const values = new Map<string, ConstTensor>();
+    for (const name of this.valueInputs) {
+      const t = feeds[name]!;
+      if (t.data.length <= MAX_VALUE_INPUT) values.set(name, { dtype: t.type, dims: [...t.dims], data: t.data.slice() });
+    }
+    return values;
   }
 
   private dropPlan(key: string): void {
@@ -133,7 +153,7 @@ export class InferenceSession {
 
   /** The plan a run with these feeds would use (for inspection tools). */
   plan(feeds: Record<string, Tensor>): Plan {
-    return this.planFor(this.checkFeeds(feeds));
+    return this.planFor(this.checkFeeds(feeds), feeds);
   }
 
   private checkFeeds(feeds: Record<string, Tensor>): Map<string, TensorInfo> {
@@ -166,7 +186,7 @@ export class InferenceSession {
   /** Synchronous run (the WASM backend computes synchronously). */
   runSync(feeds: Record<string, Tensor>, fetches?: readonly string[], hooks?: RunHooks): Record<string, Tensor> {
     if (this.released) throw new Error(`${this.name}: the session has been released`);
-    const plan = this.planFor(this.checkFeeds(feeds));
+    const plan = this.planFor(this.checkFeeds(feeds), feeds);
     const slots: (tf.Tensor | undefined)[] = new Array(plan.slots.size);
     for (const { slot, value } of plan.constSlots) slots[slot] = this.uploaded.get(value);
     const owned = new Set<number>();
