@@ -237,8 +237,8 @@ const split18 = op({
 // ---- Gather, GatherElements --------------------------------------------------------------------------------
 
 /** Indices may be negative (count from the end): wrapped unless the constant indices are known non-negative. */
-function wrapIndices(idx: tf.Tensor, dim: number, known: ConstTensor | undefined): tf.Tensor {
-  if (known && toNumbers(known).every(v => v >= 0)) return idx;
+function wrapIndices(idx: tf.Tensor, dim: number, c: RunCtx): tf.Tensor {
+  if (once(c, () => !!c.consts[1] && toNumbers(c.consts[1]).every(v => v >= 0))) return idx;
   return tf.where(tf.less(idx, 0), tf.add(idx, tf.scalar(dim, 'int32')), idx);
 }
 
@@ -259,7 +259,7 @@ const gather = op({
   },
   run: ([x, i], { axis }, c) => {
     const k = axis < 0 ? axis + x!.rank : axis;
-    return [tf.gather(x!, wrapIndices(i!, x!.shape[k]!, c.consts[1]), k)];
+    return [tf.gather(x!, wrapIndices(i!, x!.shape[k]!, c), k)];
   },
 });
 
@@ -279,7 +279,7 @@ const gatherElements = op({
     const k = axis < 0 ? axis + x!.rank : axis;
     const shape = i!.shape;
     const coords = shape.map((d, j) => (j === k
-      ? wrapIndices(i!, x!.shape[k]!, c.consts[1])
+      ? wrapIndices(i!, x!.shape[k]!, c)
       : tf.broadcastTo(tf.reshape(tf.range(0, d, 1, 'int32'), shape.map((v, m) => (m === j ? v : 1))), shape)));
     return [tf.gatherND(x!, tf.stack(coords, -1))];
   },
@@ -381,7 +381,7 @@ const tile = op({
     n.check(reps.length === s.length && reps.every(r => r >= 0), () => `repeats ${dims(reps)} must be ${s.length} non-negative counts for input ${dims(s)}`);
     return [{ dtype: x!.dtype, shape: s.map((d, i) => d * reps[i]!) }];
   },
-  run: ([x], _a, c) => [tf.tile(x!, toNumbers(c.consts[1]!))],
+  run: ([x], _a, c) => [tf.tile(x!, once(c, () => toNumbers(c.consts[1]!)))],
 });
 
 const constantOfShape = op({
