@@ -4,11 +4,13 @@
 
 import { pathToFileURL } from 'node:url';
 import { runClassify } from './classify.js';
+import { runServe, SERVE_OPTIONS, SERVE_USAGE } from './serve.js';
 
 export const USAGE = `ocellus — image classification on a pure-TypeScript ONNX engine
 
 Usage:
   ocellus classify <image|folder…> [--model ID] [--top-k N] [--json] [--dtype fp32|q8] [--batch N]
+${SERVE_USAGE}
   ocellus help
 
 Options:
@@ -18,6 +20,7 @@ Options:
   --dtype D      fp32 (onnx/model.onnx, default) or q8 (onnx/model_quantized.onnx)
   --batch N      images per session run (default 8)
   --verbose      stack traces on errors, model preparation details
+${SERVE_OPTIONS}
 Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1`;
 
 export class UsageError extends Error {}
@@ -28,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'classify': return await runClassify(rest);
+      case 'serve': return await runServe(rest);
       case undefined: case 'help': case '--help': case '-h':
         console.log(USAGE);
         return command === undefined ? 1 : 0;

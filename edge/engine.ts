@@ -1,0 +1,36 @@
+// What every edge entry (Worker, browser page) does before using the engine: hand the tfjs WASM backend an
+// already-compiled WebAssembly.Module (Workers refuse to compile WASM from bytes at run time; browsers can
+// compile it streaming), and load models from bytes. edge/build.mjs wraps the backend's Emscripten factory so
+// it instantiates the module given here (an `instantiateWasm` hook) instead of fetching a .wasm file.
+
+import { decodeImage, detectFormat } from '../src/image/decode.js';
+import { ImageInputError } from '../src/image/errors.js';
+import type { RawImage } from '../src/image/types.js';
+
+export { pipelineFromParts, type ModelParts } from './pipeline-from-parts.js';
+
+/** The global the wrapped Emscripten factory (see edge/build.mjs) reads. */
+export const WASM_MODULE_GLOBAL = '__ocellusWasmModule';
+
+/** Must run before the first pipeline is created (the backend starts on first use). */
+export function useCompiledWasm(module: WebAssembly.Module): void {
+  (globalThis as Record<string, unknown>)[WASM_MODULE_GLOBAL] = module;
+}
+
+export function parseJsonText(text: string | ArrayBuffer, name: string): Record<string, unknown> {
+  const s = typeof text === 'string' ? text : new TextDecoder().decode(text);
+  try {
+    return JSON.parse(s) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${name}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * The image decoder for runtimes without node:zlib: JPEG through the image layer, PNG refused up front with a
+ * 400-class ImageInputError (src/image/png.ts needs Node's zlib and Buffer), everything else as the layer says.
+ */
+export function edgeDecode(bytes: Uint8Array, opts: { maxPixels?: number; name: string }): RawImage {
+  if (detectFormat(bytes) === 'PNG') throw new ImageInputError(opts.name, 'PNG images are not supported in this runtime yet (JPEG is)');
+  return decodeImage(bytes, opts);
+}

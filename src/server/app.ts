@@ -1,0 +1,109 @@
+// The HTTP API as a Hono app, the same object for Node (@hono/node-server) and a Worker's fetch handler:
+// Workers AI's run routes (full Cloudflare path and the short /ai/run) answered in the Cloudflare envelope,
+// the Hugging Face Inference API form, /models, /health, and optional static assets (the demo page).
+
+import { Hono, type Context } from 'hono';
+import { huggingFaceImage, readBody, workersAiImage, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { ApiError, CODES, errorEnvelope, okEnvelope, toApiError } from './errors.js';
+import { ModelRegistry, type RegistryOptions } from './registry.js';
+
+export interface AppOptions extends RegistryOptions {
+  /** Share a registry (and its warm models) with other apps or an AI binding; default: a new one from these options. */
+  registry?: ModelRegistry;
+  /** Require `Authorization: Bearer <token>` on the API routes (not on /health or the demo). */
+  token?: string;
+  /** Largest request body in bytes (default 10 MB), enforced while the body streams in. */
+  maxBodyBytes?: number;
+  /** Answers GET requests no API route matched (the demo page and its files); undefined = 404. */
+  assets?: (req: Request) => Promise<Response | undefined> | Response | undefined;
+  /** Receives errors answered with 500 (default: console.error). */
+  log?: (e: unknown) => void;
+}
+
+/** Shared switches: set `draining` while shutting down so /health says so and new work is refused. */
+export interface AppState {
+  draining: boolean;
+}
+
+export type OcellusApp = Hono & { registry: ModelRegistry; state: AppState };
+
+const WORKERS_AI_ROUTES = ['/client/v4/accounts/:account/ai/run/:model{.+}', '/ai/run/:model{.+}'];
+const HF_ROUTE = '/models/:model{.+}';
+
+export function createApp(opts: AppOptions = {}): OcellusApp {
+  const registry = opts.registry ?? new ModelRegistry(opts);
+  const state: AppState = { draining: false };
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = opts.log ?? ((e: unknown) => console.error('ocellus serve:', e));
+  const app = new Hono() as OcellusApp;
+
+  app.onError((e, c) => {
+    const err = toApiError(e, log);
+    return c.json({ ...errorEnvelope(err), ...(isHuggingFace(c) ? { error: err.message } : {}) }, err.status as 400, err.headers);
+  });
+  app.notFound(c => {
+    const err = new ApiError(404, CODES.noRoute, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    return c.json(errorEnvelope(err), 404);
+  });
+
+  const auth = async (c: Context, next: () => Promise<void>) => {
+    if (opts.token !== undefined && !bearerMatches(c.req.header('authorization'), opts.token)) {
+      throw new ApiError(401, CODES.auth, 'Authentication error: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (state.draining) throw new ApiError(503, CODES.outOfCapacity, 'Server is shutting down', { Connection: 'close' });
+    await next();
+  };
+
+  app.get('/health', c => c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status() }, state.draining ? 503 : 200));
+
+  app.get('/models', auth, c => c.json(okEnvelope(registry.ids().map(id => {
+    const e = registry.entry(id);
+    const labels = e.labels === undefined || typeof e.labels === 'string' ? e.labels ?? 'config' : 'custom';
+    return { id, model: e.model, task: 'image-classification', labels, loaded: registry.status()[id]!.loaded };
+  }))));
+
+  for (const route of WORKERS_AI_ROUTES) {
+    app.post(route, auth, async c => {
+      const model = c.req.param('model')!;
+      registry.entry(model);   // 404 before reading a body for an unknown model
+      const image = workersAiImage(await readBody(c.req.raw, maxBody), c.req.header('content-type'));
+      const result = await registry.classify(model, image, { labels: 'served' });
+      return c.json(okEnvelope(result), 200, { 'cf-ai-req-id': crypto.randomUUID() });
+    });
+    app.all(route, methodNotAllowed);
+  }
+
+  app.post(HF_ROUTE, auth, async c => {
+    const model = c.req.param('model')!;
+    registry.entry(model);
+    const { image, topK } = huggingFaceImage(await readBody(c.req.raw, maxBody), c.req.header('content-type'));
+    return c.json(await registry.classify(model, image, { topK, labels: 'config' }));
+  });
+  app.on(['GET', 'PUT', 'DELETE', 'PATCH'], HF_ROUTE, methodNotAllowed);
+
+  app.get('*', async c => {
+    const res = opts.assets ? await opts.assets(c.req.raw) : undefined;
+    return res ?? c.notFound();
+  });
+
+  return Object.assign(app, { registry, state });
+}
+
+function methodNotAllowed(c: Context): Response {
+  const err = new ApiError(405, CODES.methodNotAllowed, `Method ${c.req.method} not allowed here; use POST`, { Allow: 'POST' });
+  return c.json(errorEnvelope(err), 405, err.headers);
+}
+
+function isHuggingFace(c: Context): boolean {
+  return new URL(c.req.url).pathname.startsWith('/models/');
+}
+
+/** Compares the bearer token in constant time (for equal lengths). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const given = m[1]!.trim();
+  let diff = given.length ^ token.length;
+  for (let i = 0; i < Math.max(given.length, token.length); i++) diff |= (given.charCodeAt(i) || 0) ^ (token.charCodeAt(i) || 0);
+  return diff === 0;
+}

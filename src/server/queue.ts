@@ -1,0 +1,119 @@
+// A bounded queue in front of one model: jobs wait (at most `maxQueue` of them), one batch runs at a time (the
+// engine computes synchronously on WASM), and jobs that queued up while a batch ran go together into the next
+// batch of up to `maxBatch` (micro-batching). Between batches the queue yields to the event loop so sockets are
+// served while a backlog is worked off.
+
+import { ApiError, CODES } from './errors.js';
+
+export interface QueueOptions {
+  /** Jobs allowed to wait (not counting the running batch); more are refused with 503. Default 64. */
+  maxQueue?: number;
+  /** Largest batch one run takes. Default 4. */
+  maxBatch?: number;
+  /**
+   * Run each job at once in the caller's own async context, one image per run, without a shared loop: for
+   * Workers, where a request must not wait on work scheduled from another request's context (workerd cancels
+   * that request as hung once the other request ends). Inference is synchronous, so runs still never overlap.
+   */
+  inline?: boolean;
+}
+
+/** Runs a batch; returns one result or Error per job, in order (an Error fails only its own job). */
+export type BatchRunner<In, Out> = (batch: In[]) => Promise<(Out | Error)[]>;
+
+interface Job<In, Out> {
+  input: In;
+  resolve(v: Out): void;
+  reject(e: unknown): void;
+}
+
+export class QueueFullError extends ApiError {
+  constructor(maxQueue: number) {
+    super(503, CODES.outOfCapacity, `Server is busy: ${maxQueue} requests are already waiting; retry shortly`, { 'Retry-After': '1' });
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>(r => setTimeout(r, 0));
+
+export class InferenceQueue<In, Out> {
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+  readonly inline: boolean;
+  private readonly waitingJobs: Job<In, Out>[] = [];
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Batches run and the largest seen, for /health and tests. */
+  readonly stats = { batches: 0, jobs: 0, largestBatch: 0 };
+
+  constructor(private readonly runner: BatchRunner<In, Out>, opts: QueueOptions = {}) {
+    this.maxQueue = positiveInt(opts.maxQueue ?? 64, 'maxQueue');
+    this.maxBatch = positiveInt(opts.maxBatch ?? 4, 'maxBatch');
+    this.inline = opts.inline ?? false;
+  }
+
+  get waiting(): number {
+    return this.waitingJobs.length;
+  }
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  push(input: In): Promise<Out> {
+    if (this.inline) return this.runInline(input);
+    if (this.waitingJobs.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
+    return new Promise<Out>((resolve, reject) => {
+      this.waitingJobs.push({ input, resolve, reject });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  /** Resolves once nothing is running or waiting. */
+  idle(): Promise<void> {
+    if (!this.running && this.waitingJobs.length === 0) return Promise.resolve();
+    return new Promise(r => this.idleWaiters.push(r));
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waitingJobs.length > 0) {
+        const batch = this.waitingJobs.splice(0, this.maxBatch);
+        await this.runBatch(batch);
+        await yieldToEventLoop();
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    }
+  }
+
+  private async runInline(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => void this.runBatch([{ input, resolve, reject }]));
+  }
+
+  private async runBatch(batch: Job<In, Out>[]): Promise<void> {
+    this.stats.batches++;
+    this.stats.jobs += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    let results: (Out | Error)[];
+    try {
+      results = await this.runner(batch.map(j => j.input));
+      if (results.length !== batch.length) throw new Error(`batch runner returned ${results.length} results for ${batch.length} jobs`);
+    } catch (e) {
+      for (const j of batch) j.reject(e);
+      return;
+    }
+    batch.forEach((j, i) => {
+      const r = results[i]!;
+      if (r instanceof Error) j.reject(r);
+      else j.resolve(r);
+    });
+  }
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  return v;
+}
