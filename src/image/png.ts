@@ -1,10 +1,12 @@
 // PNG → RawImage through pngjs, with the pixel values PIL (Pillow 9.4) gives after `convert('RGB')`.
 // Before pngjs sees the bytes we walk the chunks ourselves: signature, IHDR sanity, the pixel limit, truncation,
-// the eXIf orientation, and a bound on the inflated size of interlaced images (pngjs bounds the others itself).
+// CRCs (not IDAT's: PIL skips those too), the eXIf orientation, and the inflated size of the image data, which
+// must be at least what the IHDR implies (pngjs 7 on Node 20 returns an image-sized buffer even for short data).
 
 import pngjs from 'pngjs';
-import inflateSync from 'pngjs/lib/sync-inflate.js';
+import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
 import { ImageInputError } from './errors.js';
+import { checkPixelLimit } from './limits.js';
 import { readExifOrientation } from './orientation.js';
 import type { RawImage } from './types.js';
 
@@ -33,6 +35,22 @@ function u32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 function chunkType(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
 }
@@ -47,6 +65,9 @@ function scanChunks(bytes: Uint8Array, name: string): Chunk[] {
     const type = chunkType(bytes, at + 4);
     if (length > 0x7fffffff || at + 12 + length > bytes.length) {
       throw new ImageInputError(name, `truncated PNG: chunk '${type}' at byte ${at} needs ${length + 12} bytes, the file has ${bytes.length - at} left`);
+    }
+    if (type !== 'IDAT' && crc32(bytes.subarray(at + 4, at + 8 + length)) !== u32(bytes, at + 8 + length)) {
+      throw new ImageInputError(name, `corrupt PNG: CRC mismatch in chunk '${type}' at byte ${at}`);
     }
     chunks.push({ type, start: at, length });
     at += 12 + length;
@@ -105,46 +126,83 @@ function concatIdat(bytes: Uint8Array, chunks: Chunk[]): Buffer {
   return Buffer.concat(chunks.filter(c => c.type === 'IDAT').map(c => bytes.subarray(c.start + 8, c.start + 8 + c.length)));
 }
 
-/** pngjs inflates interlaced data without a bound: refuse data that inflates past what the IHDR allows. */
-function checkInterlacedSize(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string): void {
+const ZLIB_OPTS = { finishFlush: zlibConstants.Z_SYNC_FLUSH };   // a stream cut short still yields what it holds
+const EXCESS_ALLOWED = 1 << 20;
+
+/**
+ * Inflate the image data once, bounded, and check its size against the IHDR: less is a truncated file. More is
+ * what PIL ignores, so up to 1 MiB of excess is trimmed (the IDAT is then re-packed for pngjs); beyond that the
+ * file is refused as a decompression bomb. Returns the trimmed data when re-packing is needed, else null.
+ */
+function checkImageData(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string): Buffer | null {
   const expected = inflatedSize(header);
-  let got: Buffer;
+  const idat = concatIdat(bytes, chunks);
+  const inflate = (limit: number) => inflateSync(idat, { ...ZLIB_OPTS, maxOutputLength: limit });
+  let data: Buffer | null = null;
+  let excess = false;
   try {
-    got = inflateSync(concatIdat(bytes, chunks), { chunkSize: 64 * 1024, maxLength: expected + 1 });
+    try {
+      data = inflate(expected);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
+      excess = true;
+      data = inflate(expected + EXCESS_ALLOWED).subarray(0, expected);
+    }
   } catch (e) {
-    throw new ImageInputError(name, `corrupt PNG: image data does not inflate (${(e as Error).message})`, { cause: e });
+    const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    const detail = tooBig ? `image data inflates past ${expected + EXCESS_ALLOWED} bytes, its IHDR implies ${expected}` : `image data does not inflate (${(e as Error).message})`;
+    throw new ImageInputError(name, `corrupt PNG: ${detail}`, { cause: e });
   }
-  if (got.length > expected) throw new ImageInputError(name, `corrupt PNG: image data inflates past the ${expected} bytes its IHDR allows`);
+  if (data.length < expected) throw new ImageInputError(name, `truncated PNG: image data ends after ${data.length} of ${expected} bytes`);
+  return excess ? data : null;
 }
 
-/** tRNS on grey/RGB images only marks one colour transparent; PIL keeps the pixel, pngjs zeroes it: drop the chunk. */
-function withoutChunk(bytes: Uint8Array, chunk: Chunk): Buffer {
-  return Buffer.concat([bytes.subarray(0, chunk.start), bytes.subarray(chunk.start + 12 + chunk.length)]);
+function writeChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/**
+ * The bytes pngjs gets: the file itself, or a rebuilt copy without a grey/RGB tRNS (it only marks one colour
+ * transparent: PIL keeps the pixel, pngjs would zero it), with trimmed image data, and always ending in IEND.
+ */
+function pngjsInput(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, trimmed: Buffer | null): Buffer {
+  const dropTrns = header.colorType === 0 || header.colorType === 2;
+  const keep = (c: Chunk) => !(dropTrns && c.type === 'tRNS') && !(trimmed && c.type === 'IDAT') && c.type !== 'IEND';
+  if (!trimmed && chunks.every(c => keep(c) || c.type === 'IEND') && chunks[chunks.length - 1]!.type === 'IEND') {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  const firstIdat = chunks.findIndex(c => c.type === 'IDAT');
+  chunks.forEach((c, i) => {
+    if (trimmed && i === firstIdat) parts.push(writeChunk('IDAT', deflateSync(trimmed, { level: 1 })));
+    if (keep(c)) parts.push(bytes.subarray(c.start, c.start + 12 + c.length));
+  });
+  parts.push(writeChunk('IEND', new Uint8Array(0)));
+  return Buffer.concat(parts);
 }
 
 /** pngjs gives RGBA (8-bit Buffer, or 16-bit Uint16Array with skipRescale): pick PIL's channels and bytes. */
-function toRaw(rgba: Uint8Array | Uint16Array, h: PngHeader, hasTrns: boolean): RawImage {
+function toRaw(rgba: Uint8Array | Uint16Array, h: PngHeader, paletteAlpha: boolean): RawImage {
   const n = h.width * h.height;
-  // PIL: 16-bit grey opens as mode I and convert() clips it to 0–255; other 16-bit modes keep the high byte.
-  const sample = h.bitDepth !== 16 ? (v: number) => v : h.colorType === 0 ? (v: number) => Math.min(v, 255) : (v: number) => v >> 8;
-  const pick: Record<number, number[]> = { 0: [0], 2: [0, 1, 2], 3: hasTrns ? [0, 1, 2, 3] : [0, 1, 2], 4: [0, 3], 6: [0, 1, 2, 3] };
+  const pick: Record<number, number[]> = { 0: [0], 2: [0, 1, 2], 3: paletteAlpha ? [0, 1, 2, 3] : [0, 1, 2], 4: [0, 3], 6: [0, 1, 2, 3] };
   const src = pick[h.colorType]!;
   const channels = src.length as RawImage['channels'];
   const out = new Uint8Array(n * channels);
+  // PIL: 16-bit grey opens as mode I and convert() clips it to 0–255; other 16-bit modes keep the high byte.
+  const clipGrey = h.bitDepth === 16 && h.colorType === 0;
+  const shift = h.bitDepth === 16 && !clipGrey ? 8 : 0;
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < channels; k++) out[i * channels + k] = sample(rgba[i * 4 + src[k]!]!);
+    for (let k = 0; k < channels; k++) {
+      const v = rgba[i * 4 + src[k]!]!;
+      out[i * channels + k] = clipGrey ? Math.min(v, 255) : v >> shift;
+    }
   }
   return { data: out, width: h.width, height: h.height, channels };
-}
-
-function describePixels(width: number, height: number): string {
-  return `${width}×${height} pixels (${((width * height) / 1e6).toFixed(1)} megapixels)`;
-}
-
-export function checkPixelLimit(width: number, height: number, maxPixels: number, name: string): void {
-  if (width * height > maxPixels) {
-    throw new ImageInputError(name, `${describePixels(width, height)} is over the limit of ${maxPixels / 1e6} megapixels (maxPixels)`);
-  }
 }
 
 /** Decode a PNG; `orientation` is its eXIf chunk's value (1 when absent), not applied. */
@@ -153,23 +211,17 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels: number): {
   const header = readPngHeader(bytes, name);
   checkPixelLimit(header.width, header.height, maxPixels, name);
   const chunks = scanChunks(bytes, name);
-  parseHeader(bytes, chunks, name);
   if (!chunks.some(c => c.type === 'IDAT')) throw new ImageInputError(name, 'truncated PNG: no image data (no IDAT chunk)');
   const exif = chunks.find(c => c.type === 'eXIf');
   const orientation = exif ? readExifOrientation(bytes.subarray(exif.start + 8, exif.start + 8 + exif.length)) : 1;
-  if (header.interlaced) checkInterlacedSize(bytes, chunks, header, name);
-
-  const trns = chunks.find(c => c.type === 'tRNS');
-  let input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (trns && (header.colorType === 0 || header.colorType === 2)) input = withoutChunk(bytes, trns);
-  if (chunks[chunks.length - 1]!.type !== 'IEND') input = Buffer.concat([input, IEND]);
+  const trimmed = checkImageData(bytes, chunks, header, name);
+  const input = pngjsInput(bytes, chunks, header, trimmed);
   let decoded: { data: Uint8Array | Uint16Array };
   try {
-    decoded = pngjs.PNG.sync.read(input, { skipRescale: header.bitDepth === 16 }) as unknown as { data: Uint8Array | Uint16Array };
+    decoded = pngjs.PNG.sync.read(input, { skipRescale: header.bitDepth === 16, checkCRC: false }) as unknown as { data: Uint8Array | Uint16Array };
   } catch (e) {
     throw new ImageInputError(name, `corrupt PNG: ${(e as Error).message}`, { cause: e });
   }
-  return { image: toRaw(decoded.data, header, trns !== undefined && header.colorType === 3), orientation };
+  const paletteAlpha = header.colorType === 3 && chunks.some(c => c.type === 'tRNS');
+  return { image: toRaw(decoded.data, header, paletteAlpha), orientation };
 }
-
-const IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
