@@ -10,6 +10,9 @@ const LOOKAHEAD = 9;
 export interface HuffmanTable {
   /** (codeLength << 8) | symbol for every 9-bit prefix that starts with a code of ≤ 9 bits; 0 = longer code. */
   readonly lookup: Uint16Array;
+  /** For AC use: (value << 8) | (run << 4) | bitsUsed when a prefix holds a whole nonzero coefficient (code plus
+   *  its extra bits within 9 bits); 0 otherwise. */
+  readonly fastAc: Int32Array;
   /** Largest code of each length 1..16 (-1 when none); index 17 is a sentinel. */
   readonly maxCode: Int32Array;
   /** Index into `symbols` of the first code of each length, minus that code. */
@@ -54,7 +57,23 @@ export function buildHuffmanTable(counts: Uint8Array, symbols: Uint8Array): Huff
     const base = codes[i] << shift;
     for (let j = 0; j < 1 << shift; j++) lookup[base + j] = (len << 8) | symbols[i];
   }
-  return { lookup, maxCode, valOffset, symbols };
+  return { lookup, maxCode, valOffset, symbols, fastAc: buildFastAc(lookup) };
+}
+
+function buildFastAc(lookup: Uint16Array): Int32Array {
+  const fast = new Int32Array(1 << LOOKAHEAD);
+  for (let i = 0; i < fast.length; i++) {
+    const e = lookup[i];
+    if (e === 0) continue;
+    const len = e >> 8;
+    const run = (e >> 4) & 15;
+    const size = e & 15;
+    if (size === 0 || len + size > LOOKAHEAD) continue;
+    const bits = (i >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
+    const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits; // HUFF_EXTEND
+    fast[i] = (value << 8) | (run << 4) | (len + size);
+  }
+  return fast;
 }
 
 /** Checks a table used for DC differences: libjpeg-turbo rejects DC symbols above 15. */
@@ -119,6 +138,16 @@ export class BitReader {
       this.buf = (this.buf << 8) | b;
       this.cnt += 8;
     }
+  }
+
+  /** The next 9 bits, without consuming them. */
+  peek(): number {
+    if (this.cnt < 16) this.fill();
+    return (this.buf >>> (this.cnt - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
+  }
+
+  skip(n: number): void {
+    this.cnt -= n;
   }
 
   /** Decodes one Huffman symbol. */

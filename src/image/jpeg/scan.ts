@@ -127,8 +127,19 @@ function sequentialBlockDecoder(br: BitReader): BlockDecoder {
       const q = st.quant!;
       blk[0] = ((st.pred << 16) >> 16) * q[0];
       const ac = st.ac!;
+      const fast = ac.fastAc;
       let n = 0;
       for (let k = 1; k < 64; k++) {
+        const f = fast[br.peek()];
+        if (f !== 0) { // whole coefficient from one lookup
+          br.skip(f & 15);
+          k += (f >> 4) & 15;
+          if (k > 63) throw new JpegError('AC coefficient index past 63');
+          const z = NATURAL_ORDER[k];
+          blk[z] = (f >> 8) * q[z];
+          written[n++] = z;
+          continue;
+        }
         const rs = br.decode(ac);
         const s = rs & 15;
         if (s === 0) {
@@ -193,7 +204,16 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
         const c = st.coefs!;
         const o = offset(st, bx, by);
         const ac = st.ac!;
+        const fast = ac.fastAc;
         for (let k = ss; k <= se; k++) {
+          const f = fast[br.peek()];
+          if (f !== 0) {
+            br.skip(f & 15);
+            k += (f >> 4) & 15;
+            if (k > 63) throw new JpegError('AC coefficient index past 63');
+            c[o + NATURAL_ORDER[k]] = (f >> 8) << al;
+            continue;
+          }
           const rs = br.decode(ac);
           const r = rs >> 4;
           const s = rs & 15;
