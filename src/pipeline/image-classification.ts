@@ -2,7 +2,7 @@
 // session run → softmax (unless the graph already ends in Softmax) → top-k { label, score } from config.json.
 
 import { ImageProcessor } from '../image/preprocess.js';
-import { loadImage, type ImageInput, type LoadImageOptions } from '../image/load.js';
+import { loadImage, type ImageInput, type LoadOptions as LoadImageOptions } from '../image/load.js';
 import type { RawImage } from '../image/types.js';
 import { producers } from '../ir/edit.js';
 import { InferenceSession, type SessionOptions } from '../runtime/session.js';
