@@ -32,9 +32,10 @@ interface MatMulPlan {
   out: number[];
 }
 
-// Measured on the WASM SIMD backend: per-slice XNNPACK beats the batched loop for ≤ 16 slices of ≥ 128k MACs each
-// (ViT-B/16 attention, 12 heads of 197×64×197: ~2× faster); with more or smaller slices the per-call cost wins.
-const MAX_SLICES = 16;
+// Measured on the WASM SIMD backend (interleaved A/B runs): per-slice XNNPACK beats the batched loop for up to ~48
+// slices of ≥ 128k MACs each (ViT-B/16 attention, 12 heads of 197×64×197: 2.8× faster; 48 heads: 1.3×); from ~96
+// slices, or with smaller slices, the per-call cost (operator creation, split/concat) wins.
+const MAX_SLICES = 48;
 const MIN_SLICE_MACS = 1 << 17;
 
 function matmulShape(n: NodeView, as: readonly number[], bs: readonly number[]): { batch: number[]; m: number; k: number; n: number; out: number[] } {
