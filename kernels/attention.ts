@@ -1,5 +1,142 @@
-// attention operators (to be filled in).
+// Fused transformer operators in the 'local' domain, written by the fusion passes (src/passes/fuse-*.ts):
+// local:LayerNorm (normalise over the trailing axes from `axis`, then ·gamma +beta), local:Gelu (exact, erf-based)
+// and local:Attention (softmax(scale·Q·Kᵀ)·V per head). Float32 only. Attention computes head by head because the
+// WASM backend's matMul takes its XNNPACK path only for unbatched, untransposed operands (about 5× faster here).
 
-import type { OpDef } from './types.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
+import { isFloat, normAxis } from './util.js';
 
-export const ATTENTION_OPS: OpDef<any>[] = [];
+const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+function floatInput(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
+  if (!v) n.fail(`${what} is required`);
+  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
+  return v;
+}
+
+// ---- local:LayerNorm(x, gamma?, beta?) ----------------------------------------------------------------------------
+
+const layerNorm = op({
+  opType: 'LayerNorm', domain: 'local', since: 1,
+  parse: n => ({ axis: n.attrs.int('axis', -1), epsilon: n.attrs.float('epsilon', 1e-5) }),
+  infer: (n: InferView, [x, gamma, beta], a) => {
+    const xi = floatInput(n, x, 'input x');
+    const from = normAxis(n, a.axis, xi.shape.length);
+    const normShape = xi.shape.slice(from);
+    for (const [what, p] of [['gamma', gamma], ['beta', beta]] as const) {
+      if (!p) continue;
+      floatInput(n, p, what);
+      const fits = p.shape.length <= normShape.length && p.shape.every((d, i) => d === 1 || d === normShape[normShape.length - p.shape.length + i]);
+      n.check(fits, () => `${what} ${dims(p.shape)} does not broadcast over the normalised dims ${dims(normShape)} of x ${dims(xi.shape)}`);
+    }
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+  },
+  run: ([x, gamma, beta], a, c) => {
+    const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
+    const axes = Array.from({ length: rank - from }, (_, i) => from + i);
+    const d = tf.sub(x!, tf.mean(x!, axes, true));
+    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), a.epsilon));
+    const y = tf.mul(d, invStd);
+    const scaled = gamma ? tf.mul(y, gamma) : y;
+    return [beta ? tf.add(scaled, beta) : scaled];
+  },
+});
+
+// ---- local:Gelu(x) = x·½·(1 + erf(x/√2)) --------------------------------------------------------------------------
+
+const gelu = op({
+  opType: 'Gelu', domain: 'local', since: 1,
+  parse: n => {
+    const approx = n.attrs.string('approximate', 'none');
+    if (approx !== 'none') n.fail(`approximate='${approx}' is not supported (only the exact erf form, 'none')`);
+    return {};
+  },
+  infer: (n, [x]) => {
+    const xi = floatInput(n, x, 'input x');
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+  },
+  run: ([x]) => [tf.mul(tf.mul(x!, 0.5), tf.add(tf.erf(tf.mul(x!, Math.SQRT1_2)), 1))],
+});
+
+// ---- local:Attention(q, k, v) ---------------------------------------------------------------------------------------
+// layout 'bnc': q [B, Nq, H·D], k [B, Nk, H·D], v [B, Nk, H·Dv] → [B, Nq, H·Dv]   (Hugging Face ViT)
+// layout 'nbc': the same with the first two axes swapped, sequence first          (torch nn.MultiheadAttention)
+
+interface AttentionAttrs { heads: number; scale: number; seqFirst: boolean }
+
+/** Per-head XNNPACK products win once a head's product is big enough to amortise the extra calls. */
+const PER_HEAD_MIN_MACS = 1 << 15;
+
+const attention = op({
+  opType: 'Attention', domain: 'local', since: 1,
+  parse: (n: NodeView): AttentionAttrs => {
+    const heads = n.attrs.int('heads');
+    n.check(heads >= 1, () => `heads must be ≥ 1, got ${heads}`);
+    const layout = n.attrs.string('layout', 'bnc');
+    if (layout !== 'bnc' && layout !== 'nbc') n.fail(`layout '${layout}' is not supported ('bnc' or 'nbc')`);
+    return { heads, scale: n.attrs.float('scale', 1), seqFirst: layout === 'nbc' };
+  },
+  infer: (n: InferView, [q, k, v], a: AttentionAttrs) => {
+    const [qs, ks, vs] = ([['q', q], ['k', k], ['v', v]] as const).map(([what, t]) => {
+      const s = floatInput(n, t, what).shape;
+      n.check(s.length === 3, () => `${what} must have rank 3, got ${dims(s)}`);
+      n.check(s[2]! % a.heads === 0, () => `${what} has ${s[2]} channels, not divisible by ${a.heads} heads`);
+      return a.seqFirst ? [s[1]!, s[0]!, s[2]!] : s;   // as [B, N, C]
+    }) as [number[], number[], number[]];
+    n.check(qs[0] === ks[0] && ks[0] === vs[0], () => `q, k and v must share the batch size, got ${dims(qs)}, ${dims(ks)}, ${dims(vs)} (as [B, N, C])`);
+    n.check(qs[2] === ks[2], () => `q and k must have the same channels, got ${qs[2]} and ${ks[2]}`);
+    n.check(ks[1] === vs[1], () => `k and v must have the same length, got ${ks[1]} and ${vs[1]}`);
+    const out = a.seqFirst ? [qs[1]!, qs[0]!, vs[2]!] : [qs[0]!, qs[1]!, vs[2]!];
+    return [{ dtype: q!.dtype, shape: out }];
+  },
+  run: ([q, k, v], a, c) => {
+    const [b, nq, e] = bnc(c.inputs[0]!.shape, a.seqFirst), [, nk] = bnc(c.inputs[1]!.shape, a.seqFirst);
+    const d = e / a.heads;
+    const qs = a.scale === 1 ? q! : tf.mul(q!, a.scale);   // scaling Q costs Nq·C, scaling scores Nq·Nk·H
+    if (nq * d * nk < PER_HEAD_MIN_MACS) return [batchedAttention(qs, k!, v!, a)];
+    // kT: [B, C, Nk], so each head's Kᵀ is a contiguous [D, Nk] block.
+    const kT = tf.transpose(k!, a.seqFirst ? [1, 2, 0] : [0, 2, 1]);
+    const dv = c.inputs[2]!.shape[2]! / a.heads;
+    const rows: tf.Tensor[] = [];
+    for (let bi = 0; bi < b; bi++) {
+      const heads: tf.Tensor[] = [];
+      for (let h = 0; h < a.heads; h++) {
+        const qh = headSlice(qs, bi, h * d, nq, d, a.seqFirst);            // [Nq, D]
+        const kh = tf.reshape(tf.slice(kT, [bi, h * d, 0], [1, d, nk]), [d, nk]);
+        const vh = headSlice(v!, bi, h * dv, nk, dv, a.seqFirst);          // [Nk, Dv]
+        heads.push(tf.matMul(tf.softmax(tf.matMul(qh, kh)), vh));       // [Nq, Dv]
+      }
+      rows.push(heads.length === 1 ? heads[0]! : tf.concat(heads, 1));    // [Nq, H·Dv]
+    }
+    return [b === 1 ? tf.reshape(rows[0]!, c.outputs[0]!.shape) : tf.stack(rows, a.seqFirst ? 1 : 0)];
+  },
+});
+
+function bnc(s: readonly number[], seqFirst: boolean): [number, number, number] {
+  return seqFirst ? [s[1]!, s[0]!, s[2]!] : [s[0]!, s[1]!, s[2]!];
+}
+
+/** Rows of batch `bi`, channels [from, from + width), as an [N, width] matrix. */
+function headSlice(t: tf.Tensor, bi: number, from: number, n: number, width: number, seqFirst: boolean): tf.Tensor {
+  const s = seqFirst ? tf.slice(t, [0, bi, from], [n, 1, width]) : tf.slice(t, [bi, 0, from], [1, n, width]);
+  return tf.reshape(s, [n, width]);
+}
+
+/** All heads in one batched product (small shapes, where per-call costs dominate). */
+function batchedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, a: AttentionAttrs): tf.Tensor {
+  // [N, B, C] → [B, H, N, D] takes perm [1, 2, 0, 3] after the split; [B, N, C] → [B, H, N, D] takes [0, 2, 1, 3].
+  const split = (t: tf.Tensor, perm: number[]) => {
+    const [x, y, ch] = t.shape as [number, number, number];
+    return tf.transpose(tf.reshape(t, [x, y, a.heads, ch / a.heads]), perm);
+  };
+  const toHeads = a.seqFirst ? [1, 2, 0, 3] : [0, 2, 1, 3];
+  const kPerm = a.seqFirst ? [1, 2, 3, 0] : [0, 2, 3, 1];
+  const o = tf.matMul(tf.softmax(tf.matMul(split(q, toHeads), split(k, kPerm))), split(v, toHeads));   // [B, H, Nq, Dv]
+  const [b, h, nq, dv] = o.shape as [number, number, number, number];
+  return a.seqFirst
+    ? tf.reshape(tf.transpose(o, [2, 0, 1, 3]), [nq, b, h * dv])
+    : tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [b, nq, h * dv]);
+}
+
+export const ATTENTION_OPS: OpDef<any>[] = [layerNorm, gelu, attention];

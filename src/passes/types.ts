@@ -1,6 +1,6 @@
 // The pass contract: a small function over the IR that returns how many rewrites it made (0 = no change).
 
-import type { Graph, TensorInfo } from '../ir/graph.js';
+import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
 
 export interface Pass {
   name: string;
@@ -11,6 +11,9 @@ export interface PassContext {
   opsets: ReadonlyMap<string, number>;
   /** Known value types (only for passes that run after shapes are known). */
   infos?: ReadonlyMap<string, TensorInfo>;
+  /** Computes a node's outputs from constant inputs with its kernel (injected by the runtime: passes never import
+   *  kernels); undefined when the node cannot be evaluated that way. */
+  evaluate?(node: Node, inputs: readonly (ConstTensor | undefined)[]): ConstTensor[] | undefined;
 }
 
 export interface PassReport {
@@ -18,4 +21,6 @@ export interface PassReport {
   changes: number;
   nodesBefore: number;
   nodesAfter: number;
+  /** Nodes the pass itself removed, summed over rounds (nodesBefore − nodesAfter also counts other passes' work). */
+  removed: number;
 }

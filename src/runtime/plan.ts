@@ -11,6 +11,7 @@ import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
 import { describeDims } from '../ir/tensor.js';
 import { ModelError } from './errors.js';
 import { nodeView } from './node-view.js';
+import { runPassRound, type Pass, type PassReport } from '../passes/index.js';
 
 export interface Step {
   node: Node;
@@ -31,12 +32,11 @@ export interface Plan {
   outputSlots: { name: string; slot: number; info: TensorInfo }[];
   steps: Step[];
   folded: number;                                // nodes folded into constants while specialising
+  passReport: PassReport[];                      // what the shaped passes did to this plan
 }
 
-export interface ShapedPass {
-  name: string;
-  run(g: Graph, infos: ReadonlyMap<string, TensorInfo>, opsets: ReadonlyMap<string, number>): number;
-}
+/** Shaped passes are ordinary passes that get `ctx.infos`. */
+export type ShapedPass = Pass;
 
 export function cloneGraph(g: Graph): Graph {
   return {
@@ -58,6 +58,20 @@ export function defFor(node: Node, opsets: ReadonlyMap<string, number>): { def: 
 
 function infoOfConst(c: ConstTensor): TensorInfo {
   return { dtype: c.dtype, shape: [...c.dims] };
+}
+
+/** Runs one node's kernel on constant inputs (the evaluator passes get as `ctx.evaluate`); undefined for
+ *  definitions that must not fold. Throws ModelError when the node is invalid or its kernel fails. */
+export function evaluateNode(node: Node, inputs: readonly (ConstTensor | undefined)[], opsets: ReadonlyMap<string, number>): ConstTensor[] | undefined {
+  const { def, opset } = defFor(node, opsets);
+  if (def.noFold) return undefined;
+  const consts = new Map<string, ConstTensor>();
+  node.inputs.forEach((name, i) => { if (name && inputs[i]) consts.set(name, inputs[i]!); });
+  const view = nodeView(node, opset, consts);
+  const attrs = def.parse(view);
+  const ins = inputs.map(c => (c ? infoOfConst(c) : undefined));
+  const outs = def.infer(view, ins, attrs);
+  return def.fold?.(view, ins, attrs) ?? evaluateOp(def, attrs, inputs, ins, outs, view);
 }
 
 /**
@@ -130,12 +144,12 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
   }
   let folded = 0;
   let infos: Map<string, TensorInfo>;
+  const totals = new Map<string, PassReport>();
   for (let round = 0; ; round++) {
     const r = inferAndFold(g, inputs, opsets, opts);
     infos = r.infos;
     folded += r.folded;
-    let changed = 0;
-    for (const p of passes) changed += p.run(g, infos, opsets);
+    const changed = runPassRound(g, { opsets, infos, evaluate: (n, c) => evaluateNode(n, c, opsets) }, passes, totals);
     if (changed === 0 || round > 20) break;
   }
   removeDeadNodes(g);
@@ -174,7 +188,7 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
     if (!info) throw new Error(`graph output '${o.name}' is never produced`);
     return { name: o.name, slot: slotOf(o.name), info };
   });
-  return { graph: g, slots, infos, constSlots, inputSlots, outputSlots, steps, folded };
+  return { graph: g, slots, infos, constSlots, inputSlots, outputSlots, steps, folded, passReport: [...totals.values()] };
 }
 
 export function shapeKey(inputs: ReadonlyMap<string, TensorInfo>, values?: ReadonlyMap<string, ConstTensor>): string {

@@ -14,7 +14,7 @@ import { describeDims } from '../ir/tensor.js';
 import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
-import { buildPlan, cloneGraph, shapeKey, valueInputsOf, type Plan } from './plan.js';
+import { buildPlan, cloneGraph, evaluateNode, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
 export interface SessionOptions {
@@ -57,6 +57,7 @@ export class InferenceSession {
   private valueInputs = new Set<string>();
   private readonly uploaded = new Map<ConstTensor, tf.Tensor>();
   private released = false;
+  private shapedReported = false;
   private readonly optimize: boolean;
   private readonly checkShapes: boolean;
   private readonly log?: (line: string) => void;
@@ -87,8 +88,9 @@ export class InferenceSession {
       throw new Error(`${name}: ${(e as Error).message}`);
     }
     if (session.optimize) {
-      session.passReport.push(...runLoadPasses(session.model.graph, session.model.opsets, LOAD_PASSES));
-      for (const r of session.passReport) session.log?.(`[pass] ${r.pass}: ${r.changes} rewrite(s), ${r.nodesBefore} → ${r.nodesAfter} nodes`);
+      const opsets = session.model.opsets;
+      session.passReport.push(...runLoadPasses(session.model.graph, { opsets, evaluate: (n, c) => evaluateNode(n, c, opsets) }, LOAD_PASSES));
+      for (const r of session.passReport) session.log?.(describePass(r));
     }
     session.valueInputs = valueInputsOf(session.model.graph, session.model.opsets);
     // Plan once for the declared shapes (symbolic batch = 1) so shape errors surface before the first run
@@ -121,6 +123,12 @@ export class InferenceSession {
     }
     plan = buildPlan(this.model.graph, inputs, this.model.opsets, this.optimize ? SHAPED_PASSES : [], { fold: true, values });
     this.log?.(`[plan] ${key}: ${plan.steps.length} steps, ${plan.folded} nodes folded`);
+    for (const r of plan.passReport) this.log?.(describePass(r));
+    // The session's report holds the load passes and the shaped passes of the first plan built.
+    if (!this.shapedReported && plan.passReport.length) {
+      this.passReport.push(...plan.passReport);
+      this.shapedReported = true;
+    }
     for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
     this.plans.set(key, plan);
     const max = this.options.maxPlans ?? 4;
@@ -262,6 +270,10 @@ function checkOutput(step: Plan['steps'][number], i: number, out: tf.Tensor): vo
   if (!same || tfDtype(want.dtype) !== out.dtype) {
     throw new ModelError(step.node, `output ${i} is ${out.dtype} ${describeDims(out.shape)} but the plan expected ${want.dtype} ${describeDims(want.shape)}`);
   }
+}
+
+function describePass(r: PassReport): string {
+  return `[pass] ${r.pass}: ${r.changes} rewrite(s), ${r.removed} node(s) removed (${r.nodesBefore} → ${r.nodesAfter} over its rounds)`;
 }
 
 function checkSupported(model: Model, file: string): void {
