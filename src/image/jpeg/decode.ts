@@ -7,7 +7,7 @@ import { checkDcTable, type HuffmanTable } from './huffman.js';
 import { dequantize, idctIslow } from './idct.js';
 import {
   checkFrameType, EOI, markerName, parseApp, parseFrame, parseHuffmanTables, parseQuantTables, parseScanHeader,
-  segmentBounds, SOS, type AppInfo, type Frame,
+  segmentBounds, SOS, type AppInfo, type Frame, type ScanHeader,
 } from './markers.js';
 import { cmykToRgb, interleave3, rowSource, yccToRgb, type Plane } from './output.js';
 import { decodeScan, nextMarker, type ComponentState } from './scan.js';
@@ -66,9 +66,7 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
 export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): JpegImage {
   checkSoi(bytes);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const dcTables: (HuffmanTable | null)[] = [null, null, null, null];
-  const acTables: (HuffmanTable | null)[] = [null, null, null, null];
-  const quantTables: (Uint16Array | null)[] = [null, null, null, null];
+  const tables: Tables = { dc: [null, null, null, null], ac: [null, null, null, null], quant: [null, null, null, null] };
   const app: AppInfo = { jfif: false, adobe: false, adobeTransform: -1, orientation: 1, sawExif: false };
   let frame: Frame | null = null;
   let states: ComponentState[] = [];
@@ -106,9 +104,9 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
         throw new JpegError(`${frame.components.length}-component images are not supported (1, 3 or 4)`);
       }
     } else if (marker === 0xc4) {
-      parseHuffmanTables(bytes, start, end, dcTables, acTables);
+      parseHuffmanTables(bytes, start, end, tables.dc, tables.ac);
     } else if (marker === 0xdb) {
-      parseQuantTables(bytes, start, end, quantTables);
+      parseQuantTables(bytes, start, end, tables.quant);
     } else if (marker === 0xdd) {
       if (end - start !== 2) throw new JpegError(`DRI segment at byte ${m.at} has bad length ${end - start + 2}`);
       restartInterval = (bytes[start] << 8) | bytes[start + 1];
@@ -119,23 +117,10 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
       if (++scans > MAX_SCANS) throw new JpegError(`more than ${MAX_SCANS} scans`);
       if (scans === 1) {
         states = allocateStates(frame);
-        fillStandardTables(dcTables, acTables); // libjpeg-turbo's std_huff_tables for Motion-JPEG style files
+        fillStandardTables(tables); // libjpeg-turbo's std_huff_tables, for Motion-JPEG style files without DHT
       }
       const scan = parseScanHeader(bytes, start, end, frame);
-      for (const { comp, td, ta } of scan.components) {
-        const st = states[comp.index];
-        if (!st.quantRaw) {
-          st.quantRaw = latchQuant(quantTables, comp.tq, comp.index);
-          st.quant = new Int16Array(st.quantRaw.buffer);
-        }
-        st.pred = 0;
-        const needDc = !frame.progressive || (scan.ss === 0 && scan.ah === 0);
-        const needAc = !frame.progressive || scan.ss > 0;
-        st.dc = needDc ? requireTable(dcTables, td, 'DC') : null;
-        st.ac = needAc ? requireTable(acTables, ta, 'AC') : null;
-        if (st.dc) checkDcTable(st.dc, td);
-        if (frame.progressive) updateCoefBits(st.coefBits, scan.ss, scan.se, scan.al);
-      }
+      prepareScan(scan, states, frame, tables);
       pos = decodeScan({ data: bytes, frame, restartInterval, scanNumber: scans }, scan, states, end);
     }
     // COM, DNL and other segments: skipped.
@@ -190,29 +175,45 @@ function allocateStates(frame: Frame): ComponentState[] {
   });
 }
 
+interface Tables {
+  dc: (HuffmanTable | null)[];
+  ac: (HuffmanTable | null)[];
+  quant: (Uint16Array | null)[];
+}
+
+function fillStandardTables(t: Tables): void {
+  for (let i = 0; i < 2; i++) {
+    t.dc[i] ??= STD_DC_TABLES[i];
+    t.ac[i] ??= STD_AC_TABLES[i];
+  }
+}
+
+/** Per-scan setup of each member component: quantisation latch, DC predictor reset, Huffman tables, and the
+ *  coef_bits bookkeeping of start_pass_phuff_decoder (what block smoothing later looks at). */
+function prepareScan(scan: ScanHeader, states: ComponentState[], frame: Frame, tables: Tables): void {
+  const needDc = !frame.progressive || (scan.ss === 0 && scan.ah === 0);
+  const needAc = !frame.progressive || scan.ss > 0;
+  for (const { comp, td, ta } of scan.components) {
+    const st = states[comp.index];
+    if (!st.quantRaw) {
+      // latch_quant_tables: a component keeps a copy of the table present at its first scan.
+      const q = tables.quant[comp.tq];
+      if (!q) throw new JpegError(`component ${comp.index} uses quantisation table ${comp.tq}, which is not defined`);
+      st.quantRaw = q.slice();
+      st.quant = new Int16Array(st.quantRaw.buffer); // ISLOW_MULT_TYPE is short
+    }
+    st.pred = 0;
+    st.dc = needDc ? requireTable(tables.dc, td, 'DC') : null;
+    st.ac = needAc ? requireTable(tables.ac, ta, 'AC') : null;
+    if (st.dc) checkDcTable(st.dc, td);
+    if (frame.progressive) st.coefBits.fill(scan.al, scan.ss, scan.se + 1);
+  }
+}
+
 function requireTable(tables: (HuffmanTable | null)[], id: number, kind: string): HuffmanTable {
   const t = tables[id];
   if (!t) throw new JpegError(`scan uses ${kind} Huffman table ${id}, which is not defined`);
   return t;
-}
-
-function fillStandardTables(dc: (HuffmanTable | null)[], ac: (HuffmanTable | null)[]): void {
-  for (let i = 0; i < 2; i++) {
-    dc[i] ??= STD_DC_TABLES[i];
-    ac[i] ??= STD_AC_TABLES[i];
-  }
-}
-
-/** latch_quant_tables: a component keeps a copy of the table present at its first scan. */
-function latchQuant(tables: (Uint16Array | null)[], tq: number, index: number): Uint16Array {
-  const t = tables[tq];
-  if (!t) throw new JpegError(`component ${index} uses quantisation table ${tq}, which is not defined`);
-  return t.slice();
-}
-
-/** The coef_bits bookkeeping of start_pass_phuff_decoder (only what later decisions need). */
-function updateCoefBits(bits: Int8Array, ss: number, se: number, al: number): void {
-  for (let k = ss; k <= se; k++) bits[k] = al;
 }
 
 /** Output side of a progressive file: IDCT of the whole coefficient arrays, with block smoothing when libjpeg-turbo

@@ -107,6 +107,11 @@ export class BitReader {
     this.pos = pos;
   }
 
+  /** Byte offset of the next unread bit (bytes already buffered are not counted as read). */
+  position(): number {
+    return this.pos - Math.max(0, (this.cnt - this.padding + 7) >> 3);
+  }
+
   /** True when decoding has consumed zero bits that were not in the data. */
   overran(): boolean {
     return this.cnt < this.padding;

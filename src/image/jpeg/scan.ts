@@ -62,9 +62,10 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
   let restartsLeft = restartInterval;
   let nextRst = 0;
   let mcu = 0;
-  // "truncated data in scan 3 at byte 48211 of 51200 (MCU 310 of 1200)[: detail]"
+  let mcuStart = pos;
+  // "truncated data in scan 3 at byte 48211 of 51200 (MCU 310 of 1200)[: detail]", the byte where that MCU starts
   const located = (what: 'truncated data' | 'corrupt data', detail = '') => new JpegError(
-    `${what} in scan ${scanNumber} at byte ${br.pos} of ${data.length} (MCU ${mcu} of ${total})${detail && `: ${detail}`}`, true);
+    `${what} in scan ${scanNumber} at byte ${mcuStart} of ${data.length} (MCU ${mcu} of ${total})${detail && `: ${detail}`}`, true);
   const overrun = (): JpegError => {
     if (br.stop === 'eof') return located('truncated data');
     const m = nextMarker(data, br.pos);
@@ -87,6 +88,7 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
         }
         restartsLeft--;
       }
+      mcuStart = br.position();
       const mx = mcu % perLine;
       const my = (mcu - mx) / perLine;
       if (single) {
