@@ -101,12 +101,12 @@ export class ModelRegistry {
     }
   }
 
-  /** Per served id: loaded or not, requests waiting, batches run. */
-  status(): Record<string, { model: string; loaded: boolean; waiting: number; busy: boolean; batches: number; jobs: number; largestBatch: number }> {
+  /** Per served id: loaded or not, requests waiting and running, batches run (`jobs` counts requests taken into batches). */
+  status(): Record<string, { model: string; loaded: boolean; waiting: number; running: number; busy: boolean; batches: number; jobs: number; largestBatch: number }> {
     const out: ReturnType<ModelRegistry['status']> = {};
     for (const [id, e] of this.table) {
       const q = this.queues.get(keyOf(e));
-      out[id] = { model: e.model, loaded: !!q, waiting: q?.waiting ?? 0, busy: q?.busy ?? false, ...(q?.stats ?? { batches: 0, jobs: 0, largestBatch: 0 }) };
+      out[id] = { model: e.model, loaded: !!q, waiting: q?.waiting ?? 0, running: q?.inBatch ?? 0, busy: q?.busy ?? false, ...(q?.stats ?? { batches: 0, jobs: 0, largestBatch: 0 }) };
     }
     return out;
   }
