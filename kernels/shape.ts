@@ -42,6 +42,22 @@ const identity = op({
   run: ([x]) => [x!],
 });
 
+/** Dropout in inference: output = input, mask (if asked for) all true. training_mode (12+) must be a constant false:
+ *  random masks have no place in an inference engine. `is_test` (1–6) is accepted either way. */
+const dropout = op({
+  opType: 'Dropout', since: 1,
+  parse: () => ({}),
+  infer: (n: InferView, [x]) => {
+    if (n.has(2)) {
+      const t = n.constant(2);
+      n.check(t && !Number(t.data[0]), () => `training_mode must be a constant false (random dropout is training-only)`);
+    }
+    const v = same(x, n);
+    return n.outputs[1] ? [v, { dtype: 'bool', shape: [...v.shape] }] : [v];
+  },
+  run: ([x], _a, c) => (c.outputs[1] ? [x!, tf.fill(c.outputs[1].shape, true, 'bool')] : [x!]),
+});
+
 /** Constant 1–11 hold `value`; 12 adds value_float(s)/value_int(s)/value_string(s). sparse_value is rejected. */
 function constantValue(n: NodeView, since: number): ConstTensor {
   const set = n.attrs.names().filter(k => k.startsWith('value') || k === 'sparse_value');
@@ -574,6 +590,7 @@ const trilu = op({
 });
 
 export const SHAPE_OPS: OpDef<any>[] = [
+  dropout,
   identity, constant(1), constant(12),
   reshape(5), reshape(14), flatten, squeeze1, squeeze13, unsqueeze1, unsqueeze13,
   transpose, concat(1), concat(4), split2, split13, split18,

@@ -123,9 +123,8 @@ export async function resolveModel(id: string, opts: HubOptions = {}): Promise<R
     const st = fs.statSync(id);
     return st.isDirectory() ? fromFolder(id, id, opts) : fromOnnxFile(id, id);
   }
-  if (id.endsWith('.onnx') || id.startsWith('.') || id.startsWith('/') || !isHubId(id)) {
-    throw new ModelNotFoundError(`${id}: no such file or folder${isHubId(id) ? '' : ' (and not a hub id of the form owner/name)'}`);
-  }
+  if (id.endsWith('.onnx') || /^[./~]/.test(id) || path.isAbsolute(id)) throw new ModelNotFoundError(`${id}: no such file or folder`);
+  if (!isHubId(id)) throw new ModelNotFoundError(`${id}: no such file or folder, and not a hub id (owner/name)`);
   const revision = opts.revision ?? 'main';
   const cacheDir = opts.cacheDir ?? (await defaultCacheDir());
   const dir = path.join(cacheDir, 'models', ...id.split('/'), revision);

@@ -223,6 +223,7 @@ export class InferenceSession {
           slots[s] = out;
           owned.add(s);
         });
+        for (let i = step.outs.length; i < outs.length; i++) outs[i]!.dispose();  // outputs the node does not name
         hooks?.afterStep?.(step, step.outs.map(s => (s < 0 ? undefined : slots[s])), performance.now() - t0);
         for (const s of step.free) {
           if (owned.delete(s)) { slots[s]?.dispose(); slots[s] = undefined; }

@@ -135,6 +135,16 @@ describe('shape operators: explicit rejections', () => {
     await expect(InferenceSession.create(b.model(13))).rejects.toThrow(/sparse_value .* not supported/);
   });
 
+  it('Dropout with training_mode true (random masks) is refused when planning, naming the node', async () => {
+    const b = new GraphBuilder();
+    b.input('x', 'float32', [2, 3]);
+    b.init('ratio', constTensor('float32', [], [0.5]));
+    b.init('train', constTensor('bool', [], [1]));
+    b.node('Dropout', ['x', 'ratio', 'train'], {}, { name: 'drop', outputs: ['y'] });
+    b.output('y');
+    await expect(InferenceSession.create(b.model(13))).rejects.toThrow("Dropout 'drop' (opset 13): training_mode must be a constant false");
+  });
+
   it('Pad mode wrap, Reshape to a wrong element count, Squeeze of a non-1 axis, Split that does not divide', async () => {
     await rejects(oneNode('Pad', x, [ints([0, 1, 0, 1])], { mode: 'wrap' }), /mode 'wrap' is not supported/);
     await rejects(oneNode('Reshape', x, [ints([5, -1])]), /cannot reshape \[2, 6\] \(12 elements\) to \[5, -1\]/);
