@@ -55,7 +55,7 @@ const dropout = op({
     const v = same(x, n);
     return n.outputs[1] ? [v, { dtype: 'bool', shape: [...v.shape] }] : [v];
   },
-  run: ([x], _a, c) => (c.outputs[1] ? [x!, tf.fill(c.outputs[1].shape, true, 'bool')] : [x!]),
+  run: ([x], _a, c) => (c.outputs[1] ? [x!, tf.fill(c.outputs[1].shape, 1, 'bool')] : [x!]),
 });
 
 /** Constant 1–11 hold `value`; 12 adds value_float(s)/value_int(s)/value_string(s). sparse_value is rejected. */

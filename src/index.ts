@@ -1,6 +1,18 @@
-// The package root: the onnxruntime-web-shaped session API. (The pipeline API is added in src/pipeline.)
+// The package root.
+//  - pipeline('image-classification', model?) → classify(input, { topK }) → [{ label, score }]  (transformers.js shape)
+//  - InferenceSession / Tensor                                                               (onnxruntime-web shape)
+//  - loadImage / ImageProcessor                                                              (Python-exact preprocessing)
 
+export {
+  pipeline, ImageClassificationPipeline, DEFAULT_MODEL_ID, resolveModel, ModelNotFoundError,
+  type ImageClassifier, type ClassifyOptions, type PipelineOptions, type Classification, type HubOptions,
+  type ProgressEvent, type ResolvedModel, type Task,
+} from './pipeline/index.js';
 export { InferenceSession, type SessionOptions, type InputMetadata } from './runtime/session.js';
 export { Tensor, type DType, type TensorData } from './runtime/tensor.js';
 export { ModelError, UnsupportedOpsError, InputError } from './runtime/errors.js';
 export { ModelLoadError } from './onnx/errors.js';
+export {
+  loadImage, decodeImage, ImageProcessor, ImageInputError, isRawImage,
+  type RawImage, type ImageInput, type LoadOptions,
+} from './image/index.js';
