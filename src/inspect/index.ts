@@ -1,0 +1,16 @@
+// ocellus inspect as a library: model summaries (shapes, parameters, MACs, what the passes did), traces of one
+// image (per-node time and activation statistics), and the self-contained HTML report built from both.
+
+export { inspect, type InspectOptions, type InspectReport } from './inspect.js';
+export { trace, traceSession, type TraceOptions, type TraceReport, type TraceNode } from './trace.js';
+export { openModel, type OpenedModel } from './model.js';
+export {
+  modelHeader, originalSummary, optimizedSummary, summarizeNodes, planFeeds, planInputTypes, withSession,
+  type ModelSummary, type ModelHeader, type NodeSummary, type GraphSummary, type OptimizedSummary, type PassSummary,
+} from './summary.js';
+export { macsOf, MAC_OPS } from './macs.js';
+export { tensorStats, histogram, rowEntropy, HISTOGRAM_BINS, type TensorStats, type Histogram, type Entropy } from './stats.js';
+export { featureMaps, attentionFromProbs, attentionFromQK, type FeatureMaps, type AttentionMaps } from './visuals.js';
+export { assignGroups, groupOf } from './groups.js';
+export { formatSummary, formatTrace, si } from './format.js';
+export { renderHtml } from './html.js';
