@@ -4,6 +4,7 @@
 
 import { pathToFileURL } from 'node:url';
 import { runClassify } from './classify.js';
+import { INSPECT_OPTIONS, INSPECT_USAGE, runInspect } from './inspect.js';
 import { runServe, SERVE_OPTIONS, SERVE_USAGE } from './serve.js';
 
 export const USAGE = `ocellus — image classification on a pure-TypeScript ONNX engine
@@ -11,6 +12,7 @@ export const USAGE = `ocellus — image classification on a pure-TypeScript ONNX
 Usage:
   ocellus classify <image|folder…> [--model ID] [--top-k N] [--json] [--dtype fp32|q8] [--batch N]
 ${SERVE_USAGE}
+${INSPECT_USAGE}
   ocellus help
 
 Options:
@@ -21,6 +23,7 @@ Options:
   --batch N      images per session run (default 8)
   --verbose      stack traces on errors, model preparation details
 ${SERVE_OPTIONS}
+${INSPECT_OPTIONS}
 Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1`;
 
 export class UsageError extends Error {}
@@ -32,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'classify': return await runClassify(rest);
       case 'serve': return await runServe(rest);
+      case 'inspect': return await runInspect(rest);
       case undefined: case 'help': case '--help': case '-h':
         console.log(USAGE);
         return command === undefined ? 1 : 0;
