@@ -19,6 +19,15 @@ export interface PipelineOptions extends HubOptions {
   image?: LoadImageOptions;
 }
 
+/** A model held in memory: what `fromParts` needs where there is no filesystem. */
+export interface ModelParts {
+  /** Name used in errors. */
+  id: string;
+  onnx: Uint8Array | ArrayBuffer;
+  config?: Record<string, unknown>;
+  preprocessorConfig: Record<string, unknown>;
+}
+
 export interface ClassifyOptions {
   /** How many classes to return, highest score first (default 5). */
   topK?: number;
@@ -40,10 +49,24 @@ export class ImageClassificationPipeline {
   static async create(modelId: string = DEFAULT_MODEL_ID, opts: PipelineOptions = {}): Promise<ImageClassificationPipeline> {
     const model = modelId === DEFAULT_MODEL_ID ? await resolveDefaultModel(opts) : await resolveModel(modelId, opts);
     if (!model.preprocessorConfig) throw new Error(`${modelId}: no preprocessor_config.json next to the model (${model.dir})`);
-    const processor = ImageProcessor.fromConfig(model.preprocessorConfig);
     const session = await InferenceSession.create(model.onnxPath, opts.session);
-    const out = session.outputMetadata[0];
-    const classes = Number(out?.shape?.at(-1));
+    return ImageClassificationPipeline.assemble(model, session, opts);
+  }
+
+  /**
+   * A pipeline from in-memory parts, for runtimes without a filesystem (Workers, browsers): the ONNX bytes,
+   * config.json (labels) and preprocessor_config.json.
+   */
+  static async fromParts(parts: ModelParts, opts: PipelineOptions = {}): Promise<ImageClassificationPipeline> {
+    const onnx = parts.onnx instanceof Uint8Array ? parts.onnx : new Uint8Array(parts.onnx);
+    const session = await InferenceSession.create(onnx, { name: parts.id, ...opts.session });
+    const model: ResolvedModel = { id: parts.id, onnxPath: `${parts.id} (in memory)`, dir: '', config: parts.config, preprocessorConfig: parts.preprocessorConfig };
+    return ImageClassificationPipeline.assemble(model, session, opts);
+  }
+
+  private static assemble(model: ResolvedModel, session: InferenceSession, opts: PipelineOptions): ImageClassificationPipeline {
+    const processor = ImageProcessor.fromConfig(model.preprocessorConfig!);
+    const classes = Number(session.outputMetadata[0]?.shape?.at(-1));
     const labels = opts.labels ?? labelsFromConfig(model.config, Number.isFinite(classes) ? classes : Object.keys((model.config?.id2label ?? {}) as object).length);
     const g = session.model.graph;
     let prod = producers(g).get(g.outputs[0]!.name);

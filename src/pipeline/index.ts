@@ -6,7 +6,7 @@
 //   const batch = await classify([url, bytes, rawImage]);              // one result array per input
 
 import type { ImageInput } from '../image/load.js';
-import { ImageClassificationPipeline, type ClassifyOptions, type PipelineOptions } from './image-classification.js';
+import { ImageClassificationPipeline, type ClassifyOptions, type ModelParts, type PipelineOptions } from './image-classification.js';
 import type { Classification } from './labels.js';
 
 export interface ImageClassifier {
@@ -33,6 +33,6 @@ export async function pipeline(task: Task, model?: string, opts: PipelineOptions
   return Object.assign(fn, { task: 'image-classification' as const, pipeline: p, dispose: () => p.dispose() });
 }
 
-export { ImageClassificationPipeline, type ClassifyOptions, type PipelineOptions, type Classification };
+export { ImageClassificationPipeline, type ClassifyOptions, type ModelParts, type PipelineOptions, type Classification };
 export { DEFAULT_MODEL_ID } from './default-model.js';
 export { resolveModel, type HubOptions, type ProgressEvent, type ResolvedModel, ModelNotFoundError } from './hub.js';
