@@ -1,13 +1,54 @@
-// Starts tfjs-core on the WASM backend once per process. In Node the threaded build cannot start its workers
-// (it spawns them from blob: URLs), so it runs the single-threaded SIMD build there.
+// Starts tfjs-core on the WASM backend once per process. In Node it runs the threaded SIMD build on
+// OCELLUS_THREADS threads (default min(cores, 4)): tfjs's own start-up hands Emscripten blob: URLs for the pthread
+// workers, which Node's worker_threads refuse (ERR_WORKER_PATH), so we start the same Emscripten module with real
+// file paths (startThreadedModule). One thread, a failed start, browsers and Workers use tfjs's single-threaded SIMD build.
 
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+/** tfjs caps its XNNPACK thread pool at 8 (the Emscripten build pre-creates 8 pthread workers). */
+export const MAX_THREADS = 8;
+/** How long the threaded module may take to load its workers before we fall back to one thread. */
+const THREADED_START_TIMEOUT_MS = 30_000;
+
+export interface BackendInfo {
+  backend: string;
+  simd: boolean;
+  /** Threads the XNNPACK pool runs on (1 = single-threaded build). */
+  threads: number;
+  /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend). */
+  build: 'threaded-simd' | 'simd' | 'none';
+  /** Why a threaded start was asked for but not used (the error), if so. */
+  fallbackReason?: string;
+}
 
 let ready: Promise<void> | undefined;
+let threaded: { threads: number } | undefined;
+let fallbackReason: string | undefined;
 
 export function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
+}
+
+/**
+ * Threads asked for: `OCELLUS_THREADS` if set (1…8), else min(cores, 4) in Node and 1 elsewhere (browsers and
+ * Workers need cross-origin isolation for SharedArrayBuffer; the edge bundle ships the single-threaded build).
+ */
+export function requestedThreads(env: Record<string, string | undefined> = isNode() ? process.env : {}, cores = nodeCores()): number {
+  const raw = env.OCELLUS_THREADS;
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`OCELLUS_THREADS must be an integer from 1 to ${MAX_THREADS}, got '${raw}'`);
+    return n;
+  }
+  return isNode() ? Math.max(1, Math.min(cores, 4)) : 1;
+}
+
+function nodeCores(): number {
+  if (!isNode()) return 1;
+  // `os` is only reachable through the process object here without a static node: import (the edge bundle).
+  const os = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:os') }).getBuiltinModule?.('node:os');
+  return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
 }
 
 /** Resolves when the WASM backend is active. `OCELLUS_BACKEND=cpu` selects tfjs's plain JS backend (debugging). */
@@ -16,6 +57,7 @@ export function ensureBackend(): Promise<void> {
     const wanted = (isNode() && process.env.OCELLUS_BACKEND) || 'wasm';
     if (isNode()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wanted === 'cpu') await import('@tensorflow/tfjs-core/dist/backends/cpu/index.js' as string).catch(() => undefined);
+    if (wanted === 'wasm' && isNode()) await useThreadedFactory(requestedThreads());
     const ok = await tf.setBackend(wanted);
     if (!ok) throw new Error(`ocellus: could not start the tfjs '${wanted}' backend`);
     await tf.ready();
@@ -23,10 +65,129 @@ export function ensureBackend(): Promise<void> {
   return ready;
 }
 
-export function backendInfo(): { backend: string; simd: boolean; threads: boolean } {
+export function backendInfo(): BackendInfo {
+  const backend = tf.getBackend();
+  const wasm = backend === 'wasm';
   return {
-    backend: tf.getBackend(),
-    simd: !!tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-    threads: !!tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+    backend,
+    simd: wasm && (threaded !== undefined || !!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')),
+    threads: threaded?.threads ?? 1,
+    build: !wasm ? 'none' : threaded ? 'threaded-simd' : 'simd',
+    ...(fallbackReason ? { fallbackReason } : {}),
   };
+}
+
+/**
+ * Replaces the registered 'wasm' factory with one that starts the threaded build on `threads` threads and, if
+ * that fails, logs why once and returns tfjs's own (single-threaded SIMD) backend. Leaves an already started
+ * backend alone.
+ */
+async function useThreadedFactory(threads: number): Promise<void> {
+  if (threads <= 1) return;
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
+  if (engine.registry.wasm) return;   // someone started the backend before us: keep it as it is
+  const stock = tf.findBackendFactory('wasm');
+  if (!stock) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', async () => {
+    try {
+      const backend = await startThreadedBackend(threads);
+      threaded = { threads };
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      return backend;
+    } catch (e) {
+      fallbackReason = (e as Error).message;
+      console.warn(`ocellus: the threaded WASM backend did not start (${fallbackReason}); running on one thread`);
+      return stock();
+    }
+  }, 2);
+}
+
+interface EmscriptenWorker { terminate(): void; unref(): void }
+interface ThreadedModule {
+  cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
+  PThread: { unusedWorkers: EmscriptenWorker[]; runningWorkers: EmscriptenWorker[]; terminateAllThreads(): void };
+  tfjs?: unknown;
+}
+type ModuleConfig = Record<string, unknown> & { PThread?: ThreadedModule['PThread'] };
+
+/** Starts tfjs-backend-wasm's threaded SIMD Emscripten module from its files on disk and wraps it in BackendWasm. */
+async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> {
+  const { createRequire } = await import('node:module');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const require = createRequire(import.meta.url);
+  const glue = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  const dir = path.dirname(glue);
+  const wasmFile = path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm');
+  const workerFile = await writeWorkerShim(glue, path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js'));
+  const factory = require(glue) as (config: ModuleConfig) => Promise<ThreadedModule>;
+
+  const config: ModuleConfig = {};
+  const module = await new Promise<ThreadedModule>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`its ${MAX_THREADS} pthread workers did not load within ${THREADED_START_TIMEOUT_MS / 1000} s`)), THREADED_START_TIMEOUT_MS);
+    const fail = (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); };
+    Object.assign(config, {
+      // Workers start from a real file (Node's worker_threads refuse blob: URLs); .wasm is read below.
+      locateFile: (file: string, prefix: string) => (file.endsWith('.worker.js') ? workerFile : file.endsWith('.wasm') ? wasmFile : prefix + file),
+      mainScriptUrlOrBlob: glue,
+      // tfjs sizes its pool as min(asked, logical cores / 2) (it assumes 2 hyper-threads per core): report 2 × threads
+      // so the pool gets exactly the threads asked for.
+      instantiateWasm: (info: WebAssembly.Imports & { env: WebAssembly.ModuleImports }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+        const imports = { ...info, env: { ...info.env, emscripten_num_logical_cores: () => 2 * threads } };
+        WebAssembly.instantiate(fs.readFileSync(wasmFile), imports).then(r => receive(r.instance, r.module), fail);
+        return {};
+      },
+      onAbort: (what: unknown) => fail(new Error(`Emscripten aborted: ${String(what)}`)),
+    });
+    factory(config).then(m => { clearTimeout(timer); resolve(m); }, fail);
+  }).catch(e => {
+    config.PThread?.terminateAllThreads();
+    throw e;
+  });
+
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  setThreadsCount(threads);
+  const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
+  const got = (module.tfjs as { getThreadsCount(): number }).getThreadsCount();
+  if (got !== threads) {
+    backend.dispose();
+    module.PThread.terminateAllThreads();
+    throw new Error(`the XNNPACK pool has ${got} thread(s), ${threads} asked for`);
+  }
+  // The pool's threads are running now; the other pre-created workers would only hold memory. The running ones
+  // must not keep the process alive (they block on futexes between calls, waiting for work).
+  for (const w of module.PThread.unusedWorkers.splice(0)) w.terminate();
+  for (const w of module.PThread.runningWorkers) w.unref();
+  return backend;
+}
+
+/**
+ * The pthread worker script, in a fresh private temp folder removed at exit. It runs the package's own worker
+ * code, except that loading the main script (Emscripten's importScripts(url) of a blob:) becomes a require of the
+ * glue file.
+ */
+async function writeWorkerShim(glue: string, stockWorker: string): Promise<string> {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-wasm-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'pthread-worker.cjs');
+  fs.writeFileSync(file, `'use strict';
+// ocellus: tfjs-backend-wasm's pthread worker, started from a file (see kernels/backend.ts).
+const factory = require(${JSON.stringify(glue)});
+const { wasmWorkerContents } = require(${JSON.stringify(stockWorker)});
+// The worker code sits in a template literal whose \\n escapes became newlines; tfjs escapes them back the same way.
+eval(wasmWorkerContents.replace(/\\n/g, '\\\\n'));
+globalThis.importScripts = () => { globalThis.WasmBackendModuleThreadedSimd = factory; };
+`);
+  return file;
 }

@@ -3,6 +3,7 @@
 // Errors are one line on stderr with a non-zero exit (the stack only with --verbose).
 
 import { pathToFileURL } from 'node:url';
+import { BENCH_USAGE, runBench } from './bench.js';
 import { runClassify } from './classify.js';
 import { INSPECT_OPTIONS, INSPECT_USAGE, runInspect } from './inspect.js';
 import { runServe, SERVE_OPTIONS, SERVE_USAGE } from './serve.js';
@@ -13,6 +14,7 @@ Usage:
   ocellus classify <image|folder…> [--model ID] [--top-k N] [--json] [--dtype fp32|q8] [--batch N]
 ${SERVE_USAGE}
 ${INSPECT_USAGE}
+${BENCH_USAGE}
   ocellus help
 
 Options:
@@ -24,7 +26,8 @@ Options:
   --verbose      stack traces on errors, model preparation details
 ${SERVE_OPTIONS}
 ${INSPECT_OPTIONS}
-Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1`;
+Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1,
+  OCELLUS_THREADS (WASM compute threads in Node, 1–8; default min(cores, 4))`;
 
 export class UsageError extends Error {}
 
@@ -36,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'classify': return await runClassify(rest);
       case 'serve': return await runServe(rest);
       case 'inspect': return await runInspect(rest);
+      case 'bench': return await runBench(rest);
       case undefined: case 'help': case '--help': case '-h':
         console.log(USAGE);
         return command === undefined ? 1 : 0;

@@ -1,0 +1,146 @@
+// The bench's command line: which models, engines (with thread counts), batch sizes, runs; parsed into one
+// plain options object the suite runs from. Pure (no I/O), so tests check it directly.
+
+import { parseArgs } from 'node:util';
+
+export const ENGINE_KINDS = ['ocellus', 'ort-web', 'ort-node'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
+export const MODEL_IDS = ['resnet50', 'vitb16'] as const;
+export type ModelId = (typeof MODEL_IDS)[number];
+
+/** One engine at one thread count: what one child process runs. */
+export interface EngineVariant {
+  kind: EngineKind;
+  threads: number;
+}
+
+export interface BenchOptions {
+  models: ModelId[];
+  engines: EngineVariant[];
+  batches: number[];
+  runs: number;
+  warmup: number;
+  /** Photos of the ImageNet dev set for the accuracy section (0 = skip). */
+  accuracy: number;
+  /** Where the JSON report goes (the SVG chart is written next to it). */
+  json: string | undefined;
+  profile: boolean;
+  /** Runs at batch 1 per engine watching RSS (0 = no soak). */
+  soak: number;
+  /** Model cache folder (default: the tests' .cache/test, so models are prepared once). */
+  cache: string | undefined;
+  quick: boolean;
+  verbose: boolean;
+}
+
+export class BenchUsageError extends Error {}
+
+export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16] [--engines ocellus,ort-web,ort-node] [--threads 1,2] [--batch 1,8]
+                [--runs N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]`;
+
+export const BENCH_OPTIONS = `Bench options:
+  --models LIST    resnet50 (bundled Keras ResNet-50), vitb16 (seeded ViT-B/16) (default: both)
+  --engines LIST   ocellus, ort-web (onnxruntime-web WASM), ort-node (onnxruntime-node CPU); an entry may
+                   name its threads: ort-web:2 (default: all three)
+  --threads LIST   thread counts for engines listed without one (default 1,2)
+  --batch LIST     batch sizes (default 1,8)
+  --runs N         timed runs per batch size (default 10; --quick 3)
+  --warmup N       untimed runs first (default 3; --quick 1)
+  --accuracy N     ImageNet dev photos for the accuracy section, 0 to skip (default 200; --quick 16)
+  --profile        ocellus: time per op type and the 10 slowest nodes
+  --soak N         N batch-1 runs per engine, watching RSS for growth
+  --json FILE      write the JSON report there, the SVG chart next to it (default bench/out/latest.json)
+  --cache DIR      model cache (default .cache/test, shared with the tests)
+  --quick          fewer runs and photos (a smoke run)`;
+
+const MODEL_ALIASES: Record<string, ModelId> = {
+  resnet50: 'resnet50', 'resnet-50': 'resnet50', resnet: 'resnet50',
+  vitb16: 'vitb16', 'vit-b16': 'vitb16', 'vit-b/16': 'vitb16', vit: 'vitb16',
+};
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(',').map(s => s.trim()).filter(Boolean);
+}
+
+function intFlag(v: string | undefined, flag: string, fallback: number, min: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new BenchUsageError(`${flag} must be an integer ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+function intList(v: string | undefined, flag: string, fallback: number[], min: number, max: number): number[] {
+  const items = list(v);
+  if (!items) return fallback;
+  if (items.length === 0) throw new BenchUsageError(`${flag} needs at least one value`);
+  const out = items.map(s => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) throw new BenchUsageError(`${flag}: '${s}' is not an integer from ${min} to ${max}`);
+    return n;
+  });
+  return [...new Set(out)];
+}
+
+export function parseModels(v: string | undefined): ModelId[] {
+  const items = list(v);
+  if (!items) return [...MODEL_IDS];
+  const out = items.map(s => {
+    const id = MODEL_ALIASES[s.toLowerCase()];
+    if (!id) throw new BenchUsageError(`--models: unknown model '${s}' (known: ${MODEL_IDS.join(', ')})`);
+    return id;
+  });
+  if (out.length === 0) throw new BenchUsageError('--models needs at least one model');
+  return [...new Set(out)];
+}
+
+export function parseEngines(v: string | undefined, threads: number[]): EngineVariant[] {
+  const items = list(v) ?? [...ENGINE_KINDS];
+  if (items.length === 0) throw new BenchUsageError('--engines needs at least one engine');
+  const out: EngineVariant[] = [];
+  for (const item of items) {
+    const [name, t] = item.split(':');
+    const kind = ENGINE_KINDS.find(k => k === name!.toLowerCase());
+    if (!kind) throw new BenchUsageError(`--engines: unknown engine '${name}' (known: ${ENGINE_KINDS.join(', ')})`);
+    const counts = t === undefined ? threads : intList(t, `--engines ${item}`, [], 1, 8);
+    for (const n of counts) if (!out.some(e => e.kind === kind && e.threads === n)) out.push({ kind, threads: n });
+  }
+  return out;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv], strict: true, allowPositionals: false,
+      options: {
+        models: { type: 'string' }, engines: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' },
+        runs: { type: 'string' }, warmup: { type: 'string' }, accuracy: { type: 'string' }, json: { type: 'string' },
+        profile: { type: 'boolean', default: false }, soak: { type: 'string' }, cache: { type: 'string' },
+        quick: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new BenchUsageError((e as Error).message);
+  }
+  const quick = values.quick!;
+  const threads = intList(values.threads, '--threads', [1, 2], 1, 8);
+  return {
+    models: parseModels(values.models),
+    engines: parseEngines(values.engines, threads),
+    batches: intList(values.batch, '--batch', [1, 8], 1, 256),
+    runs: intFlag(values.runs, '--runs', quick ? 3 : 10, 1),
+    warmup: intFlag(values.warmup, '--warmup', quick ? 1 : 3, 0),
+    accuracy: intFlag(values.accuracy, '--accuracy', quick ? 16 : 200, 0),
+    json: values.json,
+    profile: values.profile!,
+    soak: intFlag(values.soak, '--soak', 0, 0),
+    cache: values.cache,
+    quick,
+    verbose: values.verbose!,
+  };
+}
+
+export function variantName(e: EngineVariant): string {
+  return `${e.kind}:${e.threads}`;
+}

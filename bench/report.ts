@@ -1,0 +1,154 @@
+// From the children's raw results to the report: timing rows, accuracy, soak, the goals checked, and the text
+// the terminal shows. Pure functions of their inputs (the suite does the I/O).
+
+import type { ChildResult } from './child.js';
+import type { AccuracyResult, BenchReport, EngineRun, SoakResult, TargetCheck, TimingResult } from './schema.js';
+import { accuracy, agreement, gflops, imagesPerSecond, slope, summarize } from './stats.js';
+
+export interface VariantRef {
+  model: string;
+  engine: string;
+  kind: string;
+  threads: number;
+}
+
+export function timingRows(v: VariantRef, timings: ChildResult['timings'], macsPerImage: number, warmup: number): TimingResult[] {
+  return timings.map(({ batch, samplesMs }) => {
+    const ms = summarize(samplesMs);
+    return { ...v, batch, runs: samplesMs.length, warmup, ms, imagesPerSec: imagesPerSecond(batch, ms.median), gflops: gflops(macsPerImage, batch, ms.median) };
+  });
+}
+
+export function soakRow(v: VariantRef, soak: NonNullable<ChildResult['soak']>): SoakResult {
+  const xs = soak.rssMiB.map(([i]) => i);
+  const ys = soak.rssMiB.map(([, m]) => m);
+  return {
+    model: v.model, engine: v.engine, runs: soak.runs, rssMiB: soak.rssMiB,
+    startMiB: ys[0]!, endMiB: ys.at(-1)!, maxMiB: Math.max(...ys),
+    slopeMiBPer1000: slope(xs, ys) * 1000,
+    medianMs: soak.samplesMs.length ? summarize(soak.samplesMs).median : 0,
+    ...(soak.tensors ? { tensors: soak.tensors } : {}),
+  };
+}
+
+/**
+ * Accuracy of every engine against the true classes, and of every engine against the reference engine's outputs
+ * (same input tensors). `outputs` maps engine name → flat [images, classes] outputs.
+ */
+export function accuracyRow(model: string, outputs: ReadonlyMap<string, { classes: number; data: Float32Array }>, truth: readonly number[],
+  reference: string, note?: string): AccuracyResult | undefined {
+  const ref = outputs.get(reference);
+  if (!ref || truth.length === 0) return undefined;
+  const engines = [...outputs].map(([engine, o]) => {
+    const acc = accuracy(o.data, o.classes, truth);
+    if (engine === reference) return { engine, ...acc };
+    const a = agreement(o.data, ref.data, ref.classes);
+    return { engine, ...acc, vsReference: { maxAbsDiff: a.maxAbsDiff, meanAbsDiff: a.meanAbsDiff, top1Agreement: a.top1, top5Agreement: a.top5 } };
+  });
+  return { model, images: truth.length, reference, engines, ...(note ? { note } : {}) };
+}
+
+/** The thread count to compare ocellus and onnxruntime-web at: 2 when both ran with 2, else the largest both ran. */
+export function compareThreads(engines: readonly EngineRun[], model: string): number | undefined {
+  const of = (kind: string) => new Set(engines.filter(e => e.model === model && e.kind === kind && !e.error).map(e => e.threads));
+  const a = of('ocellus');
+  const b = of('ort-web');
+  const common = [...a].filter(t => b.has(t)).sort((x, y) => x - y);
+  return common.includes(2) ? 2 : common.at(-1);
+}
+
+/** The brief's goals, where the run has what they need. */
+export function targetChecks(r: Pick<BenchReport, 'models' | 'engines' | 'results' | 'soak'>): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const m of r.models) {
+    const t = compareThreads(r.engines, m.id);
+    if (t === undefined) continue;
+    const row = (kind: string, batch: number) => r.results.find(x => x.model === m.id && x.kind === kind && x.threads === t && x.batch === batch);
+    const b1 = [row('ocellus', 1), row('ort-web', 1)];
+    if (b1[0] && b1[1]) {
+      const ratio = b1[0].ms.median / b1[1].ms.median;
+      out.push({ model: m.id, goal: `batch 1 median latency ≤ 0.8 × onnxruntime-web (${t} threads)`, unit: 'ms', ours: b1[0].ms.median, theirs: b1[1].ms.median, ratio, met: ratio <= 0.8 });
+    }
+    const big = Math.max(...r.results.filter(x => x.model === m.id && x.batch > 1).map(x => x.batch), 0);
+    const bn = [row('ocellus', big), row('ort-web', big)];
+    if (bn[0] && bn[1]) {
+      const ratio = bn[0].imagesPerSec / bn[1].imagesPerSec;
+      out.push({ model: m.id, goal: `batch ${big} throughput ≥ 1.25 × onnxruntime-web (${t} threads)`, unit: 'images/s', ours: bn[0].imagesPerSec, theirs: bn[1].imagesPerSec, ratio, met: ratio >= 1.25 });
+    }
+    const eng = (kind: string) => r.engines.find(e => e.model === m.id && e.kind === kind && e.threads === t);
+    const rss = [eng('ocellus')?.peakRssMiB, eng('ort-web')?.peakRssMiB];
+    if (rss[0] !== undefined && rss[1] !== undefined) {
+      const ratio = rss[0] / rss[1];
+      out.push({ model: m.id, goal: `peak RSS ≤ onnxruntime-web's (${t} threads)`, unit: 'MiB', ours: rss[0], theirs: rss[1], ratio, met: ratio <= 1 });
+    }
+    const soak = r.soak.find(s => s.model === m.id && s.engine === `ocellus:${t}`);
+    if (soak) {
+      const theirs = r.soak.find(s => s.model === m.id && s.engine === `ort-web:${t}`);
+      const tensorsStable = !soak.tensors || soak.tensors.after === soak.tensors.before;
+      out.push({
+        model: m.id, goal: `no RSS growth over ${soak.runs} runs (slope < 1 MiB per 1000 runs, live tensors unchanged)`, unit: 'MiB/1000 runs',
+        ours: soak.slopeMiBPer1000, ...(theirs ? { theirs: theirs.slopeMiBPer1000 } : {}), met: soak.slopeMiBPer1000 < 1 && tensorsStable,
+      });
+    }
+  }
+  return out;
+}
+
+export type Align = 'l' | 'r';
+
+/** A plain-text table: header, a rule, rows; columns padded to their widest cell. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => ((align[i] ?? 'l') === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const f = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Everything the terminal shows at the end of a run. */
+export function formatReport(r: BenchReport): string {
+  const name = (id: string) => r.models.find(m => m.id === id)?.name ?? id;
+  const parts: string[] = [];
+  parts.push(`ocellus bench — ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}; load average ${r.machine.loadavgStart.map(x => x.toFixed(1)).join(' ')} at start`);
+  const rssOf = (model: string, engine: string) => r.engines.find(e => e.model === model && e.engine === engine)?.peakRssMiB;
+  parts.push(formatTable(
+    ['model', 'batch', 'engine', 'threads', 'min ms', 'median ms', 'max ms', 'images/s', 'GFLOP/s', 'peak RSS MiB'],
+    r.results.map(x => [name(x.model), String(x.batch), x.kind, String(x.threads), f(x.ms.min), f(x.ms.median), f(x.ms.max), f(x.imagesPerSec, 2), f(x.gflops), f(rssOf(x.model, x.engine), 0)]),
+    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ));
+  const failed = r.engines.filter(e => e.error);
+  for (const e of failed) parts.push(`FAILED ${name(e.model)} ${e.engine}: ${e.error}`);
+  const threadFacts = r.engines.filter(e => !e.error && e.osThreads).map(e => `${name(e.model)} ${e.engine}: OS threads ${e.osThreads!.before} → ${e.osThreads!.after}${e.kind === 'ocellus' ? ` (${String(e.info.build)}, pool ${String(e.info.threads)})` : ''}`);
+  if (threadFacts.length) parts.push(`Threads started:\n  ${threadFacts.join('\n  ')}`);
+  if (r.targets.length) {
+    parts.push('Goals (ocellus vs onnxruntime-web, same run):\n' + formatTable(
+      ['model', 'goal', 'ocellus', 'ort-web', 'ratio', ''],
+      r.targets.map(t => [name(t.model), t.goal, `${f(t.ours)} ${t.unit}`, t.theirs === undefined ? '–' : `${f(t.theirs)} ${t.unit}`, f(t.ratio, 2), t.met ? 'met' : 'NOT met']),
+      ['l', 'l', 'r', 'r', 'r', 'l'],
+    ));
+  }
+  for (const a of r.accuracy) {
+    parts.push(`Accuracy — ${name(a.model)}, ${a.images} photos (same input tensors for every engine; reference ${a.reference})${a.note ? `\n  ${a.note}` : ''}\n` + formatTable(
+      ['engine', 'top-1', 'top-5', 'max |diff| vs ref', 'mean |diff|', 'top-1 agree', 'top-5 agree'],
+      a.engines.map(e => [e.engine, pct(e.top1), pct(e.top5), e.vsReference ? e.vsReference.maxAbsDiff.toExponential(2) : 'ref',
+        e.vsReference ? e.vsReference.meanAbsDiff.toExponential(2) : '', e.vsReference ? pct(e.vsReference.top1Agreement) : '', e.vsReference ? pct(e.vsReference.top5Agreement) : '']),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ));
+  }
+  for (const p of r.profiles) {
+    parts.push(`Profile — ${name(p.model)} ${p.engine} batch ${p.batch} (${p.runs} runs; ${f(p.stepMs)} ms in kernels per run)\n` +
+      formatTable(['op type', 'ms/run', 'share', 'nodes'], p.byOpType.slice(0, 12).map(o => [o.opType, f(o.ms, 2), pct(o.share), String(o.nodes)]), ['l', 'r', 'r', 'r']) +
+      '\n  slowest nodes:\n' +
+      formatTable(['node', 'op type', 'ms/run', 'output'], p.slowest.map(n => [n.name || '(unnamed)', n.opType, f(n.ms, 2), `[${n.shape.join(', ')}]`]), ['l', 'l', 'r', 'l'])
+        .split('\n').map(l => '  ' + l).join('\n'));
+  }
+  if (r.soak.length) {
+    parts.push('Soak (batch 1):\n' + formatTable(
+      ['model', 'engine', 'runs', 'RSS start MiB', 'end MiB', 'max MiB', 'slope MiB/1000 runs', 'median ms', 'live tensors'],
+      r.soak.map(s => [name(s.model), s.engine, String(s.runs), f(s.startMiB), f(s.endMiB), f(s.maxMiB), f(s.slopeMiBPer1000, 2), f(s.medianMs), s.tensors ? `${s.tensors.before} → ${s.tensors.after}` : '']),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ));
+  }
+  return parts.join('\n\n');
+}

@@ -1,0 +1,188 @@
+// The bench's JSON report: its types (what `--json` writes) and checkReport, a structural validator the tests
+// and readers of old reports use. Version 1; a field added later must be optional.
+
+import type { LatencySummary } from './stats.js';
+import type { ProfileSummary } from './profile.js';
+
+export const REPORT_VERSION = 1;
+
+export interface MachineInfo {
+  cpu: string;
+  /** Logical cores Node sees. */
+  cores: number;
+  memoryGB: number;
+  platform: string;
+  arch: string;
+  node: string;
+  /** 1/5/15-minute load averages when the run started and ended (other work on the machine skews timings). */
+  loadavgStart: number[];
+  loadavgEnd: number[];
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  /** Multiply-accumulates per image (GFLOP/s = 2 × MACs × images / s). */
+  macsPerImage: number;
+  path: string;
+  /** Where the input tensors came from ('imagenet-dev photos' or 'seeded random'). */
+  inputs: string;
+}
+
+/** One engine variant on one model: a child process of its own. */
+export interface EngineRun {
+  model: string;
+  engine: string;
+  kind: string;
+  threads: number;
+  /** Session creation (ms). */
+  loadMs?: number;
+  /** Peak resident set of the child after its timed runs (MiB), from getrusage maxRSS. */
+  peakRssMiB?: number;
+  /** /proc/self/status Threads before the engine started and after its first run: did worker threads start? */
+  osThreads?: { before: number; after: number };
+  /** Engine-specific facts (backend build, thread pool size, versions). */
+  info: Record<string, unknown>;
+  error?: string;
+}
+
+export interface TimingResult {
+  model: string;
+  engine: string;
+  kind: string;
+  threads: number;
+  batch: number;
+  runs: number;
+  warmup: number;
+  ms: LatencySummary;
+  /** At the median latency. */
+  imagesPerSec: number;
+  gflops: number;
+}
+
+export interface EngineAccuracy {
+  engine: string;
+  top1: number;
+  top5: number;
+  /** Against the reference engine's outputs (absent for the reference itself); a NaN diff is null in JSON. */
+  vsReference?: { maxAbsDiff: number; meanAbsDiff: number; top1Agreement: number; top5Agreement: number };
+}
+
+export interface AccuracyResult {
+  model: string;
+  images: number;
+  reference: string;
+  engines: EngineAccuracy[];
+  note?: string;
+}
+
+export interface ProfileResult extends ProfileSummary {
+  model: string;
+  engine: string;
+  batch: number;
+}
+
+export interface SoakResult {
+  model: string;
+  engine: string;
+  runs: number;
+  /** [run index, RSS MiB] samples, the first taken after warm-up. */
+  rssMiB: [number, number][];
+  startMiB: number;
+  endMiB: number;
+  maxMiB: number;
+  /** Least-squares slope, MiB per 1000 runs. */
+  slopeMiBPer1000: number;
+  medianMs: number;
+  /** ocellus: tf.memory() tensors before and after the soak. */
+  tensors?: { before: number; after: number };
+}
+
+/** One of the brief's goals, measured: ours vs onnxruntime-web at the same thread count. */
+export interface TargetCheck {
+  model: string;
+  goal: string;
+  unit: string;
+  ours: number;
+  theirs?: number;
+  /** ours / theirs where the goal is a ratio. */
+  ratio?: number;
+  met: boolean;
+}
+
+export interface BenchReport {
+  version: number;
+  createdAt: string;
+  command: string;
+  machine: MachineInfo;
+  versions: Record<string, string>;
+  options: { models: string[]; engines: string[]; batches: number[]; runs: number; warmup: number; accuracy: number; soak: number; profile: boolean };
+  models: ModelInfo[];
+  engines: EngineRun[];
+  results: TimingResult[];
+  accuracy: AccuracyResult[];
+  profiles: ProfileResult[];
+  soak: SoakResult[];
+  targets: TargetCheck[];
+}
+
+type Check = (v: unknown, at: string, out: string[]) => void;
+
+const num: Check = (v, at, out) => { if (typeof v !== 'number' || Number.isNaN(v)) out.push(`${at}: expected a number, got ${JSON.stringify(v)}`); };
+const str: Check = (v, at, out) => { if (typeof v !== 'string') out.push(`${at}: expected a string, got ${JSON.stringify(v)}`); };
+/** A number, or null where a NaN was measured (JSON has no NaN: a NaN output diff is written as null). */
+const numOrNull: Check = (v, at, out) => { if (v !== null) num(v, at, out); };
+const bool: Check = (v, at, out) => { if (typeof v !== 'boolean') out.push(`${at}: expected a boolean, got ${JSON.stringify(v)}`); };
+const any: Check = () => {};
+const opt = (c: Check): Check & { optional: true } => Object.assign((v: unknown, at: string, out: string[]) => { if (v !== undefined) c(v, at, out); }, { optional: true as const });
+const arr = (c: Check): Check => (v, at, out) => {
+  if (!Array.isArray(v)) { out.push(`${at}: expected an array`); return; }
+  v.forEach((x, i) => c(x, `${at}[${i}]`, out));
+};
+const obj = (fields: Record<string, Check>): Check => (v, at, out) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) { out.push(`${at}: expected an object`); return; }
+  const o = v as Record<string, unknown>;
+  for (const [k, c] of Object.entries(fields)) {
+    if (!(k in o) && !('optional' in c)) out.push(`${at}.${k}: missing`);
+    else c(o[k], `${at}.${k}`, out);
+  }
+};
+const record = (c: Check): Check => (v, at, out) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) { out.push(`${at}: expected an object`); return; }
+  for (const [k, x] of Object.entries(v)) c(x, `${at}.${k}`, out);
+};
+
+const latency = obj({ min: num, median: num, max: num, mean: num });
+const variant = { model: str, engine: str, kind: str, threads: num };
+
+const REPORT: Check = obj({
+  version: num, createdAt: str, command: str,
+  machine: obj({ cpu: str, cores: num, memoryGB: num, platform: str, arch: str, node: str, loadavgStart: arr(num), loadavgEnd: arr(num) }),
+  versions: record(str),
+  options: obj({ models: arr(str), engines: arr(str), batches: arr(num), runs: num, warmup: num, accuracy: num, soak: num, profile: bool }),
+  models: arr(obj({ id: str, name: str, macsPerImage: num, path: str, inputs: str })),
+  engines: arr(obj({ ...variant, loadMs: opt(num), peakRssMiB: opt(num), osThreads: opt(obj({ before: num, after: num })), info: record(any), error: opt(str) })),
+  results: arr(obj({ ...variant, batch: num, runs: num, warmup: num, ms: latency, imagesPerSec: num, gflops: num })),
+  accuracy: arr(obj({
+    model: str, images: num, reference: str, note: opt(str),
+    engines: arr(obj({ engine: str, top1: num, top5: num, vsReference: opt(obj({ maxAbsDiff: numOrNull, meanAbsDiff: numOrNull, top1Agreement: num, top5Agreement: num })) })),
+  })),
+  profiles: arr(obj({
+    model: str, engine: str, batch: num, runs: num, stepMs: num,
+    byOpType: arr(obj({ opType: str, ms: num, share: num, nodes: num })),
+    slowest: arr(obj({ name: str, opType: str, ms: num, shape: arr(num) })),
+  })),
+  soak: arr(obj({
+    model: str, engine: str, runs: num, rssMiB: arr(arr(num)), startMiB: num, endMiB: num, maxMiB: num, slopeMiBPer1000: num, medianMs: num,
+    tensors: opt(obj({ before: num, after: num })),
+  })),
+  targets: arr(obj({ model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), met: bool })),
+});
+
+/** Problems with a parsed report, one line each naming the field (empty when it is a valid version-1 report). */
+export function checkReport(x: unknown): string[] {
+  const out: string[] = [];
+  REPORT(x, 'report', out);
+  if (out.length === 0 && (x as BenchReport).version !== REPORT_VERSION) out.push(`report.version: expected ${REPORT_VERSION}, got ${(x as BenchReport).version}`);
+  return out;
+}
