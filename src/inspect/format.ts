@@ -16,6 +16,7 @@ export function bytes(n: number): string {
 }
 
 export const dims = (s: readonly (number | string | null)[]) => `[${s.map(d => d ?? '?').join(', ')}]`;
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const decl = (v: ValueSummary) => `${v.name} ${v.dtype} ${dims(v.shape)}`;
 const opName = (n: { opType: string; domain: string }) => (n.domain ? `${n.domain}:${n.opType}` : n.opType);
 const cut = (s: string, w: number) => (s.length <= w ? s.padEnd(w) : `…${s.slice(s.length - w + 1)}`);
@@ -41,7 +42,7 @@ function nodeTable(nodes: readonly NodeSummary[], params: boolean): string[] {
 export function formatSummary(s: ModelSummary): string {
   const o = s.original;
   const out: string[] = [
-    `${s.id}  (${s.file})`,
+    `${s.id}${s.architecture ? ` — ${s.architecture}` : ''}  (${s.file})`,
     `  IR ${s.irVersion}, opsets ${Object.entries(s.opsets).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}, producer ${s.producer.name || '–'} ${s.producer.version}`.trimEnd(),
     ...s.inputs.map(v => `  input   ${decl(v)}`),
     ...s.outputs.map(v => `  output  ${decl(v)}`),
@@ -60,7 +61,7 @@ export function formatSummary(s: ModelSummary): string {
     out.push('', `Graph passes: ${p.nodesBefore} nodes in the file → ${p.afterLoadPasses} after the load passes → ${p.steps} plan steps` +
       (p.planFolded ? ` (${p.planFolded} folded into constants while planning)` : ''));
     for (const r of p.passes) {
-      if (r.changes) out.push(`  ${r.pass.padEnd(24)} ${String(r.changes).padStart(5)}×  ${r.stage === 'load' ? 'at load' : 'on the plan'}, ${r.removed >= 0 ? `${r.removed} nodes removed` : `${-r.removed} nodes added`}`);
+      if (r.changes) out.push(`  ${r.pass.padEnd(24)} ${String(r.changes).padStart(5)}×  ${r.stage === 'load' ? 'at load' : 'on the plan'}, ${plural(Math.abs(r.removed), 'node')} ${r.removed >= 0 ? 'removed' : 'added'}`);
     }
     const idle = p.passes.filter(r => !r.changes).map(r => r.pass);
     if (idle.length) out.push(`  (no change: ${idle.join(', ')})`);

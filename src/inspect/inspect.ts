@@ -45,5 +45,5 @@ export async function inspect(model?: string | OpenedModel, opts: InspectOptions
     if (traceIn(true)) traced = traceSession(s, opened, image!, source, t);
     return o;
   }, name);
-  return { ...modelHeader(g, opened.id, opened.resolved.onnxPath), original, optimized, ...(traced ? { trace: traced } : {}) };
+  return { ...modelHeader(g, opened.id, opened.resolved.onnxPath, opened.resolved.config), original, optimized, ...(traced ? { trace: traced } : {}) };
 }

@@ -79,13 +79,17 @@ export const REPORT_JS = String.raw`
   var maxMs = Math.max.apply(null, nodes.map(function (n) { return n.ms; }).concat([1e-9]));
 
   // ---- header ----
+  function shortId(id) { var p = id.split('/').filter(Boolean); return id.charAt(0) === '/' && p.length > 2 ? '…/' + p.slice(-2).join('/') : id; }
   var opsets = Object.keys(R.opsets).map(function (d) { return (d || 'ai.onnx') + ' ' + R.opsets[d]; }).join(', ');
   function chip(k, v) { return el('span', { cls: 'chip' }, [k + ' ', el('b', { text: v })]); }
   app.appendChild(el('header', { cls: 'top' }, [
     el('div', { cls: 'brand', text: '' }, ['ocellus ', el('b', { text: 'inspect' })]),
-    el('div', {}, [el('div', { cls: 'model', text: R.id }), el('div', { cls: 'file mono', text: R.file })]),
+    el('div', { cls: 'ident' }, [
+      el('div', { cls: 'model', title: R.id }, [shortId(R.id), R.architecture ? el('span', { cls: 'arch', text: R.architecture }) : null]),
+      el('div', { cls: 'file mono', text: R.file, title: R.file })
+    ]),
     el('div', { cls: 'chips' }, [
-      chip('IR', String(R.irVersion)), chip('opset', opsets),
+      chip('IR ' + R.irVersion + ' · opset', opsets),
       chip('params', si(R.params.count)), chip('MACs', si(R.original.macs)),
       chip('nodes', R.original.nodeCount + (R.optimized ? ' → ' + R.optimized.steps : '')),
       chip('passes', T.optimize ? 'on' : 'off'), chip('traced', ms(T.totalMs))
@@ -120,7 +124,7 @@ export const REPORT_JS = String.raw`
 
   // Depth profile: share of zeros per node (bars), attention/softmax entropy relative to uniform (dots).
   var prof = el('div', { cls: 'card profile' }, [el('h2', { text: 'Through the network' })]);
-  var W = 600, H = 118, P = 4;
+  var W = 600, H = 150, P = 4;
   var ps = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img' });
   [0.25, 0.5, 0.75].forEach(function (f) { ps.appendChild(svg('line', { x1: 0, x2: W, y1: P + (1 - f) * (H - 2 * P), y2: P + (1 - f) * (H - 2 * P), stroke: '#eceef4' })); });
   var bw = W / Math.max(1, nodes.length);

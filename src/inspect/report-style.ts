@@ -13,11 +13,14 @@ html, body { margin: 0; background: var(--bg); color: var(--ink);
   font: 13px/1.45 ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 .mono, code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12px; }
 header.top { display: flex; align-items: center; gap: 14px; padding: 14px 22px; background: #151826; color: #fff; }
-header.top .brand { font-weight: 700; letter-spacing: .02em; font-size: 15px; }
+header.top .brand { font-weight: 700; letter-spacing: .02em; font-size: 15px; white-space: nowrap; flex: none; }
+header.top .ident { min-width: 0; flex: 1 1 0; }
+header.top .model, header.top .file { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+header.top .arch { margin-left: 10px; font-size: 12px; font-weight: 500; color: #a5b4fc; }
 header.top .brand b { color: #a5b4fc; }
 header.top .model { font-size: 15px; font-weight: 600; }
 header.top .file { color: #9aa3bf; font-size: 12px; }
-header.top .chips { margin-left: auto; display: flex; gap: 8px; flex-wrap: wrap; justify-content: flex-end; }
+header.top .chips { margin-left: auto; display: flex; gap: 8px; flex-wrap: wrap; justify-content: flex-end; flex: none; }
 .chip { background: rgba(255,255,255,.08); border: 1px solid rgba(255,255,255,.14); border-radius: 999px; padding: 3px 10px; font-size: 12px; white-space: nowrap; }
 .chip b { color: #c7d2fe; font-weight: 600; }
 .overview { display: grid; grid-template-columns: minmax(300px, 360px) minmax(360px, 1fr) minmax(300px, 380px); gap: 14px; padding: 14px 22px 0; }
@@ -31,7 +34,7 @@ header.top .chips { margin-left: auto; display: flex; gap: 8px; flex-wrap: wrap;
 .pred .lbl span:first-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .pred .bar { height: 5px; background: var(--soft); border-radius: 3px; overflow: hidden; }
 .pred .bar i { display: block; height: 100%; background: var(--accent); border-radius: 3px; }
-.profile svg { width: 100%; height: 118px; display: block; }
+.profile svg { width: 100%; height: 150px; display: block; }
 .profile .legend { display: flex; gap: 14px; font-size: 11px; color: var(--muted); margin-top: 4px; }
 .legend i { display: inline-block; width: 9px; height: 9px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 .passes .flow { font-size: 12px; margin-bottom: 6px; }

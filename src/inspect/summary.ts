@@ -68,6 +68,8 @@ export interface OptimizedSummary extends GraphSummary {
 export interface ModelHeader {
   id: string;
   file: string;
+  /** config.json's architectures[0] when there is one (e.g. 'ViTForImageClassification'). */
+  architecture?: string;
   irVersion: number;
   opsets: Record<string, number>;
   producer: { name: string; version: string };
@@ -90,7 +92,7 @@ function byteSize(c: ConstTensor): number {
   return Array.isArray(d) ? d.reduce((s, x) => s + x.length, 0) : d.byteLength;
 }
 
-export function modelHeader(model: Model, id: string, file: string): ModelHeader {
+export function modelHeader(model: Model, id: string, file: string, config?: Record<string, unknown>): ModelHeader {
   const g = model.graph;
   let count = 0, bytes = 0;
   for (const c of g.initializers.values()) {
@@ -98,8 +100,9 @@ export function modelHeader(model: Model, id: string, file: string): ModelHeader
     bytes += byteSize(c);
   }
   const decl = (v: Graph['inputs'][number]): ValueSummary => ({ name: v.name, dtype: v.dtype, shape: [...(v.shape ?? [])] });
+  const arch = Array.isArray(config?.architectures) && typeof config.architectures[0] === 'string' ? config.architectures[0] : undefined;
   return {
-    id, file, irVersion: model.irVersion, opsets: Object.fromEntries(model.opsets),
+    id, file, ...(arch ? { architecture: arch } : {}), irVersion: model.irVersion, opsets: Object.fromEntries(model.opsets),
     producer: { name: model.producerName, version: model.producerVersion },
     inputs: g.inputs.map(decl), outputs: g.outputs.map(decl),
     planInputs: planInputTypes(model, 1).map(([name, t]) => ({ name, ...t })),

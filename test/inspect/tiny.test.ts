@@ -17,6 +17,7 @@ import { attentionFromProbs, attentionFromQK } from '../../src/inspect/visuals.j
 import { traceRun } from '../../src/runtime/trace.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { randomConst, randomData, rng, runOrt } from '../helpers/cnn-reference.js';
+import { IMAGE_SIZE, PREPROCESSOR, tinyCnn } from './helpers.js';
 
 // ---- independent references (plain loops, nothing shared with src/inspect) ----
 
@@ -93,22 +94,6 @@ describe('MAC counts', () => {
 });
 
 // ---- a tiny CNN traced, checked against onnxruntime ----
-
-const IMAGE_SIZE = 6;
-const PREPROCESSOR = { do_resize: true, size: { height: IMAGE_SIZE, width: IMAGE_SIZE }, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
-
-function tinyCnn(): Model {
-  const b = new GraphBuilder();
-  const x = b.input('pixel_values', 'float32', ['batch', 3, IMAGE_SIZE, IMAGE_SIZE]);
-  const c = b.op('Conv', [x, b.init('w', randomConst([4, 3, 3, 3], 11)), b.init('b', randomConst([4], 12, -0.2, 0.2))], { pads: [1, 1, 1, 1] }, 'conv');
-  const r = b.op('Relu', [c], {}, 'relu');
-  const g = b.op('GlobalAveragePool', [r], {}, 'gap');
-  const f = b.op('Flatten', [g], {}, 'flatten');
-  const y = b.op('Gemm', [f, b.init('fc', randomConst([4, 5], 13)), b.init('fcb', randomConst([5], 14))], {}, 'fc');
-  b.op('Softmax', [y], { axis: -1 }, 'softmax');
-  b.output('softmax_output_0', 'float32', ['batch', 5]);
-  return b.model(13);
-}
 
 function tinyImage(): RawImage {
   const r = rng(5);
