@@ -125,7 +125,7 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
 
   const config: ModuleConfig = {};
   const module = await new Promise<ThreadedModule>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`its ${MAX_THREADS} pthread workers did not load within ${THREADED_START_TIMEOUT_MS / 1000} s`)), THREADED_START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`its pthread workers did not load within ${THREADED_START_TIMEOUT_MS / 1000} s`)), THREADED_START_TIMEOUT_MS);
     const fail = (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); };
     Object.assign(config, {
       // Workers start from a real file (Node's worker_threads refuse blob: URLs); .wasm is read below.
@@ -140,11 +140,14 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
       },
       onAbort: (what: unknown) => fail(new Error(`Emscripten aborted: ${String(what)}`)),
     });
-    factory(config).then(m => { clearTimeout(timer); resolve(m); }, fail);
+    withStandInWorkers(require, threads - 1, () => factory(config).then(m => { clearTimeout(timer); resolve(m); }, fail));
   }).catch(e => {
     config.PThread?.terminateAllThreads();
     throw e;
   });
+  // The stand-ins answered 'load' and are never run: drop them so the pool takes the real (loaded) workers.
+  const pool = module.PThread.unusedWorkers;
+  pool.splice(0, pool.length, ...pool.filter(w => !(w instanceof StandInWorker)));
 
   module.tfjs = {
     init: module.cwrap('init', null, []),
@@ -162,11 +165,47 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
     module.PThread.terminateAllThreads();
     throw new Error(`the XNNPACK pool has ${got} thread(s), ${threads} asked for`);
   }
-  // The pool's threads are running now; the other pre-created workers would only hold memory. The running ones
-  // must not keep the process alive (they block on futexes between calls, waiting for work).
+  // The pool's threads are running now; any worker left over would only hold memory. The running ones must not keep
+  // the process alive (they block on futexes between calls, waiting for work).
   for (const w of module.PThread.unusedWorkers.splice(0)) w.terminate();
   for (const w of module.PThread.runningWorkers) w.unref();
   return backend;
+}
+
+/**
+ * Emscripten pre-creates 8 pthread workers (a V8 isolate each, ~17 MiB of RSS) and waits until all have loaded; the
+ * XNNPACK pool then uses threads − 1 of them. While the factory starts, `new Worker` (Emscripten's global.Worker,
+ * taken from worker_threads) makes `real` real workers and stand-ins after that, which answer 'load' at once and are
+ * removed from the pool before it is created. Restored as soon as the factory's synchronous start returns.
+ */
+function withStandInWorkers(require: NodeJS.Require, real: number, start: () => void): void {
+  const wt = require('node:worker_threads') as { Worker: new (file: string) => unknown };
+  const Real = wt.Worker;
+  let left = real;
+  wt.Worker = function PoolWorker(file: string) {
+    return left-- > 0 ? new Real(file) : new StandInWorker();
+  } as unknown as typeof wt.Worker;
+  try {
+    start();
+  } finally {
+    wt.Worker = Real;
+    (globalThis as { Worker?: unknown }).Worker = Real;   // later pthread_create calls get real workers
+  }
+}
+
+/** The part of a Node Worker Emscripten uses, for a pool slot that is never run. */
+class StandInWorker implements EmscriptenWorker {
+  private readonly listeners = new Map<string, ((data: unknown) => void)[]>();
+  on(event: string, fn: (data: unknown) => void): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), fn]);
+    return this;
+  }
+  postMessage(msg: { cmd?: string }): void {
+    if (msg?.cmd === 'load') setImmediate(() => this.listeners.get('message')?.forEach(fn => fn({ cmd: 'loaded' })));
+  }
+  terminate(): void {}
+  ref(): void {}
+  unref(): void {}
 }
 
 /**

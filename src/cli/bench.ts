@@ -9,11 +9,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16] [--engines ocellus,ort-web,ort-node] [--batch 1,8] [--runs N]
                 [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]   (ocellus bench --help for all)`;
 
-/** bench/suite.ts of the checkout this file belongs to (src/cli/ under tsx, dist/src/cli/ when built). */
+/** bench/suite.ts of the checkout this file belongs to (src/cli/ under tsx, dist/src/cli/ when built): the nearest
+ *  folder above holding both package.json and bench/suite.ts. */
 export function findBenchSuite(from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
-  for (const up of ['../..', '../../..']) {
-    const f = path.resolve(from, up, 'bench', 'suite.ts');
-    if (fs.existsSync(f)) return f;
+  for (let dir = from, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    const f = path.join(dir, 'bench', 'suite.ts');
+    if (fs.existsSync(f) && fs.existsSync(path.join(dir, 'package.json'))) return f;
+    if (path.dirname(dir) === dir) break;
   }
   return undefined;
 }
