@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { halfToFloat } from '../src/ir/dtype.js';
 
 export interface TfjsQuantization {
   dtype: 'uint8' | 'uint16' | 'float16';
@@ -34,15 +35,6 @@ export interface ProgressEvent { stage: string; done: number; total: number }
 export type ProgressFn = (e: ProgressEvent) => void;
 
 const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 function count(shape: number[]): number {
   return shape.reduce((a, d) => a * d, 1);

@@ -55,3 +55,13 @@ export function sizeOf(dims: readonly number[]): number {
   for (const d of dims) n *= d;
   return n;
 }
+
+/** IEEE 754 half-precision bits → number. */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}

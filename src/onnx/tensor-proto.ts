@@ -1,7 +1,7 @@
 // TensorProto ⇄ ConstTensor. Reads every storage form (raw_data, float_data, int32_data, int64_data, double_data,
 // uint64_data, string_data), widens float16/bfloat16 to float32, and checks the data length against the dims.
 
-import { BYTES_PER_ELEMENT, CODE_BY_DTYPE, DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, allocData, sizeOf, type DType } from '../ir/dtype.js';
+import { BYTES_PER_ELEMENT, CODE_BY_DTYPE, DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, allocData, halfToFloat, sizeOf, type DType } from '../ir/dtype.js';
 import type { ConstTensor } from '../ir/graph.js';
 import { num, onnx } from './proto.js';
 
@@ -30,15 +30,6 @@ export function externalRef(t: onnx.ITensorProto, what: string): ExternalRef | u
     throw new TensorDataError(`${what}: bad external_data offset/length '${kv.get('offset')}'/'${kv.get('length')}'`);
   }
   return { location, offset, length };
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 const f32 = new Float32Array(1);

@@ -6,18 +6,9 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import type { ConstTensor, Graph, Model, TensorInfo } from '../../src/ir/graph.js';
 import type { Pass } from '../../src/passes/types.js';
 import { cloneGraph, evaluateNode, inferAndFold } from '../../src/runtime/plan.js';
+import { rng } from '../helpers/cnn-reference.js';
 
-/** mulberry32: a small seeded generator, so every run sees the same "random" inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../helpers/cnn-reference.js';
 
 /** Uniform values in [lo, hi). */
 export function randomData(n: number, seed: number, lo = -2, hi = 2): Float32Array {
