@@ -99,7 +99,7 @@ export function runChild(job: ChildJob, progress: Progress, verbose: boolean): P
       else if (m.type === 'result') { settled = true; resolve(m.result); }
       else if (m.type === 'error') { settled = true; reject(new Error(verbose && m.stack ? m.stack : m.message)); }
     });
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {   // after the IPC channel and stdio have drained
       if (!settled) reject(new Error(`child process exited (${signal ?? `code ${code}`}) without a result`));
     });
     child.send(job);

@@ -23,6 +23,16 @@ export function niceCeil(x: number): number {
   return 10 * p;
 }
 
+/** Tick step for an axis from 0 to `end`: the first of end/5, /4, /3, /2 that is one significant digit (or 2.5) × 10^k. */
+export function tickStep(end: number): number {
+  for (const n of [5, 4, 3, 2]) {
+    const step = end / n;
+    const m = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
+    if (Math.abs(m - Math.round(m)) < 1e-9 || Math.abs(m - 2.5) < 1e-9) return step;
+  }
+  return end;
+}
+
 function shade(hex: string, threads: number, maxThreads: number): string {
   if (threads >= maxThreads) return hex;
   // fewer threads: mix toward white
@@ -48,8 +58,9 @@ function panel(title: string, rows: TimingResult[], x0: number, y0: number, maxT
   });
   const axisY = TITLE_H + rows.length * (BAR_H + GAP);
   out.push(`<line x1="${LABEL_W}" x2="${LABEL_W + plotW}" y1="${axisY}" y2="${axisY}" stroke="#868e96"/>`);
-  for (let k = 0; k <= 4; k++) {
-    const v = (end * k) / 4;
+  const step = tickStep(end);
+  for (let k = 0; k * step <= end * (1 + 1e-9); k++) {
+    const v = k * step;
     out.push(`<text x="${sx(v).toFixed(1)}" y="${axisY + 14}" text-anchor="middle" fill="#495057">${escapeXml(String(+v.toPrecision(3)))}</text>`);
   }
   out.push(`<text x="${LABEL_W + plotW}" y="${axisY + 14}" dx="28" fill="#495057">ms</text>`, '</g>');

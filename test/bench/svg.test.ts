@@ -2,7 +2,7 @@
 // median in the tooltip, bar lengths proportional within a panel, text escaped; the axis rounding.
 
 import { describe, expect, it } from 'vitest';
-import { escapeXml, niceCeil, renderSvg } from '../../bench/svg.js';
+import { escapeXml, niceCeil, renderSvg, tickStep } from '../../bench/svg.js';
 import { syntheticReport } from './fixtures.js';
 import { parseXml } from './xml.js';
 
@@ -77,5 +77,9 @@ describe('helpers', () => {
   it('niceCeil rounds up to 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k', () => {
     expect([0.7, 1, 1.1, 2059, 4100, 99, 100, 101, 7000].map(niceCeil)).toEqual([0.8, 1, 1.2, 2500, 5000, 100, 100, 120, 8000]);
     expect(niceCeil(0)).toBe(1);
+  });
+
+  it('tickStep picks round steps that divide the axis', () => {
+    expect([2500, 15000, 1200, 1500, 8000, 6000, 1, 0.8].map(tickStep)).toEqual([500, 3000, 300, 300, 2000, 2000, 0.2, 0.2]);
   });
 });
