@@ -1,5 +1,661 @@
-// quant operators (to be filled in).
+// Quantized operators: Quantize/DequantizeLinear (10 per-tensor, 13 per-axis), DynamicQuantizeLinear, MatMulInteger,
+// ConvInteger, QLinearMatMul, QLinearConv, and the fused local:DynQuantMatMul / local:NhwcDynQuantConv. Constant 8-bit
+// weights stay host Int8Array/Uint8Array (OpDef.hostInputs) and are widened to float32 a slice at a time per call.
+// Integer products are exact: chunks whose Σ|terms| ≤ 2^24 (exact in float32 in any order) run as XNNPACK float
+// products and are added in int32; each product puts its smaller operand on the side XNNPACK packs.
 
-import type { OpDef } from './types.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { DType } from '../src/ir/dtype.js';
+import type { ConstTensor } from '../src/ir/graph.js';
+import { conv2dNhwc, NO_VIEW, parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
+import { op, type Inputs, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
+import { broadcastShapes, normAxis, tensorToConst } from './util.js';
 
-export const QUANT_OPS: OpDef<any>[] = [];
+const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const f32 = Math.fround;
+
+// ---- value ranges and checks ----------------------------------------------------------------------------------------
+
+const RANGE: Partial<Record<DType, readonly [number, number]>> = { uint8: [0, 255], int8: [-128, 127] };
+
+/** Largest |v − zp| for v in the 8-bit type's range, over the given zero points. */
+function spread(dtype: DType, zps: ArrayLike<number>): number {
+  const [lo, hi] = RANGE[dtype]!;
+  let b = 0;
+  for (let i = 0; i < zps.length; i++) b = Math.max(b, Math.abs(lo - zps[i]!), Math.abs(hi - zps[i]!));
+  return b;
+}
+
+function need8bit(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
+  if (!v) n.fail(`${what} is required`);
+  if (!RANGE[v.dtype]) n.fail(`${what} is ${v.dtype}; expected uint8 or int8`);
+  return v;
+}
+
+function needType(n: NodeView, v: ValueInfo | undefined, what: string, ok: readonly DType[]): ValueInfo {
+  if (!v || !ok.includes(v.dtype)) n.fail(`${what} is ${v?.dtype ?? 'missing'}; expected ${ok.join(' or ')}`);
+  return v;
+}
+
+function needFloat(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
+  if (!v) n.fail(`${what} is required`);
+  if (v.dtype !== 'float32') n.fail(`${what} is ${v.dtype}; expected float32`);
+  return v;
+}
+
+/** A zero point (optional) must have its tensor's type; a scale/zero point pair the same size. */
+function checkZeroPoint(n: NodeView, zp: ValueInfo | undefined, dtype: DType, what: string, scale?: ValueInfo): void {
+  if (!zp) return;
+  if (zp.dtype !== dtype) n.fail(`${what} is ${zp.dtype} but must have the quantized tensor's type ${dtype}`);
+  if (scale && numel(zp.shape) !== numel(scale.shape)) n.fail(`${what} ${dims(zp.shape)} and its scale ${dims(scale.shape)} differ in size`);
+}
+
+// ---- host values, heap views -----------------------------------------------------------------------------------------
+
+type IntArray = Int8Array | Uint8Array | Int32Array;
+
+/** Host value of input i: the plan's constant, or (node tests, fed inputs) read back from the tensor. */
+function host(x: Inputs, c: RunCtx, i: number): ConstTensor | undefined {
+  return c.consts[i] ?? (x[i] ? tensorToConst(x[i]!, c.inputs[i]!.dtype) : undefined);
+}
+
+function zeroPoints(x: Inputs, c: RunCtx, i: number): Int32Array {
+  const z = host(x, c, i);
+  return z ? Int32Array.from(z.data as ArrayLike<number>) : new Int32Array(1);
+}
+
+/** Plan-time derived values memoised per step (RunCtx lives as long as the plan). */
+const memo = new WeakMap<RunCtx, Map<string, unknown>>();
+function once<T>(c: RunCtx, key: string, constant: boolean, f: () => T): T {
+  if (!constant) return f();
+  let m = memo.get(c);
+  if (!m) memo.set(c, (m = new Map()));
+  if (!m.has(key)) m.set(key, f());
+  return m.get(key) as T;
+}
+
+interface WasmHeap {
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;   // a view of a float32 tensor's heap memory
+}
+const wasm = () => tf.backend() as unknown as WasmHeap;
+const onWasm = (b: WasmHeap) => tf.getBackend() === 'wasm' && !!b.makeOutput && !!b.typedArrayFromHeap;
+
+/** A new float32 tensor whose values `fill` writes, given a view of `src`'s values (float32) when asked. On the WASM
+ *  backend it writes straight into heap memory (8-bit weights widen natively through Float32Array.set): no JS-side
+ *  copy, where a fresh array per slice per call would leave tens of MB of garbage behind every inference. */
+function filledTensor(shape: number[], fill: (out: Float32Array, src?: Float32Array) => void, src?: tf.Tensor): tf.Tensor {
+  const b = wasm();
+  if (onWasm(b)) {
+    const info = b.makeOutput!(shape, 'float32');
+    // Views taken after the allocation, which may have grown (and so replaced) the heap's buffer.
+    fill(b.typedArrayFromHeap!(info), src && b.typedArrayFromHeap!(src));
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+  const data = new Float32Array(numel(shape));
+  fill(data, src?.dataSync() as Float32Array | undefined);
+  return tf.tensor(data, shape, 'float32');
+}
+
+/** x[from:to] along axis 0 (contiguous) or the last axis, for float32 x: a copy between heap views (tfjs-wasm's Slice
+ *  copies its whole input out to JS on every call, and its Gather is slower still). */
+function range(x: tf.Tensor, axis: 0 | 'last', from: number, to: number): tf.Tensor {
+  const shape = [...x.shape];
+  if (axis === 0) {
+    const row = x.size / shape[0]!;
+    shape[0] = to - from;
+    return filledTensor(shape, (out, src) => out.set(src!.subarray(from * row, to * row)), x);
+  }
+  const c = shape[shape.length - 1]!, w = to - from, rows = x.size / c;
+  shape[shape.length - 1] = w;
+  return filledTensor(shape, (out, src) => { for (let r = 0; r < rows; r++) out.set(src!.subarray(r * c + from, r * c + to), r * w); }, x);
+}
+
+/** t − zp on the backend (SIMD), zp one value or one per position of `shape` (numpy broadcasting); disposes t. */
+function minusZeroPoint(t: tf.Tensor, zp: Int32Array, shape: number[]): tf.Tensor {
+  if (zp.every(z => z === 0)) return t;
+  const r = tf.sub(t, zp.length === 1 ? tf.scalar(zp[0]!) : tf.tensor(Float32Array.from(zp), shape));
+  t.dispose();
+  return r;
+}
+
+/** Subtracts a zero point tensor as float: float32 holds the 8-bit differences exactly. */
+function centred(t: tf.Tensor, zp: tf.Tensor | undefined, zpShape?: number[]): tf.Tensor {
+  const f = tf.cast(t, 'float32');
+  if (!zp) return f;
+  return tf.sub(f, tf.cast(zpShape ? tf.reshape(zp, zpShape) : zp, 'float32'));
+}
+
+// ---- quantize, requantize ------------------------------------------------------------------------------------------
+
+/** Nearest integer, ties to even (std::nearbyint, tf.round). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** DynamicQuantizeLinear's scale and zero point for x, as onnxruntime computes them (float32, on the host from x's
+ *  min and max): the range widened to hold 0, scale = range/255 (1 for an all-zero x), zp = round(clip(−min/scale,
+ *  0, 255)). And x quantized minus zp, as float32 integers: clip(round(x/scale), −zp, 255 − zp). */
+function dynamicQuantize(x: tf.Tensor): { xc: tf.Tensor; scale: number; zp: number } {
+  const minMax = tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]));
+  const [lo, hi] = minMax.dataSync() as Float32Array;
+  minMax.dispose();
+  const min = Math.min(lo!, 0), max = Math.max(hi!, 0);
+  const scale = max === min ? 1 : f32(f32(max - min) / 255);
+  const zp = roundHalfEven(Math.min(255, Math.max(0, -f32(min / scale))));
+  return { xc: tf.tidy(() => tf.clipByValue(tf.round(tf.div(x, scale)), -zp, 255 - zp)), scale, zp };
+}
+
+/** saturate(round(v) + zp): round half to even (tf.round), saturated to the 8-bit type `dtype`; int32 result. */
+function saturate(v: tf.Tensor, zp: tf.Tensor | undefined, dtype: DType): tf.Tensor {
+  const [lo, hi] = RANGE[dtype]!;
+  const r = tf.round(v);
+  return tf.cast(tf.clipByValue(zp ? tf.add(r, tf.cast(zp, 'float32')) : r, lo, hi), 'int32');
+}
+
+/** An integer accumulator requantized: saturate(round(acc · scale) + zp). */
+function requantize(acc: tf.Tensor, scale: tf.Tensor, zp: tf.Tensor | undefined, dtype: DType): tf.Tensor {
+  return saturate(tf.mul(tf.cast(acc, 'float32'), scale), zp, dtype);
+}
+
+// ---- exactness --------------------------------------------------------------------------------------------------------
+
+/** float32 holds every integer up to 2^24 exactly: a chunk whose Σ|terms| ≤ EXACT sums exactly in any order. */
+const EXACT = 2 ** 24;
+
+/** How a reduction of `steps` steps (each `taps` terms of |x| ≤ xBound times |w| ≤ wBound) stays exact: chunks of
+ *  `per` steps, on x itself or — when a single step could already overflow (a kernel over 258 taps at full 8-bit
+ *  ranges) — on its two base-16 digits. */
+function exactPlan(xBound: number, wBound: number, taps: number, steps: number): { split: boolean; per: number } {
+  const per = (b: number) => (b * wBound * taps === 0 ? steps : Math.floor(EXACT / (b * wBound * taps)));
+  return per(xBound) >= 1 ? { split: false, per: per(xBound) } : { split: true, per: Math.max(1, per(16)) };
+}
+
+/** x as the terms the plan multiplies: itself, or its base-16 digits (x = 16·hi + lo, hi = floor(x/16), lo ∈ [0, 15]). */
+function digits(x: tf.Tensor, split: boolean): tf.Tensor[] {
+  if (!split) return [x];
+  const hi = tf.floor(tf.div(x, 16));
+  return [hi, tf.sub(x, tf.mul(hi, 16))];
+}
+
+/** Per-digit exact results (float32 or int32) combined into one: 16·hi + lo in int32. */
+function undigit(parts: tf.Tensor[]): tf.Tensor {
+  if (parts.length === 1) return parts[0]!;
+  const [h, l] = parts.map(p => tf.cast(p, 'int32')) as [tf.Tensor, tf.Tensor];
+  return tf.add(tf.mul(h, tf.scalar(16, 'int32')), l);   // a plain 16 would make tfjs compute in float32
+}
+
+/** Chunk results (float32 with exact integers) summed in int32; a single chunk is returned as it is. */
+function accumulate(acc: tf.Tensor | undefined, part: tf.Tensor, chunked: boolean): tf.Tensor {
+  if (!chunked) return part;
+  const p = tf.cast(part, 'int32');
+  part.dispose();
+  if (!acc) return p;
+  const s = tf.add(acc, p);
+  acc.dispose();
+  p.dispose();
+  return s;
+}
+
+/** Σ over chunks [k0, k1) of `per` steps and over x's digits of product(x-digit, k0, k1, widened weight chunk),
+ *  exactly. `weights(k0, k1)` is widened once per chunk and shared by the digits. */
+function chunkedProduct(xs: tf.Tensor[], steps: number, per: number, weights: (k0: number, k1: number) => tf.Tensor,
+  product: (x: tf.Tensor, k0: number, k1: number, w: tf.Tensor, chunked: boolean) => tf.Tensor): tf.Tensor {
+  const chunked = per < steps;
+  const acc: (tf.Tensor | undefined)[] = xs.map(() => undefined);
+  for (let k0 = 0; k0 < steps; k0 += per) {
+    const k1 = Math.min(steps, k0 + per), w = weights(k0, k1);
+    xs.forEach((xd, d) => { acc[d] = accumulate(acc[d], tf.tidy(() => product(xd, k0, k1, w, chunked)), chunked); });
+    w.dispose();
+  }
+  return undigit(acc as tf.Tensor[]);
+}
+
+// ---- matrix products ------------------------------------------------------------------------------------------------
+
+/** B on the host: [batch, k, n] integers and zero points (1, n per column, or batch·n). */
+interface HostMatrix { data: IntArray; zp: Int32Array; batch: number; k: number; n: number; bound: number }
+
+function hostMatrix(b: ConstTensor, zp: Int32Array, shape: readonly number[]): HostMatrix {
+  const bs = shape.length === 1 ? [shape[0]!, 1] : shape;
+  const [k, n] = bs.slice(-2) as [number, number];
+  return { data: b.data as IntArray, zp, batch: numel(bs.slice(0, -2)), k, n, bound: spread(b.dtype, zp) };
+}
+
+/** Rows [k0, k1) of every batch of B − zp, as float32 [batch, k1−k0, n]. */
+function bRows(b: HostMatrix, k0: number, k1: number): tf.Tensor3D {
+  const { data, zp, batch, k, n } = b, kc = k1 - k0;
+  const raw = filledTensor([batch, kc, n], out => {
+    for (let p = 0; p < batch; p++) out.set(data.subarray((p * k + k0) * n, (p * k + k1) * n), p * kc * n);
+  });
+  return minusZeroPoint(raw, zp, zp.length === n ? [n] : [batch, 1, n]) as tf.Tensor3D;
+}
+
+/** Exact a·(B − zp) for a (float32 integers, |a| ≤ aBound) [P, K] — or [batch, M, K] with a batched B: float32 when
+ *  a single chunk holds it, else int32. With one B and fewer rows P than B has columns it computes (Bᵀ·aᵀ)ᵀ, so
+ *  XNNPACK packs aᵀ rather than the larger B. */
+function intMatMul(a: tf.Tensor, b: HostMatrix, aBound: number): tf.Tensor {
+  const plan = exactPlan(aBound, b.bound, 1, b.k);
+  if (b.batch === 1 && a.shape[0]! < b.n) {
+    const aT = tf.transpose(a), xs = digits(aT, plan.split);
+    const yT = chunkedProduct(xs, b.k, plan.per,
+      (k0, k1) => tf.tidy(() => tf.transpose(tf.reshape(bRows(b, k0, k1), [k1 - k0, b.n]))),
+      (x, k0, k1, w, chunked) => tf.matMul(w as tf.Tensor2D, (chunked ? range(x, 0, k0, k1) : x) as tf.Tensor2D));
+    tf.dispose([aT, ...xs]);
+    return tf.transpose(yT);
+  }
+  const xs = digits(a, plan.split);
+  const y = chunkedProduct(xs, b.k, plan.per, (k0, k1) => bRows(b, k0, k1), (x, k0, k1, w, chunked) => {
+    const xc = chunked ? range(x, 'last', k0, k1) : x;
+    return b.batch === 1 ? tf.matMul(xc as tf.Tensor2D, tf.reshape(w, [k1 - k0, b.n]) as tf.Tensor2D) : tf.matMul(xc as tf.Tensor3D, w as tf.Tensor3D);
+  });
+  if (plan.split) tf.dispose(xs);
+  return y;
+}
+
+interface MatMulShape { batch: number[]; m: number; k: number; n: number; out: number[]; bBatch: number }
+
+/** numpy.matmul shapes (1-D operands promoted, then dropped from the output). B's batch dims must be all 1 or the
+ *  broadcast batch (B is a constant matrix in quantized models). */
+function matmulShape(n: NodeView, as: readonly number[], bs: readonly number[]): MatMulShape {
+  if (as.length < 1 || bs.length < 1) n.fail(`operands must have rank ≥ 1, got ${dims(as)} and ${dims(bs)}`);
+  const a = as.length === 1 ? [1, as[0]!] : as, b = bs.length === 1 ? [bs[0]!, 1] : bs;
+  const [m, k] = a.slice(-2) as [number, number], [k2, nn] = b.slice(-2) as [number, number];
+  if (k !== k2) n.fail(`inner dimensions differ: A ${dims(as)} has ${k} columns, B ${dims(bs)} has ${k2} rows`);
+  const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
+  if (!batch) n.fail(`batch dims of A ${dims(as)} and B ${dims(bs)} do not broadcast`);
+  const bBatch = numel(b.slice(0, -2));
+  if (bBatch !== 1 && bBatch !== numel(batch)) n.fail(`B ${dims(bs)} would need its batch dims broadcast to ${dims(batch)}: not supported`);
+  const out = [...batch, ...(as.length > 1 ? [m] : []), ...(bs.length > 1 ? [nn] : [])];
+  return { batch, m, k, n: nn, out, bBatch };
+}
+
+/** Per-row zero point/scale of A ([M] or [..., M, 1]) shaped to broadcast against A; scalars stay as they are. */
+function perRow(v: ValueInfo | undefined, m: number): number[] | undefined {
+  return v && v.shape.length === 1 && numel(v.shape) === m && m !== 1 ? [m, 1] : undefined;
+}
+
+/** Exact (A − a_zp)·(B − b_zp) for the matmul-family ops; inputs at indices ia, iaz, ib, ibz. */
+function matMulInteger(x: Inputs, c: RunCtx, [ia, iaz, ib, ibz]: readonly number[], s: MatMulShape): tf.Tensor {
+  const aInfo = c.inputs[ia]!, bInfo = c.inputs[ib]!;
+  const b = once(c, 'B', !!c.consts[ib] && (!c.inputs[ibz] || !!c.consts[ibz]),
+    () => hostMatrix(host(x, c, ib)!, zeroPoints(x, c, ibz), bInfo.shape));
+  const aZp = c.inputs[iaz] ? zeroPoints(x, c, iaz) : new Int32Array(1);
+  const a = centred(x[ia]!, c.inputs[iaz] ? x[iaz] : undefined, perRow(c.inputs[iaz], s.m));
+  const bound = spread(aInfo.dtype, aZp);
+  if (s.bBatch === 1) return tf.reshape(intMatMul(tf.reshape(a, [-1, s.k]), b, bound), s.out);
+  const full = [...s.batch, s.m, s.k];
+  return tf.reshape(intMatMul(tf.reshape(tf.broadcastTo(tf.reshape(a, aInfo.shape.length === 1 ? [1, s.k] : aInfo.shape), full), [-1, s.m, s.k]), b, bound), s.out);
+}
+
+// ---- convolution ------------------------------------------------------------------------------------------------------
+
+/** Conv weights on the host in ONNX layout [M, C/group, kh, kw] (a 1-D conv's [M, C/group, k] as kh = 1). */
+interface HostFilter { data: IntArray; zp: Int32Array; m: number; cg: number; kh: number; kw: number; bound: number }
+
+function hostFilter(w: ConstTensor, zp: Int32Array, shape: readonly number[]): HostFilter {
+  const [m, cg, kh, kw] = (shape.length === 3 ? [shape[0]!, shape[1]!, 1, shape[2]!] : shape) as [number, number, number, number];
+  return { data: w.data as IntArray, zp, m, cg, kh, kw, bound: spread(w.dtype, zp) };
+}
+
+/** Input channels [c0, c1) × output channels [m0, m1) of W − zp as a tfjs filter [kh, kw, c1−c0, m1−m0]: one
+ *  contiguous run per output channel widened natively, then transposed and shifted by the zero point on the backend. */
+function filterChunk(f: HostFilter, c0: number, c1: number, m0: number, m1: number): tf.Tensor4D {
+  const { data, zp, cg, kh, kw } = f, cc = c1 - c0, mm = m1 - m0, khw = kh * kw;
+  const raw = filledTensor([mm, cc, kh, kw], out => {
+    for (let j = m0; j < m1; j++) out.set(data.subarray((j * cg + c0) * khw, (j * cg + c1) * khw), (j - m0) * cc * khw);
+  });
+  const hwio = tf.transpose(raw, [2, 3, 1, 0]);
+  raw.dispose();
+  return minusZeroPoint(hwio, zp.length === 1 ? zp : zp.subarray(m0, m1), [mm]) as tf.Tensor4D;
+}
+
+/** Columns [k0, k1) of W − zp seen as [M, C·kh·kw] (ONNX order: channel, then tap), as float32 [M, k1−k0]. */
+function filterColumns(f: HostFilter, k0: number, k1: number): tf.Tensor2D {
+  const { data, zp, m, cg, kh, kw } = f, k = cg * kh * kw, kc = k1 - k0;
+  const raw = filledTensor([m, kc], out => { for (let j = 0; j < m; j++) out.set(data.subarray(j * k + k0, j * k + k1), j * kc); });
+  return minusZeroPoint(raw, zp, [m, 1]) as tf.Tensor2D;
+}
+
+type Conv2dCall = Parameters<typeof conv2dNhwc>[3];
+
+function convCall(g: Geometry, group: number, depthwise: boolean): Conv2dCall {
+  const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
+  const [bh, bw] = two(g.begin, 0), [eh, ew] = two(g.end, 0);
+  return {
+    strides: two(g.strides, 1), dilations: two(g.dilations, 1), pad: [[0, 0], [bh, eh], [bw, ew], [0, 0]],
+    group, depthwise, activation: '', alpha: 0,
+  };
+}
+
+/** im2col, transposed: [C·kh·kw, P] with rows in ONNX weight order (channel, then tap) and one column per output
+ *  position; taps falling in the padding stay 0 (x is already minus its zero point, so that is the zero point). */
+function patchesT(x: tf.Tensor4D, f: HostFilter, call: Conv2dCall, [oh, ow]: [number, number]): tf.Tensor2D {
+  const [nb, h, w, c] = x.shape, p = nb * oh * ow, [sh, sw] = call.strides, [dh, dw] = call.dilations;
+  const top = call.pad[1][0], left = call.pad[2][0];
+  return filledTensor([c * f.kh * f.kw, p], (out, src) => {
+    out.fill(0);
+    for (let ci = 0; ci < c; ci++) {
+      for (let i = 0; i < f.kh; i++) {
+        for (let j = 0; j < f.kw; j++) {
+          const row = ((ci * f.kh + i) * f.kw + j) * p;
+          for (let b = 0; b < nb; b++) {
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - top + i * dh;
+              if (iy < 0 || iy >= h) continue;
+              const o = row + (b * oh + oy) * ow, s = (b * h + iy) * w;
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ox * sw - left + j * dw;
+                if (ix >= 0 && ix < w) out[o + ox] = src![(s + ix) * c + ci]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }, x) as tf.Tensor2D;
+}
+
+/** x: NHWC float32 integers with |x| ≤ xBound. Exact convolution with `f`, NHWC: float32 when a single chunk holds
+ *  it, else int32. When output positions are fewer than output channels (late CNN layers) it is Wᵀ·im2col(x)ᵀ
+ *  chunked along C·kh·kw, so XNNPACK packs the patches rather than the larger weights; otherwise a tfjs conv chunked
+ *  along input channels. */
+function intConv(x: tf.Tensor4D, f: HostFilter, group: number, g: Geometry, xBound: number): tf.Tensor {
+  const call = convCall(g, group, false), [oh, ow] = (g.out.length === 1 ? [1, g.out[0]!] : g.out) as [number, number];
+  const positions = x.shape[0] * oh * ow, khw = f.kh * f.kw;
+  if (group === 1 && positions < f.m) {
+    const pt = patchesT(x, f, call, [oh, ow]), k = f.cg * khw, plan = exactPlan(xBound, f.bound, 1, k), xs = digits(pt, plan.split);
+    const yT = chunkedProduct(xs, k, plan.per, (k0, k1) => filterColumns(f, k0, k1),
+      (xd, k0, k1, w, chunked) => tf.matMul(w as tf.Tensor2D, (chunked ? range(xd, 0, k0, k1) : xd) as tf.Tensor2D));
+    tf.dispose([pt, ...xs]);
+    return tf.reshape(tf.transpose(yT), [x.shape[0], oh, ow, f.m]);
+  }
+  if (group > 1 && f.cg === 1 && khw * xBound * f.bound <= EXACT) {   // depthwise: one window per output
+    const filter = tf.reshape(filterChunk(f, 0, 1, 0, f.m), [f.kh, f.kw, group, f.m / group]) as tf.Tensor4D;
+    return conv2dNhwc(x, filter, undefined, { ...call, depthwise: true });
+  }
+  const plan = exactPlan(xBound, f.bound, khw, f.cg), xs = digits(x, plan.split), mg = f.m / group, one = { ...call, group: 1 };
+  const outs = Array.from({ length: group }, (_, gi) => chunkedProduct(xs, f.cg, plan.per,
+    (c0, c1) => filterChunk(f, c0, c1, gi * mg, (gi + 1) * mg),
+    (xd, c0, c1, w, chunked) => conv2dNhwc((group > 1 || chunked ? range(xd, 'last', gi * f.cg + c0, gi * f.cg + c1) : xd) as tf.Tensor4D, w as tf.Tensor4D, undefined, one)));
+  if (plan.split) tf.dispose(xs);
+  return outs.length === 1 ? outs[0]! : tf.concat(outs, 3);
+}
+
+interface ConvAttrs { win: WindowSpec; group: number }
+
+function parseConvAttrs(n: NodeView): ConvAttrs {
+  const group = n.attrs.int('group', 1);
+  if (!(group >= 1)) n.fail(`group ${group} must be ≥ 1`);
+  return { win: parseWindow(n), group };
+}
+
+/** Checks x [N, C, …] (or NHWC [N, H, W, C]) against a weight [M, C/group, k…]; returns the output geometry. */
+function convGeometry(n: NodeView, x: ValueInfo, wShape: readonly number[], a: ConvAttrs, nhwc: boolean): { g: Geometry; m: number } {
+  const rank = x.shape.length;
+  if (rank !== 4 && !(rank === 3 && !nhwc)) n.fail(`input X must be rank 4${nhwc ? ' (NHWC)' : ' (2-D conv) or 3 (1-D conv)'}, got ${dims(x.shape)}`);
+  if (wShape.length !== rank) n.fail(`weight W has rank ${wShape.length} but X has rank ${rank}`);
+  const [m, cg, ...kernel] = wShape as [number, number, ...number[]];
+  const c = nhwc ? x.shape[3]! : x.shape[1]!;
+  if (cg * a.group !== c) n.fail(`weight in-channels×group = ${cg}×${a.group} = ${cg * a.group} but input has ${c} channels`);
+  if (m % a.group !== 0) n.fail(`weight has ${m} output channels, not divisible by group ${a.group}`);
+  if (a.win.kernel && a.win.kernel.join() !== kernel.join()) n.fail(`kernel_shape ${dims(a.win.kernel)} does not match the weight's ${dims(kernel)}`);
+  if (numel(kernel) * 16 * 255 > EXACT) n.fail(`kernel ${dims(kernel)} is too large for an exact integer convolution (area ≤ 4112)`);
+  const spatial = nhwc ? x.shape.slice(1, 3) : x.shape.slice(2);
+  return { g: windowGeometry(n, spatial, kernel, a.win), m };
+}
+
+function checkWeightZeroPoint(n: NodeView, zp: ValueInfo | undefined, w: ValueInfo, m: number, what: string): void {
+  checkZeroPoint(n, zp, w.dtype, what);
+  if (zp && numel(zp.shape) !== 1 && !(zp.shape.length === 1 && zp.shape[0] === m)) n.fail(`${what} ${dims(zp.shape)} must be a scalar or [${m}] (per output channel)`);
+}
+
+/** Exact NCHW ConvInteger core (inputs x, w, x_zp, w_zp at ix…): int32-valued result in NCHW. */
+function convInteger(x: Inputs, c: RunCtx, [ix, iw, ixz, iwz]: readonly number[], a: ConvAttrs): tf.Tensor {
+  const xs = c.inputs[ix]!.shape, ws = c.inputs[iw]!.shape;
+  const f = once(c, 'W', !!c.consts[iw] && (!c.inputs[iwz] || !!c.consts[iwz]), () => hostFilter(host(x, c, iw)!, zeroPoints(x, c, iwz), ws));
+  const g = windowGeometry(NO_VIEW, xs.slice(2), ws.slice(2), a.win);
+  const bound = spread(c.inputs[ix]!.dtype, c.inputs[ixz] ? zeroPoints(x, c, ixz) : [0]);
+  const x4 = tf.reshape(centred(x[ix]!, c.inputs[ixz] ? x[ixz] : undefined), xs.length === 3 ? [xs[0]!, xs[1]!, 1, xs[2]!] : xs);
+  const y = intConv(tf.transpose(x4, [0, 2, 3, 1]) as tf.Tensor4D, f, a.group, g, bound);
+  return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [xs[0]!, f.m, ...g.out]);
+}
+
+// ---- QuantizeLinear / DequantizeLinear ------------------------------------------------------------------------------
+
+const isScalar = (v: ValueInfo) => numel(v.shape) === 1 && v.shape.length <= 1;
+
+/** Shape a per-axis scale (or zero point) takes to broadcast along `axis` of a rank-r tensor; undefined for scalars.
+ *  The axis attribute only matters for a 1-D scale (opset 13), so it is normalised only then. */
+function alongAxis(n: NodeView, scale: ValueInfo, rank: number, axis: number): number[] | undefined {
+  if (isScalar(scale)) return undefined;
+  const a = normAxis(n, axis, rank);
+  return Array.from({ length: rank }, (_, i) => (i === a ? scale.shape[0]! : 1));
+}
+
+function checkScale(n: NodeView, scale: ValueInfo | undefined, x: ValueInfo, perAxis: boolean, axis: number): ValueInfo {
+  const s = needFloat(n, scale, 'scale');
+  if (isScalar(s)) return s;
+  if (!perAxis) n.fail(`scale ${dims(s.shape)} must be a scalar before opset 13`);
+  const a = normAxis(n, axis, x.shape.length);
+  if (s.shape.length !== 1 || s.shape[0] !== x.shape[a]) n.fail(`scale ${dims(s.shape)} must be a scalar or 1-D of x's axis ${a} size ${x.shape[a]}`);
+  return s;
+}
+
+function quantizeLinear(since: number) {
+  return op({
+    opType: 'QuantizeLinear', since,
+    parse: n => ({ axis: since >= 13 ? n.attrs.int('axis', 1) : 1 }),
+    infer: (n, [x, scale, zp], a) => {
+      const xi = needType(n, x, 'x', ['float32', 'int32']);
+      const s = checkScale(n, scale, xi, since >= 13, a.axis);
+      if (zp && !RANGE[zp.dtype]) n.fail(`y_zero_point is ${zp.dtype}; expected uint8 or int8`);
+      checkZeroPoint(n, zp, zp?.dtype ?? 'uint8', 'y_zero_point', s);
+      return [{ dtype: zp?.dtype ?? 'uint8', shape: [...xi.shape] }];
+    },
+    run: ([x, scale, zp], a, c) => {
+      const shape = alongAxis(NO_VIEW, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis);
+      const s = shape ? tf.reshape(scale!, shape) : scale!;
+      const z = zp && shape ? tf.reshape(zp, shape) : zp;
+      return [saturate(tf.div(tf.cast(x!, 'float32'), s), z, c.outputs[0]!.dtype)];
+    },
+  });
+}
+
+function dequantizeLinear(since: number) {
+  return op({
+    opType: 'DequantizeLinear', since,
+    parse: n => ({ axis: since >= 13 ? n.attrs.int('axis', 1) : 1 }),
+    infer: (n, [x, scale, zp], a) => {
+      const xi = needType(n, x, 'x', ['uint8', 'int8', 'int32']);
+      checkZeroPoint(n, zp, xi.dtype, 'x_zero_point', checkScale(n, scale, xi, since >= 13, a.axis));
+      return [{ dtype: 'float32', shape: [...xi.shape] }];
+    },
+    run: ([x, scale, zp], a, c) => {
+      const shape = alongAxis(NO_VIEW, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis);
+      // (x − zp) in int32 first, as onnxruntime does: exact even for int32 x beyond 2^24.
+      const d = zp ? tf.sub(x!, shape ? tf.reshape(zp, shape) : zp) : x!;
+      return [tf.mul(tf.cast(d, 'float32'), shape ? tf.reshape(scale!, shape) : scale!)];
+    },
+  });
+}
+
+// ---- DynamicQuantizeLinear, MatMulInteger, ConvInteger --------------------------------------------------------------
+
+const dynamicQuantizeLinear = op({
+  opType: 'DynamicQuantizeLinear', since: 11,
+  parse: () => ({}),
+  infer: (n, [x]) => {
+    const xi = needFloat(n, x, 'x');
+    return [{ dtype: 'uint8', shape: [...xi.shape] }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+  },
+  run: ([x]) => {
+    const { xc, scale, zp } = dynamicQuantize(x!);
+    return [tf.cast(tf.add(xc, zp), 'int32'), tf.scalar(scale), tf.scalar(zp, 'int32')];
+  },
+});
+
+const matMulIntegerOp = op({
+  opType: 'MatMulInteger', since: 10, hostInputs: [1, 3],
+  parse: () => ({}),
+  infer: (n, [a, b, az, bz]) => {
+    const ai = need8bit(n, a, 'A'), bi = need8bit(n, b, 'B');
+    const s = matmulShape(n, ai.shape, bi.shape);
+    checkZeroPoint(n, az, ai.dtype, 'a_zero_point');
+    checkZeroPoint(n, bz, bi.dtype, 'b_zero_point');
+    if (az && numel(az.shape) !== 1 && numel(az.shape) !== s.m) n.fail(`a_zero_point ${dims(az.shape)} must be a scalar or one per row of A (${s.m})`);
+    if (bz && ![1, s.n, s.bBatch * s.n].includes(numel(bz.shape))) n.fail(`b_zero_point ${dims(bz.shape)} must be a scalar or one per column of B (${s.n})`);
+    return [{ dtype: 'int32', shape: s.out }];
+  },
+  run: (x, _a, c) => [tf.cast(matMulInteger(x, c, [0, 2, 1, 3], matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[1]!.shape)), 'int32')],
+});
+
+const convIntegerOp = op({
+  opType: 'ConvInteger', since: 10, hostInputs: [1, 3],
+  parse: parseConvAttrs,
+  infer: (n, [x, w, xz, wz], a) => {
+    const xi = need8bit(n, x, 'x'), wi = need8bit(n, w, 'w');
+    const { g, m } = convGeometry(n, xi, wi.shape, a, false);
+    checkZeroPoint(n, xz, xi.dtype, 'x_zero_point');
+    if (xz && numel(xz.shape) !== 1) n.fail(`x_zero_point ${dims(xz.shape)} must be a scalar`);
+    checkWeightZeroPoint(n, wz, wi, m, 'w_zero_point');
+    return [{ dtype: 'int32', shape: [xi.shape[0]!, m, ...g.out] }];
+  },
+  run: (x, a, c) => [tf.cast(convInteger(x, c, [0, 1, 2, 3], a), 'int32')],
+});
+
+// ---- QLinearMatMul, QLinearConv ---------------------------------------------------------------------------------------
+
+const qLinearMatMul = op({
+  opType: 'QLinearMatMul', since: 10, hostInputs: [3, 5],
+  parse: () => ({}),
+  infer: (n, [a, as, az, b, bs, bz, ys, yz]) => {
+    const ai = need8bit(n, a, 'a'), bi = need8bit(n, b, 'b');
+    const s = matmulShape(n, ai.shape, bi.shape);
+    checkZeroPoint(n, az, ai.dtype, 'a_zero_point', needFloat(n, as, 'a_scale'));
+    checkZeroPoint(n, bz, bi.dtype, 'b_zero_point', needFloat(n, bs, 'b_scale'));
+    if (![1, s.m].includes(numel(as!.shape))) n.fail(`a_scale ${dims(as!.shape)} must be a scalar or one per row of a (${s.m})`);
+    if (![1, s.n].includes(numel(bs!.shape))) n.fail(`b_scale ${dims(bs!.shape)} must be a scalar or one per column of b (${s.n})`);
+    const yi = need8bit(n, yz, 'y_zero_point');
+    if (numel(needFloat(n, ys, 'y_scale').shape) !== 1 || numel(yi.shape) !== 1) n.fail('y_scale and y_zero_point must be scalars (per-tensor output)');
+    return [{ dtype: yi.dtype, shape: s.out }];
+  },
+  run: (x, _a, c) => {
+    const s = matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[3]!.shape);
+    const acc = matMulInteger(x, c, [0, 2, 3, 5], s);
+    const aScale = perRow(c.inputs[1], s.m) ? tf.reshape(x[1]!, [s.m, 1]) : x[1]!;
+    return [requantize(acc, tf.div(tf.mul(aScale, x[4]!), x[6]!), x[7], c.outputs[0]!.dtype)];
+  },
+});
+
+const qLinearConv = op({
+  opType: 'QLinearConv', since: 10, hostInputs: [3, 5],
+  parse: parseConvAttrs,
+  infer: (n, [x, xs, xz, w, ws, wz, ys, yz, b], a) => {
+    const xi = need8bit(n, x, 'x'), wi = need8bit(n, w, 'w');
+    const { g, m } = convGeometry(n, xi, wi.shape, a, false);
+    checkZeroPoint(n, xz, xi.dtype, 'x_zero_point', needFloat(n, xs, 'x_scale'));
+    if (numel(xs!.shape) !== 1) n.fail(`x_scale ${dims(xs!.shape)} must be a scalar`);
+    needFloat(n, ws, 'w_scale');
+    if (numel(ws!.shape) !== 1 && !(ws!.shape.length === 1 && ws!.shape[0] === m)) n.fail(`w_scale ${dims(ws!.shape)} must be a scalar or [${m}]`);
+    checkWeightZeroPoint(n, wz, wi, m, 'w_zero_point');
+    const yi = need8bit(n, yz, 'y_zero_point');
+    if (numel(needFloat(n, ys, 'y_scale').shape) !== 1 || numel(yi.shape) !== 1) n.fail('y_scale and y_zero_point must be scalars (per-tensor output)');
+    if (b && (b.dtype !== 'int32' || b.shape.length !== 1 || b.shape[0] !== m)) n.fail(`bias B is ${b.dtype} ${dims(b.shape)}; expected int32 [${m}]`);
+    return [{ dtype: yi.dtype, shape: [xi.shape[0]!, m, ...g.out] }];
+  },
+  run: (x, a, c) => {
+    const rank = c.inputs[0]!.shape.length, m = c.outputs[0]!.shape[1]!;
+    const perChannel = (t: tf.Tensor) => (t.size === 1 ? t : tf.reshape(t, [m, ...new Array<number>(rank - 2).fill(1)]));
+    let acc = tf.cast(convInteger(x, c, [0, 3, 2, 5], a), 'int32');
+    if (x[8]) acc = tf.add(acc, perChannel(x[8]));
+    return [requantize(acc, tf.div(tf.mul(x[1]!, perChannel(x[4]!)), x[6]!), x[7], c.outputs[0]!.dtype)];
+  },
+});
+
+// ---- fused local ops: DynamicQuantizeLinear → integer product → Cast → Mul(x_scale·w_scale) [→ Add bias] -------------
+
+/** Checks a fused op's w_scale / bias: scalar or one per output channel. */
+function checkPerChannel(n: NodeView, v: ValueInfo | undefined, m: number, what: string): void {
+  if (v && numel(v.shape) !== 1 && !(v.shape.length === 1 && v.shape[0] === m)) n.fail(`${what} ${dims(v.shape)} must be a scalar or [${m}]`);
+}
+
+/** What the fused ops multiply: x quantized exactly as DynamicQuantizeLinear does, minus its zero point (float32
+ *  integers, |·| ≤ bound), optionally reshaped, and the scale. */
+function quantizedInput(x: tf.Tensor, shape?: number[]): { xc: tf.Tensor; scale: number; bound: number } {
+  const { xc, scale, zp } = dynamicQuantize(x);
+  return { xc: shape ? tf.tidy(() => tf.reshape(xc, shape)) : xc, scale, bound: Math.max(zp, 255 - zp) };
+}
+
+/** The fused ops' float result: act(float(acc) · fl(x_scale · w_scale) + bias), w_scale one value or one per output
+ *  channel (last axis) — the float32 operations onnxruntime's Cast → Mul → Add chain performs. Each activation-sized
+ *  step frees the one before (the executor's tidy would keep them all to the end of the step, and the WASM heap keeps
+ *  its high-water mark for good). */
+function dequantized(acc: tf.Tensor, xScale: number, wScale: Float32Array, bias: tf.Tensor | undefined, relu: boolean): tf.Tensor {
+  const then = (t: tf.Tensor, f: (t: tf.Tensor) => tf.Tensor) => { const r = f(t); if (r !== t) t.dispose(); return r; };
+  const factor = wScale.length === 1 ? f32(xScale * wScale[0]!) : tf.tensor1d(wScale.map(w => f32(xScale * w)));
+  let y = then(acc, t => tf.cast(t, 'float32'));
+  y = then(y, t => tf.mul(t, factor));
+  if (bias) y = then(y, t => tf.add(t, bias));
+  return relu ? then(y, tf.relu) : y;
+}
+
+/** local:DynQuantMatMul(x, W, w_zero_point, w_scale, bias?) = onnxruntime's dynamic MatMul chain in one step: x is
+ *  float, quantized here exactly as DynamicQuantizeLinear; W a constant 8-bit [K, N] kept on the host. */
+const dynQuantMatMul = op({
+  opType: 'DynQuantMatMul', domain: 'local', since: 1, hostInputs: [1, 2, 3],
+  parse: () => ({}),
+  infer: (n, [x, w, wz, ws, b]) => {
+    const xi = needFloat(n, x, 'x'), wi = need8bit(n, w, 'W');
+    if (wi.shape.length !== 2) n.fail(`W must be a matrix [K, N], got ${dims(wi.shape)}`);
+    const s = matmulShape(n, xi.shape, wi.shape);
+    checkZeroPoint(n, wz, wi.dtype, 'w_zero_point');
+    checkPerChannel(n, wz, s.n, 'w_zero_point');
+    checkPerChannel(n, needFloat(n, ws, 'w_scale'), s.n, 'w_scale');
+    if (b) checkPerChannel(n, needFloat(n, b, 'bias'), s.n, 'bias');
+    return [{ dtype: 'float32', shape: s.out }];
+  },
+  run: (x, _a, c) => {
+    const s = matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[1]!.shape);
+    const w = once(c, 'W', !!c.consts[1] && (!c.inputs[2] || !!c.consts[2]), () => hostMatrix(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape));
+    const { xc, scale, bound } = quantizedInput(x[0]!, [-1, s.k]);
+    const acc = intMatMul(xc, w, bound);
+    xc.dispose();
+    return [tf.reshape(dequantized(acc, scale, host(x, c, 3)!.data as Float32Array, x[4], false), s.out)];
+  },
+});
+
+/** local:NhwcDynQuantConv(x NHWC, W [M, C/group, kh, kw] 8-bit, w_zero_point, w_scale, bias?): the dynamic
+ *  ConvInteger chain in one step on NHWC activations, with an optional fused relu. */
+const nhwcDynQuantConv = op({
+  opType: 'NhwcDynQuantConv', domain: 'local', since: 1, hostInputs: [1, 2, 3],
+  parse: n => {
+    const act = n.attrs.string('activation', '');
+    if (act !== '' && act !== 'relu') n.fail(`activation '${act}' is not supported ('' or 'relu')`);
+    return { ...parseConvAttrs(n), relu: act === 'relu' };
+  },
+  infer: (n, [x, w, wz, ws, b], a) => {
+    const xi = needFloat(n, x, 'x'), wi = need8bit(n, w, 'W');
+    const { g, m } = convGeometry(n, xi, wi.shape, a, true);
+    checkWeightZeroPoint(n, wz, wi, m, 'w_zero_point');
+    checkPerChannel(n, needFloat(n, ws, 'w_scale'), m, 'w_scale');
+    if (b) checkPerChannel(n, needFloat(n, b, 'bias'), m, 'bias');
+    return [{ dtype: 'float32', shape: [xi.shape[0]!, ...g.out, m] }];
+  },
+  run: (x, a, c) => {
+    const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
+    const f = once(c, 'W', !!c.consts[1] && (!c.inputs[2] || !!c.consts[2]), () => hostFilter(host(x, c, 1)!, zeroPoints(x, c, 2), ws));
+    const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(2), a.win);
+    const { xc, scale, bound } = quantizedInput(x[0]!);
+    const acc = intConv(xc as tf.Tensor4D, f, a.group, g, bound);
+    xc.dispose();
+    return [dequantized(acc, scale, host(x, c, 3)!.data as Float32Array, x[4], a.relu)];
+  },
+});
+
+export const QUANT_OPS: OpDef<any>[] = [
+  quantizeLinear(10), quantizeLinear(13), dequantizeLinear(10), dequantizeLinear(13), dynamicQuantizeLinear,
+  matMulIntegerOp, convIntegerOp, qLinearMatMul, qLinearConv, dynQuantMatMul, nhwcDynQuantConv,
+];

@@ -55,6 +55,10 @@ export interface OpDef<A = unknown> {
    *  planning; when its value comes from small graph inputs (node tests feed shapes so), the session keys its
    *  plans on those inputs' values and plans with them as constants (see valueInputsOf in src/runtime/plan.ts). */
   dataDependent?: readonly number[];
+  /** Inputs the kernel reads on the host, from `RunCtx.consts`, when they are constant (quantized weights stay
+   *  1-byte host arrays): the plan never uploads them and `run` gets undefined there. When such an input is not
+   *  constant (node tests feed it), it arrives as a tensor as usual. */
+  hostInputs?: readonly number[];
   /** Computes outputs from static types alone when possible (Shape, Size): folded without running. */
   fold?(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ConstTensor[] | undefined;
 }

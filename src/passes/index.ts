@@ -11,6 +11,7 @@ import { fuseConvActivation } from './fuse-conv-activation.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
+import { fuseQuantizedChains } from './fuse-quantized-chains.js';
 import { toNhwc } from './to-nhwc.js';
 import type { Pass, PassContext, PassReport } from './types.js';
 
@@ -18,7 +19,9 @@ export type { Pass, PassContext, PassReport } from './types.js';
 
 // CNN: BatchNorm into conv weights, then NHWC layout (to-nhwc inserts transposes, cancel-transposes removes them),
 // then the conv's activation into its kernel.
-export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, toNhwc, cancelTransposes, fuseConvActivation];
+// Quantized models: onnxruntime's DynamicQuantizeLinear→MatMulInteger/ConvInteger→Cast→Mul chains into single ops
+// (conv ones NHWC, so they run before to-nhwc/cancel-transposes).
+export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
 export const SHAPED_PASSES: Pass[] = [fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseAttention];

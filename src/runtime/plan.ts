@@ -162,7 +162,9 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
   };
   const inputSlots = g.inputs.map(i => ({ name: i.name, slot: slotOf(i.name) }));
   const constSlots: Plan['constSlots'] = [];
-  const used = new Set<string>([...g.nodes.flatMap(n => n.inputs), ...g.outputs.map(o => o.name)]);
+  // Constant inputs a kernel reads on the host (OpDef.hostInputs) get no slot: they are never uploaded.
+  const onHost = (node: Node, i: number) => !!defFor(node, opsets).def.hostInputs?.includes(i) && g.initializers.has(node.inputs[i]!);
+  const used = new Set<string>([...g.nodes.flatMap(n => n.inputs.filter((v, i) => !onHost(n, i))), ...g.outputs.map(o => o.name)]);
   for (const [name, value] of g.initializers) if (used.has(name)) constSlots.push({ slot: slotOf(name), value });
 
   const lastUse = new Map<string, number>();
@@ -176,7 +178,7 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
       outputs: node.outputs.map(v => infos.get(v)!),
       consts: node.inputs.map(v => (v ? g.initializers.get(v) : undefined)),
     };
-    const ins = node.inputs.map(v => (v ? slotOf(v) : -1));
+    const ins = node.inputs.map((v, k) => (v && !onHost(node, k) ? slotOf(v) : -1));
     const outs = node.outputs.map(v => (v ? slotOf(v) : -1));
     const free = [...new Set(node.inputs)].filter(v => v && lastUse.get(v) === i && !keep.has(v)).map(v => slots.get(v)!);
     // Outputs nobody reads (e.g. optional second outputs) die right away.
