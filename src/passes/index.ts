@@ -12,6 +12,7 @@ import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantizedChains } from './fuse-quantized-chains.js';
+import { pretransposeGemm } from './pretranspose-gemm.js';
 import { toNhwc } from './to-nhwc.js';
 import type { Pass, PassContext, PassReport } from './types.js';
 
@@ -21,7 +22,7 @@ export type { Pass, PassContext, PassReport } from './types.js';
 // then the conv's activation into its kernel.
 // Quantized models: onnxruntime's DynamicQuantizeLinear→MatMulInteger/ConvInteger→Cast→Mul chains into single ops
 // (conv ones NHWC, so they run before to-nhwc/cancel-transposes).
-export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation];
+export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation, pretransposeGemm];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
 export const SHAPED_PASSES: Pass[] = [fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseAttention];
