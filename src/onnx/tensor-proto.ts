@@ -48,7 +48,11 @@ export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what
     throw new TensorDataError(
       `${what}: raw_data is ${raw.byteLength} bytes, but ${dtype} dims [${dims.join(', ')}] need ${expected}`);
   }
-  const bytes = new Uint8Array(raw);  // aligned private copy (Buffer.slice would be a view into the whole file)
+  // 8-bit weights (quantized models) are kept as views of the file's bytes: no copy, so an int8 model costs its
+  // file size once. Wider types get an aligned private copy (a Buffer slice is a view at any offset).
+  if (dtype === 'int8') return { dtype, dims, data: new Int8Array(raw.buffer, raw.byteOffset, n) };
+  if (dtype === 'uint8') return { dtype, dims, data: new Uint8Array(raw.buffer, raw.byteOffset, n) };
+  const bytes = new Uint8Array(raw);
   const view = new DataView(bytes.buffer);
   let data;
   switch (dtype) {
@@ -62,8 +66,6 @@ export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what
     case 'bool': data = new Uint8Array(bytes.buffer, 0, n).map(v => (v ? 1 : 0)); break;
     case 'float32': data = new Float32Array(bytes.buffer, 0, n); break;
     case 'float64': data = new Float64Array(bytes.buffer, 0, n); break;
-    case 'int8': data = new Int8Array(bytes.buffer, 0, n); break;
-    case 'uint8': data = new Uint8Array(bytes.buffer, 0, n); break;
     case 'int16': data = new Int16Array(bytes.buffer, 0, n); break;
     case 'uint16': data = new Uint16Array(bytes.buffer, 0, n); break;
     case 'int32': data = new Int32Array(bytes.buffer, 0, n); break;
