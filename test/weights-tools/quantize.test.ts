@@ -63,7 +63,7 @@ describe('quantizeModel reproduces the reference q8 fixtures', () => {
     it(`${parent} --ops ${ops.join(',')} → ${q8}: same initializers (bit for bit) and nodes`, async () => {
       const mine = await loadModel(path.join(FIXTURES, parent, 'model.onnx'));
       const ref = await loadModel(path.join(FIXTURES, q8, 'model.onnx'));
-      const stats = quantizeModel(mine, { opTypes: ops });
+      const stats = quantizeModel(mine, { opTypes: ops, perChannel: false });   // quantize_dynamic's default
       expect(stats.matmuls + stats.convs).toBeGreaterThan(0);
       expect([...mine.graph.initializers.keys()].sort()).toEqual([...ref.graph.initializers.keys()].sort());
       for (const [name, want] of ref.graph.initializers) {
@@ -161,6 +161,55 @@ describe('quantizeModelFolder: files, CLI, errors', () => {
     const m = await loadModel(path.join(FIXTURES, 'resnet-tv-tiny-op13', 'model.onnx'));
     m.opsets.set('', 10);
     expect(() => quantizeModel(m)).toThrow(/opset 10; dynamic quantization needs ≥ 11/);
+  });
+});
+
+describe('quantizeModelFolder: layers kept in float (exclude, keepFirstAndLast)', () => {
+  const FIXTURE = 'resnet-tv-tiny-op13';   // stem /conv1/Conv reads the pixels, classifier /fc/Gemm (split to MatMul)
+  for (const [what, opts] of [
+    ['keepFirstAndLast', { keepFirstAndLast: true }],
+    ['exclude by name (a Gemm by its own name)', { keepFirstAndLast: false, exclude: ['/conv1/Conv', '/fc/Gemm'] }],
+  ] as const) {
+    it(`${what}: the stem Conv and classifier MatMul stay float in the file; ours matches onnxruntime on it`, async () => {
+      const dir = tempFolder(path.join(FIXTURES, FIXTURE, 'model.onnx'));
+      const all = await quantizeModelFolder(tempFolder(path.join(FIXTURES, FIXTURE, 'model.onnx')), { keepFirstAndLast: false });
+      const r = await quantizeModelFolder(dir, opts);
+      expect(r.kept.sort()).toEqual(['/conv1/Conv', '/fc/Gemm_MatMul']);
+      expect(r.convs).toBe(all.convs - 1);
+      expect(r.matmuls).toBe(all.matmuls - 1);
+      expect(r.bytesOut).toBeGreaterThan(all.bytesOut);
+      // Read back from the written file: the kept nodes are plain float Conv / MatMul on float32 weights.
+      const m = await loadModel(r.output);
+      const byName = new Map(m.graph.nodes.map(n => [n.name, n]));
+      const stem = byName.get('/conv1/Conv'), fc = byName.get('/fc/Gemm_MatMul');
+      expect([stem?.opType, fc?.opType]).toEqual(['Conv', 'MatMul']);
+      expect(stem!.inputs[0]).toBe(m.graph.inputs[0]!.name);
+      for (const n of [stem!, fc!]) expect(m.graph.initializers.get(n.inputs[1]!)?.dtype).toBe('float32');
+      expect(m.graph.nodes.filter(n => n.opType === 'ConvInteger')).toHaveLength(r.convs);
+      expect(m.graph.nodes.filter(n => n.opType === 'MatMulInteger')).toHaveLength(r.matmuls);
+      expect(m.graph.nodes.filter(n => n.opType === 'DynamicQuantizeLinear').every(n => n.inputs[0] !== m.graph.inputs[0]!.name)).toBe(true);
+      const ortSession = await ort.InferenceSession.create(r.output, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+      const s = await InferenceSession.create(r.output);
+      try {
+        for (const set of dataSets(path.join(FIXTURES, FIXTURE))) {
+          const input = readTensorPb(path.join(set, 'input_0.pb')).tensor;
+          const name = s.inputNames[0]!, out = s.outputNames[0]!;
+          const ref = (await ortSession.run({ [name]: new ort.Tensor('float32', input.data as Float32Array, [...input.dims]) }))[out]!;
+          const got = (await s.run({ [name]: input }))[out]!;
+          const c = compare(got, new Tensor('float32', ref.data as Float32Array, [...ref.dims]), { rtol: 0, atol: 5e-3 });
+          expect(c.ok, `${path.basename(set)}: max |ours − onnxruntime| ${c.maxDiff}`).toBe(true);
+        }
+      } finally {
+        await ortSession.release();
+        await s.release();
+      }
+    });
+  }
+
+  it('rejects exclude names that are not quantizable nodes, naming them', async () => {
+    const m = await loadModel(path.join(FIXTURES, FIXTURE, 'model.onnx'));
+    expect(() => quantizeModel(m, { exclude: ['/relu/Relu', '/nope'] }))
+      .toThrow(/exclude: '\/relu\/Relu' \(not a quantizable MatMul\/Conv with a constant weight\), '\/nope' \(no such node\)/);
   });
 });
 
