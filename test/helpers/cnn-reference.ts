@@ -102,3 +102,12 @@ export function applyPasses(model: Model, passes: readonly Pass[]): { model: Mod
 export function opTypesOf(g: Graph): string[] {
   return g.nodes.map(n => (n.domain ? `${n.domain}:${n.opType}` : n.opType));
 }
+
+/** ocellus (passes on, shape checks, no leaks) vs onnxruntime-node on output 'y': same type, dims and values. */
+export async function againstOrt(model: Model, feeds: Record<string, Tensor>, tol = { rtol: 1e-5, atol: 1e-6 }): Promise<Tensor> {
+  const want = (await runOrt(model, feeds)).y!;
+  const got = (await runOcellus(model, feeds, true)).outputs.y!;
+  expect(got.type).toBe(want.type);
+  expectClose(got, want, tol, 'y');
+  return got;
+}

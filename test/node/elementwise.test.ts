@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor, type DType } from '../../src/index.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import type { ConstTensor, Model } from '../../src/ir/graph.js';
-import { expectClose, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { againstOrt, expectClose, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/elementwise.js';
 
@@ -32,15 +32,6 @@ function oneNode(opType: string, ins: In[], attrs: Record<string, AttrInput>, op
 const T = (type: DType, values: number[], dims?: number[]) => new Tensor(type, values, dims);
 const C = (t: Tensor): ConstTensor => ({ dtype: t.type, dims: [...t.dims], data: t.data });
 const EXACT = { rtol: 0, atol: 0 };
-
-/** ocellus (passes on, shape checks, no leaks) vs onnxruntime-node: same type, dims and values. */
-async function againstOrt(model: Model, feeds: Record<string, Tensor>, tol = { rtol: 1e-5, atol: 1e-6 }): Promise<Tensor> {
-  const want = (await runOrt(model, feeds)).y!;
-  const got = (await runOcellus(model, feeds, true)).outputs.y!;
-  expect(got.type).toBe(want.type);
-  expectClose(got, want, tol, 'y');
-  return got;
-}
 
 describe('integer arithmetic wraps to the type width and divides toward zero (plain-JS C reference)', () => {
   const ARRAYS: Partial<Record<DType, { from(a: number[]): ArrayLike<number> }>> = {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor, type DType } from '../../src/index.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import type { ConstTensor, Model } from '../../src/ir/graph.js';
-import { expectClose, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { againstOrt, expectClose, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/reduce.js';
 
@@ -26,15 +26,6 @@ function oneNode(opType: string, x: Tensor, attrs: Record<string, AttrInput>, op
   b.node(opType, ins, attrs, { outputs: ['y'] });
   b.output('y', outType);
   return { model: b.model(opset), feeds };
-}
-
-/** ocellus (passes on, shape checks, no leaks) vs onnxruntime-node: same type, dims and values. */
-async function againstOrt(model: Model, feeds: Record<string, Tensor>, tol = { rtol: 1e-5, atol: 1e-6 }): Promise<Tensor> {
-  const want = (await runOrt(model, feeds)).y!;
-  const got = (await runOcellus(model, feeds, true)).outputs.y!;
-  expect(got.type).toBe(want.type);
-  expectClose(got, want, tol, 'y');
-  return got;
 }
 
 describe('Softmax, LogSoftmax, Hardmax: opset 11 coerces to 2-D, opset 13 normalises one axis', () => {
