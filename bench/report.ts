@@ -19,13 +19,15 @@ export function timingRows(v: VariantRef, timings: ChildResult['timings'], macsP
   });
 }
 
+/** The soak's numbers; the slope leaves out the first 10 % of the runs (allocators and heaps settling). */
 export function soakRow(v: VariantRef, soak: NonNullable<ChildResult['soak']>): SoakResult {
-  const xs = soak.rssMiB.map(([i]) => i);
   const ys = soak.rssMiB.map(([, m]) => m);
+  const late = soak.rssMiB.filter(([i]) => i >= soak.runs / 10);
+  const fit = late.length >= 2 ? late : soak.rssMiB;
   return {
     model: v.model, engine: v.engine, runs: soak.runs, rssMiB: soak.rssMiB,
     startMiB: ys[0]!, endMiB: ys.at(-1)!, maxMiB: Math.max(...ys),
-    slopeMiBPer1000: slope(xs, ys) * 1000,
+    slopeMiBPer1000: slope(fit.map(([i]) => i), fit.map(([, m]) => m)) * 1000,
     medianMs: soak.samplesMs.length ? summarize(soak.samplesMs).median : 0,
     ...(soak.tensors ? { tensors: soak.tensors } : {}),
   };

@@ -86,12 +86,12 @@ export interface SoakResult {
   model: string;
   engine: string;
   runs: number;
-  /** [run index, RSS MiB] samples, the first taken after warm-up. */
+  /** [run index, RSS MiB after a full GC] samples, the first taken after the timed runs. */
   rssMiB: [number, number][];
   startMiB: number;
   endMiB: number;
   maxMiB: number;
-  /** Least-squares slope, MiB per 1000 runs. */
+  /** Least-squares slope over the samples after the first 10 % of the runs, MiB per 1000 runs. */
   slopeMiBPer1000: number;
   medianMs: number;
   /** ocellus: tf.memory() tensors before and after the soak. */

@@ -82,7 +82,7 @@ export function runChild(job: ChildJob, progress: Progress, verbose: boolean): P
   const env = { ...process.env };
   delete env.OCELLUS_THREADS;   // the ocellus engine sets its own
   const child = fork(CHILD, [], {
-    execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href],
+    execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href, '--expose-gc'],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env,

@@ -43,6 +43,16 @@ describe('goals', () => {
     expect(goal('vitb16', 'no RSS growth')).toMatchObject({ ours: 0, theirs: 0, met: true });
   });
 
+  it('the soak slope leaves out the first 10 % of the runs (settling), then fits a line', async () => {
+    const { soakRow } = await import('../../bench/report.js');
+    const v = { model: 'm', engine: 'ocellus:2', kind: 'ocellus', threads: 2 };
+    // a drop while settling (runs 0–99), then +2 MiB per 1000 runs
+    const rssMiB = [[0, 760], [50, 720], ...[100, 400, 700, 1000].map(i => [i, 700 + 0.002 * i])] as [number, number][];
+    const s = soakRow(v, { runs: 1000, rssMiB, samplesMs: [5, 7, 6] });
+    expect(s.slopeMiBPer1000).toBeCloseTo(2, 9);
+    expect(s).toMatchObject({ startMiB: 760, endMiB: 702, maxMiB: 760, medianMs: 6 });
+  });
+
   it('live tensors that grew fail the soak goal even with flat RSS', () => {
     const r2 = syntheticReport();
     const s = r2.soak.find(x => x.model === 'vitb16' && x.engine === 'ocellus:2')!;
