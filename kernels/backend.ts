@@ -1,7 +1,7 @@
 // Starts tfjs-core on the WASM backend once per process. In Node it runs the threaded SIMD build on
 // OCELLUS_THREADS threads (default min(cores, 4)): tfjs's own start-up hands Emscripten blob: URLs for the pthread
 // workers, which Node's worker_threads refuse (ERR_WORKER_PATH), so we start the same Emscripten module with real
-// file paths (startThreadedModule). One thread, a failed start, browsers and Workers use tfjs's single-threaded SIMD build.
+// file paths (startThreadedBackend). One thread, a failed start, browsers and Workers use tfjs's single-threaded SIMD build.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -57,7 +57,7 @@ export function ensureBackend(): Promise<void> {
     const wanted = (isNode() && process.env.OCELLUS_BACKEND) || 'wasm';
     if (isNode()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wanted === 'cpu') await import('@tensorflow/tfjs-core/dist/backends/cpu/index.js' as string).catch(() => undefined);
-    if (wanted === 'wasm' && isNode()) await useThreadedFactory(requestedThreads());
+    if (wanted === 'wasm' && isNode()) useThreadedFactory(requestedThreads());
     const ok = await tf.setBackend(wanted);
     if (!ok) throw new Error(`ocellus: could not start the tfjs '${wanted}' backend`);
     await tf.ready();
@@ -82,7 +82,7 @@ export function backendInfo(): BackendInfo {
  * that fails, logs why once and returns tfjs's own (single-threaded SIMD) backend. Leaves an already started
  * backend alone.
  */
-async function useThreadedFactory(threads: number): Promise<void> {
+function useThreadedFactory(threads: number): void {
   if (threads <= 1) return;
   const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
   if (engine.registry.wasm) return;   // someone started the backend before us: keep it as it is
