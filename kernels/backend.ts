@@ -51,12 +51,11 @@ function nodeCores(): number {
   return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
 }
 
-/** Resolves when the WASM backend is active. `OCELLUS_BACKEND=cpu` selects tfjs's plain JS backend (debugging). */
+/** Resolves when the WASM backend is active. `OCELLUS_BACKEND=<name>` picks another backend already registered with tfjs-core (debugging). */
 export function ensureBackend(): Promise<void> {
   ready ??= (async () => {
     const wanted = (isNode() && process.env.OCELLUS_BACKEND) || 'wasm';
     if (isNode()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if (wanted === 'cpu') await import('@tensorflow/tfjs-core/dist/backends/cpu/index.js' as string).catch(() => undefined);
     if (wanted === 'wasm' && isNode()) useThreadedFactory(requestedThreads());
     const ok = await tf.setBackend(wanted);
     if (!ok) throw new Error(`ocellus: could not start the tfjs '${wanted}' backend`);
