@@ -62,8 +62,6 @@ const edgeExternalsPlugin = {
   setup(build) {
     build.onResolve({ filter: /^\.\/(tfjs-backend-wasm-simd\.wasm|model\/.+)$/ }, args => ({ path: args.path, external: true }));
     build.onResolve({ filter: /weights-tools\// }, args => ({ path: args.path, external: true }));
-    // PNG decoding needs Node's zlib (src/image/png.ts): stubbed; edge entries refuse PNG before decoding.
-    build.onResolve({ filter: /^(pngjs|node:zlib|zlib)$/ }, () => ({ path: path.join(EDGE, 'shims', 'no-png.ts') }));
     // Other node: modules are imported dynamically on Node-only paths (files, hub downloads): keep them out.
     build.onResolve({ filter: /^node:/ }, args => ({ path: args.path, external: true }));
   },

@@ -3,9 +3,6 @@
 // compile it streaming), and load models from bytes. edge/build.mjs wraps the backend's Emscripten factory so
 // it instantiates the module given here (an `instantiateWasm` hook) instead of fetching a .wasm file.
 
-import { decodeImage, detectFormat } from '../src/image/decode.js';
-import { ImageInputError } from '../src/image/errors.js';
-import type { RawImage } from '../src/image/types.js';
 
 export { pipelineFromParts, type ModelParts } from './pipeline-from-parts.js';
 
@@ -24,13 +21,4 @@ export function parseJsonText(text: string | ArrayBuffer, name: string): Record<
   } catch (e) {
     throw new Error(`${name}: not valid JSON (${(e as Error).message})`);
   }
-}
-
-/**
- * The image decoder for runtimes without node:zlib: JPEG through the image layer, PNG refused up front with a
- * 400-class ImageInputError (src/image/png.ts needs Node's zlib and Buffer), everything else as the layer says.
- */
-export function edgeDecode(bytes: Uint8Array, opts: { maxPixels?: number; name: string }): RawImage {
-  if (detectFormat(bytes) === 'PNG') throw new ImageInputError(opts.name, 'PNG images are not supported in this runtime yet (JPEG is)');
-  return decodeImage(bytes, opts);
 }

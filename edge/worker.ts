@@ -11,7 +11,7 @@ import preprocessorText from './model/preprocessor_config.json.txt';
 import { DEFAULT_MODEL_ID } from '../src/pipeline/default-model.js';
 import { createApp, type OcellusApp } from '../src/server/app.js';
 import { defaultModelTable, ModelRegistry } from '../src/server/registry.js';
-import { edgeDecode, parseJsonText, pipelineFromParts, useCompiledWasm } from './engine.js';
+import { parseJsonText, pipelineFromParts, useCompiledWasm } from './engine.js';
 
 export interface Env {
   /** Optional: require Authorization: Bearer <token> on the API. */
@@ -23,7 +23,6 @@ useCompiledWasm(wasmModule);
 /** One registry per isolate: the model loads once and serves every request after. */
 export const registry = new ModelRegistry({
   models: defaultModelTable(),
-  decode: edgeDecode,
   inline: true,   // no queue shared across requests: workerd cancels requests waiting on another request's work
   loader: async (model, options) => {
     if (model !== DEFAULT_MODEL_ID) throw new Error(`${model}: this Worker bundles only ${DEFAULT_MODEL_ID}`);

@@ -1,10 +1,9 @@
 // The demo page's script: loads a served model's ONNX file and configs from `ocellus serve`, runs the engine in
 // the page (tfjs WASM, the module compiled here and handed over through edge/engine.ts), and shows the top-5 of
-// a picked or dropped image with score bars. JPEG decodes with ocellus's own decoder; PNG (whose decoder needs
-// Node's zlib) through the browser's. A checkbox sends the image to the server's API instead, for comparison.
+// a picked or dropped image with score bars. JPEG and PNG decode with ocellus's own decoders, exactly as in Node.
+// A checkbox sends the image to the server's API instead, for comparison.
 
-import { decodeImage, detectFormat } from '../../src/image/decode.js';
-import type { RawImage } from '../../src/image/types.js';
+import { decodeImage } from '../../src/image/decode.js';
 import type { ImageClassificationPipeline } from '../../src/pipeline/image-classification.js';
 import type { Classification } from '../../src/pipeline/labels.js';
 import { WORKERS_AI_LABELS } from '../../src/server/workers-ai-labels.js';
@@ -75,17 +74,6 @@ async function loadModel(info: ServedModelInfo): Promise<ImageClassificationPipe
   return pipelineFromParts({ id: info.id, onnx, config, preprocessorConfig }, { labels });
 }
 
-/** PNG through the browser (createImageBitmap + canvas → RGBA pixels); JPEG through ocellus's decoder. */
-async function decode(bytes: Uint8Array, blob: Blob): Promise<RawImage> {
-  if (detectFormat(bytes) !== 'PNG') return decodeImage(bytes, { name: 'image' });
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: bitmap.width, height: bitmap.height, channels: 4 };
-}
-
 function show(results: Classification[], took: string, file: File): void {
   const list = $<HTMLOListElement>('top5');
   list.replaceChildren(...results.map(r => {
@@ -140,7 +128,7 @@ async function main(): Promise<void> {
         const p = await model;
         say('Classifying in this page…');
         const t1 = performance.now();
-        results = await p.classify(await decode(bytes, file), { topK: 5 });
+        results = await p.classify(decodeImage(bytes, { name: file.name || 'image' }), { topK: 5 });
         const ms = performance.now() - t1;
         show(results, `${file.name}: ${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`} in this page (tfjs WASM)`, file);
         document.body.dataset.state = 'done';

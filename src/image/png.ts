@@ -1,10 +1,9 @@
-// PNG → RawImage through pngjs, with the pixel values PIL (Pillow 9.4) gives after `convert('RGB')`.
-// Before pngjs sees the bytes we walk the chunks ourselves: signature, IHDR sanity, the pixel limit, truncation,
-// CRCs (not IDAT's: PIL skips those too), the eXIf orientation, and the inflated size of the image data, which
-// must be at least what the IHDR implies (pngjs 7 on Node 20 returns an image-sized buffer even for short data).
+// PNG → RawImage with the pixel values PIL (Pillow 9.4) gives after `convert('RGB')`, in plain JavaScript (fflate
+// inflates), so it runs in Workers and browsers too: chunks walked and checked (signature, IHDR sanity, the pixel
+// limit, truncation, CRCs except IDAT's as PIL), image data inflated bounded to the IHDR's size, scanlines
+// unfiltered, Adam7 passes scattered, samples unpacked to PIL's modes. The eXIf orientation is read, not applied.
 
-import pngjs from 'pngjs';
-import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
+import { Unzlib } from 'fflate';
 import { ImageInputError } from './errors.js';
 import { checkPixelLimit } from './limits.js';
 import { readExifOrientation } from './orientation.js';
@@ -107,101 +106,159 @@ export function readPngHeader(bytes: Uint8Array, name = 'input'): PngHeader {
   return parseHeader(bytes, [{ type: chunkType(bytes, 12), start: 8, length: u32(bytes, 8) }], name);
 }
 
+/** Adam7's passes: first column, first row, column step, row step. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
 /** Inflated size of the image data: per pass (Adam7 has 7), rows × (1 filter byte + packed row bytes). */
 function inflatedSize(h: PngHeader): number {
   const bitsPerPixel = SAMPLES_BY_COLOR_TYPE[h.colorType]! * h.bitDepth;
   const rowBytes = (w: number) => 1 + Math.ceil((w * bitsPerPixel) / 8);
   if (!h.interlaced) return h.height * rowBytes(h.width);
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
   let total = 0;
-  for (const [x0, y0, dx, dy] of passes) {
-    const w = Math.ceil((h.width - x0!) / dx!);
-    const rows = Math.ceil((h.height - y0!) / dy!);
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = Math.ceil((h.width - x0) / dx);
+    const rows = Math.ceil((h.height - y0) / dy);
     if (w > 0 && rows > 0) total += rows * rowBytes(w);
   }
   return total;
 }
 
-function concatIdat(bytes: Uint8Array, chunks: Chunk[]): Buffer {
-  return Buffer.concat(chunks.filter(c => c.type === 'IDAT').map(c => bytes.subarray(c.start + 8, c.start + 8 + c.length)));
-}
-
-const ZLIB_OPTS = { finishFlush: zlibConstants.Z_SYNC_FLUSH };   // a stream cut short still yields what it holds
-const EXCESS_ALLOWED = 1 << 20;
-
-/**
- * Inflate the image data once, bounded, and check its size against the IHDR: less is a truncated file. More is
- * what PIL ignores, so up to 1 MiB of excess is trimmed (the IDAT is then re-packed for pngjs); beyond that the
- * file is refused as a decompression bomb. Returns the trimmed data when re-packing is needed, else null.
- */
-function checkImageData(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string): Buffer | null {
-  const expected = inflatedSize(header);
-  const idat = concatIdat(bytes, chunks);
-  const inflate = (limit: number) => inflateSync(idat, { ...ZLIB_OPTS, maxOutputLength: limit });
-  let data: Buffer | null = null;
-  let excess = false;
-  try {
-    try {
-      data = inflate(expected);
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
-      excess = true;
-      data = inflate(expected + EXCESS_ALLOWED).subarray(0, expected);
-    }
-  } catch (e) {
-    const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    const detail = tooBig ? `image data inflates past ${expected + EXCESS_ALLOWED} bytes, its IHDR implies ${expected}` : `image data does not inflate (${(e as Error).message})`;
-    throw new ImageInputError(name, `corrupt PNG: ${detail}`, { cause: e });
-  }
-  if (data.length < expected) throw new ImageInputError(name, `truncated PNG: image data ends after ${data.length} of ${expected} bytes`);
-  return excess ? data : null;
-}
-
-function writeChunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+function concatIdat(bytes: Uint8Array, chunks: Chunk[]): Uint8Array {
+  const parts = chunks.filter(c => c.type === 'IDAT').map(c => bytes.subarray(c.start + 8, c.start + 8 + c.length));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 
+const EXCESS_ALLOWED = 1 << 20;
+/** Compressed bytes fed to the inflater at a time: bounds what one push can produce (deflate expands ≤ 1032×). */
+const FEED = 16 << 10;
+
 /**
- * The bytes pngjs gets: the file itself, or a rebuilt copy without a grey/RGB tRNS (it only marks one colour
- * transparent: PIL keeps the pixel, pngjs would zero it), with trimmed image data, and always ending in IEND.
+ * Inflate the image data once, bounded, and check its size against the IHDR: less is a truncated file (a stream
+ * cut short still yields what it holds, as zlib's Z_SYNC_FLUSH gives PIL). More is what PIL ignores, so up to
+ * 1 MiB of excess is dropped; beyond that the file is refused as a decompression bomb. Returns exactly the
+ * IHDR's size.
  */
-function pngjsInput(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, trimmed: Buffer | null): Buffer {
-  const dropTrns = header.colorType === 0 || header.colorType === 2;
-  const keep = (c: Chunk) => !(dropTrns && c.type === 'tRNS') && !(trimmed && c.type === 'IDAT') && c.type !== 'IEND';
-  if (!trimmed && chunks.every(c => keep(c) || c.type === 'IEND') && chunks[chunks.length - 1]!.type === 'IEND') {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  const firstIdat = chunks.findIndex(c => c.type === 'IDAT');
-  chunks.forEach((c, i) => {
-    if (trimmed && i === firstIdat) parts.push(writeChunk('IDAT', deflateSync(trimmed, { level: 1 })));
-    if (keep(c)) parts.push(bytes.subarray(c.start, c.start + 12 + c.length));
+function inflateImageData(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string): Uint8Array {
+  const expected = inflatedSize(header);
+  const idat = concatIdat(bytes, chunks);
+  const out = new Uint8Array(expected);
+  let got = 0;
+  let ended = false;
+  const inflater = new Unzlib((part, final) => {
+    if (got + part.length > expected + EXCESS_ALLOWED) {
+      throw new ImageInputError(name, `corrupt PNG: image data inflates past ${expected + EXCESS_ALLOWED} bytes, its IHDR implies ${expected}`);
+    }
+    out.set(part.subarray(0, Math.max(0, expected - got)), got);
+    got += part.length;
+    ended ||= final;
   });
-  parts.push(writeChunk('IEND', new Uint8Array(0)));
-  return Buffer.concat(parts);
+  try {
+    for (let at = 0; at < idat.length && !ended; at += FEED) inflater.push(idat.subarray(at, at + FEED), false);
+    if (!ended && got < expected) inflater.push(new Uint8Array(0), true);
+  } catch (e) {
+    if (e instanceof ImageInputError) throw e;
+    // A stream that stops early (fflate: 'unexpected EOF') is judged by the size check below, as zlib's sync flush does.
+    if (!/unexpected EOF/i.test((e as Error).message)) {
+      throw new ImageInputError(name, `corrupt PNG: image data does not inflate (${(e as Error).message})`, { cause: e });
+    }
+  }
+  if (got < expected) throw new ImageInputError(name, `truncated PNG: image data ends after ${got} of ${expected} bytes`);
+  return out;
 }
 
-/** pngjs gives RGBA (8-bit Buffer, or 16-bit Uint16Array with skipRescale): pick PIL's channels and bytes. */
-function toRaw(rgba: Uint8Array | Uint16Array, h: PngHeader, paletteAlpha: boolean): RawImage {
+/** Undoes one pass's scanline filters in place (`data` from `at`: rows × (filter byte + rowBytes)). */
+function unfilter(data: Uint8Array, at: number, rows: number, rowBytes: number, bpp: number, name: string): void {
+  for (let y = 0; y < rows; y++) {
+    const f = data[at + y * (rowBytes + 1)]!;
+    const row = at + y * (rowBytes + 1) + 1, up = row - rowBytes - 1;
+    const hasUp = y > 0;
+    switch (f) {
+      case 0: break;
+      case 1: for (let i = bpp; i < rowBytes; i++) data[row + i] = data[row + i]! + data[row + i - bpp]!; break;
+      case 2: if (hasUp) for (let i = 0; i < rowBytes; i++) data[row + i] = data[row + i]! + data[up + i]!; break;
+      case 3:
+        for (let i = 0; i < rowBytes; i++) {
+          const left = i >= bpp ? data[row + i - bpp]! : 0, above = hasUp ? data[up + i]! : 0;
+          data[row + i] = data[row + i]! + ((left + above) >> 1);
+        }
+        break;
+      case 4:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? data[row + i - bpp]! : 0, b = hasUp ? data[up + i]! : 0, c = hasUp && i >= bpp ? data[up + i - bpp]! : 0;
+          const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          data[row + i] = data[row + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+        }
+        break;
+      default: throw new ImageInputError(name, `corrupt PNG: unknown filter type ${f} in a scanline (0–4)`);
+    }
+  }
+}
+
+/**
+ * The image's samples, one Uint16Array entry per sample in pixel order (Adam7 passes scattered into place):
+ * 8- and 16-bit samples as stored, sub-byte grey scaled to 0–255 as PIL's L;1/L;2/L;4 unpackers do, palette indices as is.
+ */
+function samples(data: Uint8Array, h: PngHeader, name: string): Uint16Array {
+  const spp = SAMPLES_BY_COLOR_TYPE[h.colorType]!, bits = spp * h.bitDepth;
+  const bpp = Math.max(1, bits >> 3);
+  const out = new Uint16Array(h.width * h.height * spp);
+  const scale = h.colorType === 0 && h.bitDepth < 8 ? 255 / ((1 << h.bitDepth) - 1) : 1;
+  const passes = h.interlaced ? ADAM7 : [[0, 0, 1, 1] as const];
+  let at = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((h.width - x0) / dx), rows = Math.ceil((h.height - y0) / dy);
+    if (w <= 0 || rows <= 0) continue;
+    const rowBytes = Math.ceil((w * bits) / 8);
+    unfilter(data, at, rows, rowBytes, bpp, name);
+    for (let y = 0; y < rows; y++) {
+      const row = at + y * (rowBytes + 1) + 1;
+      for (let x = 0; x < w; x++) {
+        const o = ((y0 + y * dy) * h.width + x0 + x * dx) * spp;
+        for (let s = 0; s < spp; s++) {
+          const k = x * spp + s;
+          let v: number;
+          if (h.bitDepth === 8) v = data[row + k]!;
+          else if (h.bitDepth === 16) v = (data[row + 2 * k]! << 8) | data[row + 2 * k + 1]!;
+          else v = (data[row + ((k * h.bitDepth) >> 3)]! >> (8 - h.bitDepth - ((k * h.bitDepth) & 7))) & ((1 << h.bitDepth) - 1);
+          out[o + s] = scale === 1 ? v : Math.round(v * scale);
+        }
+      }
+    }
+    at += rows * (rowBytes + 1);
+  }
+  return out;
+}
+
+/** PIL's bytes after `convert('RGB')`'s input mode: grey, grey+alpha, RGB, RGBA, or the palette expanded (with tRNS alpha). */
+function toRaw(s: Uint16Array, h: PngHeader, bytes: Uint8Array, chunks: Chunk[], name: string): RawImage {
   const n = h.width * h.height;
-  const pick: Record<number, number[]> = { 0: [0], 2: [0, 1, 2], 3: paletteAlpha ? [0, 1, 2, 3] : [0, 1, 2], 4: [0, 3], 6: [0, 1, 2, 3] };
-  const src = pick[h.colorType]!;
-  const channels = src.length as RawImage['channels'];
+  if (h.colorType === 3) return expandPalette(s, h, bytes, chunks, name);
+  const channels = SAMPLES_BY_COLOR_TYPE[h.colorType]! as RawImage['channels'];
   const out = new Uint8Array(n * channels);
   // PIL: 16-bit grey opens as mode I and convert() clips it to 0–255; other 16-bit modes keep the high byte.
   const clipGrey = h.bitDepth === 16 && h.colorType === 0;
   const shift = h.bitDepth === 16 && !clipGrey ? 8 : 0;
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < channels; k++) {
-      const v = rgba[i * 4 + src[k]!]!;
-      out[i * channels + k] = clipGrey ? Math.min(v, 255) : v >> shift;
-    }
+  for (let i = 0; i < out.length; i++) out[i] = clipGrey ? Math.min(s[i]!, 255) : s[i]! >> shift;
+  return { data: out, width: h.width, height: h.height, channels };
+}
+
+/** Palette images become RGB, or RGBA when a tRNS chunk gives alpha (entries past its list are opaque). */
+function expandPalette(s: Uint16Array, h: PngHeader, bytes: Uint8Array, chunks: Chunk[], name: string): RawImage {
+  const plte = chunks.find(c => c.type === 'PLTE');
+  if (!plte || plte.length % 3 !== 0 || plte.length === 0) throw new ImageInputError(name, `corrupt PNG: a palette image needs a PLTE chunk of 3·n bytes, found ${plte ? plte.length : 'none'}`);
+  const trns = chunks.find(c => c.type === 'tRNS');
+  const channels = trns ? 4 : 3;
+  const entries = plte.length / 3;
+  const table = new Uint8Array(256 * channels);
+  for (let i = 0; i < 256; i++) {
+    for (let k = 0; k < 3; k++) table[i * channels + k] = i < entries ? bytes[plte.start + 8 + i * 3 + k]! : 0;
+    if (trns) table[i * channels + 3] = i < trns.length ? bytes[trns.start + 8 + i]! : 255;
   }
+  const out = new Uint8Array(s.length * channels);
+  for (let i = 0; i < s.length; i++) out.set(table.subarray(s[i]! * channels, s[i]! * channels + channels), i * channels);
   return { data: out, width: h.width, height: h.height, channels };
 }
 
@@ -214,14 +271,6 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels: number): {
   if (!chunks.some(c => c.type === 'IDAT')) throw new ImageInputError(name, 'truncated PNG: no image data (no IDAT chunk)');
   const exif = chunks.find(c => c.type === 'eXIf');
   const orientation = exif ? readExifOrientation(bytes.subarray(exif.start + 8, exif.start + 8 + exif.length)) : 1;
-  const trimmed = checkImageData(bytes, chunks, header, name);
-  const input = pngjsInput(bytes, chunks, header, trimmed);
-  let decoded: { data: Uint8Array | Uint16Array };
-  try {
-    decoded = pngjs.PNG.sync.read(input, { skipRescale: header.bitDepth === 16, checkCRC: false }) as unknown as { data: Uint8Array | Uint16Array };
-  } catch (e) {
-    throw new ImageInputError(name, `corrupt PNG: ${(e as Error).message}`, { cause: e });
-  }
-  const paletteAlpha = header.colorType === 3 && chunks.some(c => c.type === 'tRNS');
-  return { image: toRaw(decoded.data, header, paletteAlpha), orientation };
+  const data = inflateImageData(bytes, chunks, header, name);
+  return { image: toRaw(samples(data, header, name), header, bytes, chunks, name), orientation };
 }

@@ -1,6 +1,6 @@
 // The demo page in headless Chromium: `ocellus serve` (in process) serves the page, its bundled script, the tfjs
-// WASM binary and the model; the page runs the engine itself. A JPEG (ocellus's decoder in the page) and a PNG
-// (the browser's decoder) are uploaded; the labels and scores shown must equal pipeline()'s in Node.
+// WASM binary and the model; the page runs the engine itself. A JPEG and a PNG (ocellus's decoders in the
+// page) are uploaded; the labels and scores shown must equal pipeline()'s in Node.
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it); skipped with a message without it.
 
 import fs from 'node:fs';

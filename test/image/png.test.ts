@@ -63,6 +63,19 @@ describe('PNG colour types and bit depths (pngjs encoder)', () => {
     expectImage(decode(encode(Buffer.from(px), 4, 4, 8)), W, H, 2, px);
   });
 
+  it.each([0, 1, 2, 3, 4])('scanline filter %i (pngjs writes every row with it), RGB and 16-bit RGBA', filterType => {
+    const rgb = samples(W * H * 3, 255);
+    const png = new pngjs.PNG({ width: W, height: H });
+    png.data = Buffer.from(rgb);
+    const bytes = new Uint8Array(pngjs.PNG.sync.write(png, { colorType: 2, inputColorType: 2, bitDepth: 8, inputHasAlpha: false, filterType }));
+    expectImage(decode(bytes), W, H, 3, rgb);
+    const rgba16 = samples(W * H * 4, 65535);
+    const png16 = new pngjs.PNG({ width: W, height: H });
+    png16.data = Buffer.from(Uint16Array.from(rgba16).buffer);
+    const bytes16 = new Uint8Array(pngjs.PNG.sync.write(png16, { colorType: 6, inputColorType: 6, bitDepth: 16, inputHasAlpha: true, filterType }));
+    expectImage(decode(bytes16), W, H, 4, rgba16.map(v => v >> 8));
+  });
+
   it('16-bit RGB keeps the high byte of each sample, as PIL (rawmode RGB;16B)', () => {
     const px = samples(W * H * 3, 65535);
     const img = decode(encode(Buffer.from(Uint16Array.from(px).buffer), 2, 2, 16));
