@@ -1,7 +1,7 @@
 // Fused transformer operators in the 'local' domain, written by the fusion passes (src/passes/fuse-*.ts):
 // local:LayerNorm (normalise over the trailing axes from `axis`, then ·gamma +beta), local:Gelu (exact, erf-based)
 // and local:Attention (softmax(scale·Q·Kᵀ)·V per head). Float32 only. Attention computes head by head because the
-// WASM backend's matMul takes its XNNPACK path only for unbatched, untransposed operands (about 5× faster here).
+// WASM backend's matMul takes its XNNPACK path only for unbatched, untransposed operands (5–10× faster here).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
@@ -91,25 +91,13 @@ const attention = op({
     return [{ dtype: q!.dtype, shape: out }];
   },
   run: ([q, k, v], a, c) => {
-    const [b, nq, e] = bnc(c.inputs[0]!.shape, a.seqFirst), [, nk] = bnc(c.inputs[1]!.shape, a.seqFirst);
-    const d = e / a.heads;
+    const [, nq, e] = bnc(c.inputs[0]!.shape, a.seqFirst), [, nk] = bnc(c.inputs[1]!.shape, a.seqFirst);
     const qs = a.scale === 1 ? q! : tf.mul(q!, a.scale);   // scaling Q costs Nq·C, scaling scores Nq·Nk·H
-    if (nq * d * nk < PER_HEAD_MIN_MACS) return [batchedAttention(qs, k!, v!, a)];
-    // kT: [B, C, Nk], so each head's Kᵀ is a contiguous [D, Nk] block.
-    const kT = tf.transpose(k!, a.seqFirst ? [1, 2, 0] : [0, 2, 1]);
-    const dv = c.inputs[2]!.shape[2]! / a.heads;
-    const rows: tf.Tensor[] = [];
-    for (let bi = 0; bi < b; bi++) {
-      const heads: tf.Tensor[] = [];
-      for (let h = 0; h < a.heads; h++) {
-        const qh = headSlice(qs, bi, h * d, nq, d, a.seqFirst);            // [Nq, D]
-        const kh = tf.reshape(tf.slice(kT, [bi, h * d, 0], [1, d, nk]), [d, nk]);
-        const vh = headSlice(v!, bi, h * dv, nk, dv, a.seqFirst);          // [Nk, Dv]
-        heads.push(tf.matMul(tf.softmax(tf.matMul(qh, kh)), vh));       // [Nq, Dv]
-      }
-      rows.push(heads.length === 1 ? heads[0]! : tf.concat(heads, 1));    // [Nq, H·Dv]
-    }
-    return [b === 1 ? tf.reshape(rows[0]!, c.outputs[0]!.shape) : tf.stack(rows, a.seqFirst ? 1 : 0)];
+    // Heads split once: q [B, H, Nq, D], kT [B, H, D, Nk], v [B, H, Nk, Dv].
+    const qh = toHeads(qs, a, false), kT = toHeads(k!, a, true), vh = toHeads(v!, a, false);
+    const perHead = nq * (e / a.heads) * nk >= PER_HEAD_MIN_MACS;
+    const o = perHead ? headByHead(qh, kT, vh) : tf.matMul(tf.softmax(tf.matMul(qh, kT)), vh);   // [B, H, Nq, Dv]
+    return [tf.reshape(tf.transpose(o, a.seqFirst ? [2, 0, 1, 3] : [0, 2, 1, 3]), c.outputs[0]!.shape)];
   },
 });
 
@@ -117,26 +105,33 @@ function bnc(s: readonly number[], seqFirst: boolean): [number, number, number] 
   return seqFirst ? [s[1]!, s[0]!, s[2]!] : [s[0]!, s[1]!, s[2]!];
 }
 
-/** Rows of batch `bi`, channels [from, from + width), as an [N, width] matrix. */
-function headSlice(t: tf.Tensor, bi: number, from: number, n: number, width: number, seqFirst: boolean): tf.Tensor {
-  const s = seqFirst ? tf.slice(t, [0, bi, from], [n, 1, width]) : tf.slice(t, [bi, 0, from], [1, n, width]);
-  return tf.reshape(s, [n, width]);
+/** [B, N, C] ('bnc') or [N, B, C] ('nbc') → [B, H, N, C/H], or [B, H, C/H, N] with `transposed`. */
+function toHeads(t: tf.Tensor, a: AttentionAttrs, transposed: boolean): tf.Tensor {
+  const [x, y, ch] = t.shape as [number, number, number];
+  const perm = a.seqFirst ? (transposed ? [1, 2, 3, 0] : [1, 2, 0, 3]) : (transposed ? [0, 2, 3, 1] : [0, 2, 1, 3]);
+  return tf.transpose(tf.reshape(t, [x, y, a.heads, ch / a.heads]), perm);
 }
 
-/** All heads in one batched product (small shapes, where per-call costs dominate). */
-function batchedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, a: AttentionAttrs): tf.Tensor {
-  // [N, B, C] → [B, H, N, D] takes perm [1, 2, 0, 3] after the split; [B, N, C] → [B, H, N, D] takes [0, 2, 1, 3].
-  const split = (t: tf.Tensor, perm: number[]) => {
-    const [x, y, ch] = t.shape as [number, number, number];
-    return tf.transpose(tf.reshape(t, [x, y, a.heads, ch / a.heads]), perm);
-  };
-  const toHeads = a.seqFirst ? [1, 2, 0, 3] : [0, 2, 1, 3];
-  const kPerm = a.seqFirst ? [1, 2, 3, 0] : [0, 2, 3, 1];
-  const o = tf.matMul(tf.softmax(tf.matMul(split(q, toHeads), split(k, kPerm))), split(v, toHeads));   // [B, H, Nq, Dv]
-  const [b, h, nq, dv] = o.shape as [number, number, number, number];
-  return a.seqFirst
-    ? tf.reshape(tf.transpose(o, [2, 0, 1, 3]), [nq, b, h * dv])
-    : tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [b, nq, h * dv]);
+/**
+ * softmax(q·kT)·v one (batch, head) at a time, each product an unbatched XNNPACK matMul.
+ * ViT-B/16 node, 1 thread, ms per call, old vs new run interleaved on a busy machine: B=1 41 → 15–26, B=8 1356–2300 → 170–250.
+ */
+function headByHead(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  const [b, h, nq] = q.shape as [number, number, number, number];
+  const [qs, ks, vs] = [q, kT, v].map(matrices) as [tf.Tensor[], tf.Tensor[], tf.Tensor[]];
+  const outs = qs.map((qi, i) => tf.matMul(tf.softmax(tf.matMul(qi, ks[i]!)), vs[i]!));   // [Nq, Dv] each
+  return tf.reshape(tf.stack(outs), [b, h, nq, v.shape[3]!]);
+}
+
+/**
+ * [..., R, C] → its R×C matrices as separate tensors: one read of the data, one upload per matrix. tf.slice,
+ * tf.split and tf.unstack on WASM copy the WHOLE source out of the heap for every piece, so B·H heads cost O(B²)
+ * (ViT-B/16 at batch 8: 1.3 s per node, 33× batch 1); tf.gather copies only the piece but at ~80 ns per element.
+ */
+function matrices(t: tf.Tensor): tf.Tensor[] {
+  const [r, c] = t.shape.slice(-2) as [number, number];
+  const data = t.dataSync() as Float32Array;
+  return Array.from({ length: data.length / (r * c) }, (_, i) => tf.tensor(data.subarray(i * r * c, (i + 1) * r * c), [r, c], 'float32'));
 }
 
 export const ATTENTION_OPS: OpDef<any>[] = [layerNorm, gelu, attention];
