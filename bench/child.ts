@@ -1,12 +1,14 @@
 // One engine variant on one model, in a process of its own (so its peak RSS is its own). Started by the suite
 // with an IPC channel: receives a ChildJob, sends progress lines and one ChildResult (or an error), then exits.
-// Order: load → timed runs per batch size → peak RSS → profile → soak → accuracy outputs.
+// Order: load → timed runs per batch size → peak RSS → profile → soak → accuracy outputs. A BASELINE_REQUEST instead
+// answers with the peak RSS of the child as it is before any engine loads (the baseline of the RSS columns).
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from './engines.js';
 import type { EngineVariant, ModelId } from './options.js';
 import { ProfileRecorder, type ProfileSummary } from './profile.js';
+import { peakRssMiB } from './rss.js';
 
 export interface ChildJob {
   model: ModelId;
@@ -35,8 +37,11 @@ export interface ChildResult {
   outputs?: { classes: number; data: Float32Array };
 }
 
+export const BASELINE_REQUEST = { type: 'baseline' } as const;
+
 export type ChildMessage =
   | { type: 'progress'; text: string; transient?: boolean }
+  | { type: 'baseline'; peakRssMiB: number }
   | { type: 'result'; result: ChildResult }
   | { type: 'error'; message: string; stack?: string };
 
@@ -52,7 +57,6 @@ export function osThreads(): number {
 }
 
 const rssMiB = () => process.memoryUsage.rss() / 2 ** 20;
-const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;   // maxRSS is in KiB
 
 /** Reads images [start, start+count) of the inputs file; wraps around when asked for more than it holds. */
 export function readImages(job: ChildJob, start: number, count: number): Float32Array {
@@ -163,7 +167,11 @@ export async function runJob(job: ChildJob): Promise<ChildResult> {
 
 // Only as the forked entry (importing this file, e.g. from a test, must not take over the process's IPC channel).
 if (process.send && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.once('message', (job: ChildJob) => {
+  process.once('message', (job: ChildJob | typeof BASELINE_REQUEST) => {
+    if ('type' in job) {
+      void send({ type: 'baseline', peakRssMiB: peakRssMiB() }).then(() => process.exit(0));
+      return;
+    }
     runJob(job).then(
       async result => { await send({ type: 'result', result }); process.exit(0); },
       async (e: Error) => { await send({ type: 'error', message: e.message, stack: e.stack }); process.exit(1); },

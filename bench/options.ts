@@ -6,8 +6,21 @@ import { parseArgs } from 'node:util';
 export const ENGINE_KINDS = ['ocellus', 'ort-web', 'ort-node'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];
 
-export const MODEL_IDS = ['resnet50', 'vitb16'] as const;
+export const MODEL_IDS = ['resnet50', 'vitb16', 'resnet50-q8', 'vitb16-q8'] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
+/** What runs without --models: the fp32 models only (the int8 twins double the run time; `--models all` adds them). */
+export const DEFAULT_MODELS: readonly ModelId[] = ['resnet50', 'vitb16'];
+
+/** The fp32 model an int8 id is quantized from (undefined for the fp32 models themselves). */
+export function quantizedFrom(id: ModelId): ModelId | undefined {
+  return id.endsWith('-q8') ? (id.slice(0, -'-q8'.length) as ModelId) : undefined;
+}
+
+/** [fp32, int8] pairs with both sides in `models`, in the order of the fp32 side. */
+export function quantizedPairs(models: readonly ModelId[]): [ModelId, ModelId][] {
+  return models.filter(q => quantizedFrom(q) && models.includes(quantizedFrom(q)!)).map(q => [quantizedFrom(q)!, q] as [ModelId, ModelId])
+    .sort((a, b) => models.indexOf(a[0]) - models.indexOf(b[0]));
+}
 
 /** One engine at one thread count: what one child process runs. */
 export interface EngineVariant {
@@ -36,11 +49,13 @@ export interface BenchOptions {
 
 export class BenchUsageError extends Error {}
 
-export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16] [--engines ocellus,ort-web,ort-node] [--threads 1,2] [--batch 1,8]
+export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16,resnet50-q8,vitb16-q8|all] [--engines ocellus,ort-web,ort-node] [--threads 1,2] [--batch 1,8]
                 [--runs N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]`;
 
 export const BENCH_OPTIONS = `Bench options:
-  --models LIST    resnet50 (bundled Keras ResNet-50), vitb16 (seeded ViT-B/16) (default: both)
+  --models LIST    resnet50 (bundled Keras ResNet-50), vitb16 (seeded ViT-B/16), resnet50-q8 and vitb16-q8
+                   (their dynamic int8 twins, quantized on first use and cached next to model.onnx), or all
+                   (default: resnet50,vitb16); a model and its twin in one run add a "q8 vs fp32" section
   --engines LIST   ocellus, ort-web (onnxruntime-web WASM), ort-node (onnxruntime-node CPU); an entry may
                    name its threads: ort-web:2 (default: all three)
   --threads LIST   thread counts for engines listed without one (default 1,2)
@@ -57,6 +72,8 @@ export const BENCH_OPTIONS = `Bench options:
 const MODEL_ALIASES: Record<string, ModelId> = {
   resnet50: 'resnet50', 'resnet-50': 'resnet50', resnet: 'resnet50',
   vitb16: 'vitb16', 'vit-b16': 'vitb16', 'vit-b/16': 'vitb16', vit: 'vitb16',
+  'resnet50-q8': 'resnet50-q8', 'resnet-50-q8': 'resnet50-q8', 'resnet-q8': 'resnet50-q8',
+  'vitb16-q8': 'vitb16-q8', 'vit-b16-q8': 'vitb16-q8', 'vit-b/16-q8': 'vitb16-q8', 'vit-q8': 'vitb16-q8',
 };
 
 function list(v: string | undefined): string[] | undefined {
@@ -84,11 +101,12 @@ function intList(v: string | undefined, flag: string, fallback: number[], min: n
 
 export function parseModels(v: string | undefined): ModelId[] {
   const items = list(v);
-  if (!items) return [...MODEL_IDS];
-  const out = items.map(s => {
+  if (!items) return [...DEFAULT_MODELS];
+  const out = items.flatMap(s => {
+    if (s.toLowerCase() === 'all') return [...MODEL_IDS];
     const id = MODEL_ALIASES[s.toLowerCase()];
-    if (!id) throw new BenchUsageError(`--models: unknown model '${s}' (known: ${MODEL_IDS.join(', ')})`);
-    return id;
+    if (!id) throw new BenchUsageError(`--models: unknown model '${s}' (known: ${MODEL_IDS.join(', ')}, all)`);
+    return [id];
   });
   if (out.length === 0) throw new BenchUsageError('--models needs at least one model');
   return [...new Set(out)];

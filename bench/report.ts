@@ -2,8 +2,12 @@
 // the terminal shows. Pure functions of their inputs (the suite does the I/O).
 
 import type { ChildResult } from './child.js';
+import { formatQuantized } from './quantized.js';
 import type { AccuracyResult, BenchReport, EngineRun, SoakResult, TargetCheck, TimingResult } from './schema.js';
 import { accuracy, agreement, gflops, imagesPerSecond, slope, summarize } from './stats.js';
+import { formatTable } from './table.js';
+
+export { formatTable, type Align } from './table.js';
 
 export interface VariantRef {
   model: string;
@@ -59,10 +63,12 @@ export function compareThreads(engines: readonly EngineRun[], model: string): nu
   return common.includes(2) ? 2 : common.at(-1);
 }
 
-/** The brief's goals, where the run has what they need. */
+/** The brief's goals, where the run has what they need. They are about the fp32 models: the int8 twins have goals of
+ *  their own (quantizedTargets). */
 export function targetChecks(r: Pick<BenchReport, 'models' | 'engines' | 'results' | 'soak'>): TargetCheck[] {
   const out: TargetCheck[] = [];
   for (const m of r.models) {
+    if (m.quantizedFrom) continue;
     const t = compareThreads(r.engines, m.id);
     if (t === undefined) continue;
     const row = (kind: string, batch: number) => r.results.find(x => x.model === m.id && x.kind === kind && x.threads === t && x.batch === batch);
@@ -96,15 +102,6 @@ export function targetChecks(r: Pick<BenchReport, 'models' | 'engines' | 'result
   return out;
 }
 
-export type Align = 'l' | 'r';
-
-/** A plain-text table: header, a rule, rows; columns padded to their widest cell. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => ((align[i] ?? 'l') === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 const f = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -114,19 +111,25 @@ export function formatReport(r: BenchReport): string {
   const parts: string[] = [];
   parts.push(`ocellus bench — ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}; load average ${r.machine.loadavgStart.map(x => x.toFixed(1)).join(' ')} at start`);
   const rssOf = (model: string, engine: string) => r.engines.find(e => e.model === model && e.engine === engine)?.peakRssMiB;
+  const failed = r.engines.filter(e => e.error);
+  // Failed variants get a row of their own, after the model's timings (the message follows the table).
+  const rows = r.models.flatMap(m => [
+    ...r.results.filter(x => x.model === m.id).map(x => [name(x.model), String(x.batch), x.kind, String(x.threads), f(x.ms.min), f(x.ms.median), f(x.ms.max), f(x.imagesPerSec, 2), f(x.gflops), f(rssOf(x.model, x.engine), 0)]),
+    ...failed.filter(e => e.model === m.id).map(e => [name(e.model), '–', e.kind, String(e.threads), 'FAILED', '', '', '', '', '']),
+  ]);
   parts.push(formatTable(
     ['model', 'batch', 'engine', 'threads', 'min ms', 'median ms', 'max ms', 'images/s', 'GFLOP/s', 'peak RSS MiB'],
-    r.results.map(x => [name(x.model), String(x.batch), x.kind, String(x.threads), f(x.ms.min), f(x.ms.median), f(x.ms.max), f(x.imagesPerSec, 2), f(x.gflops), f(rssOf(x.model, x.engine), 0)]),
+    rows,
     ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ));
-  const failed = r.engines.filter(e => e.error);
   for (const e of failed) parts.push(`FAILED ${name(e.model)} ${e.engine}: ${e.error}`);
   const threadFacts = r.engines.filter(e => !e.error && e.osThreads).map(e => `${name(e.model)} ${e.engine}: OS threads ${e.osThreads!.before} → ${e.osThreads!.after}${e.kind === 'ocellus' ? ` (${String(e.info.build)}, pool ${String(e.info.threads)})` : ''}`);
   if (threadFacts.length) parts.push(`Threads started:\n  ${threadFacts.join('\n  ')}`);
-  if (r.targets.length) {
+  const goals = r.targets.filter(t => !t.group);
+  if (goals.length) {
     parts.push('Goals (ocellus vs onnxruntime-web, same run):\n' + formatTable(
       ['model', 'goal', 'ocellus', 'ort-web', 'ratio', ''],
-      r.targets.map(t => [name(t.model), t.goal, `${f(t.ours)} ${t.unit}`, t.theirs === undefined ? '–' : `${f(t.theirs)} ${t.unit}`, f(t.ratio, 2), t.met ? 'met' : 'NOT met']),
+      goals.map(t => [name(t.model), t.goal, `${f(t.ours)} ${t.unit}`, t.theirs === undefined ? '–' : `${f(t.theirs)} ${t.unit}`, f(t.ratio, 2), t.met ? 'met' : 'NOT met']),
       ['l', 'l', 'r', 'r', 'r', 'l'],
     ));
   }
@@ -152,5 +155,7 @@ export function formatReport(r: BenchReport): string {
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ));
   }
+  const q8 = formatQuantized(r);
+  if (q8) parts.push(q8);
   return parts.join('\n\n');
 }

@@ -1,5 +1,6 @@
 // The bench's JSON report: its types (what `--json` writes) and checkReport, a structural validator the tests
-// and readers of old reports use. Version 1; a field added later must be optional.
+// and readers of old reports use. Version 1; a field added later must be optional (the int8 fields: models[].fileMiB,
+// quantizedFrom, quantize; targets[].group; baseline, rssProbes, quantized).
 
 import type { LatencySummary } from './stats.js';
 import type { ProfileSummary } from './profile.js';
@@ -27,6 +28,12 @@ export interface ModelInfo {
   path: string;
   /** Where the input tensors came from ('imagenet-dev photos' or 'seeded random'). */
   inputs: string;
+  /** The model file and its external data, MiB. */
+  fileMiB?: number;
+  /** The fp32 model id this one is the int8 twin of. */
+  quantizedFrom?: string;
+  /** When this run quantized the model (absent when the cached file was reused). */
+  quantize?: { matmuls: number; convs: number; kept: string[]; seconds: number };
 }
 
 /** One engine variant on one model: a child process of its own. */
@@ -37,7 +44,7 @@ export interface EngineRun {
   threads: number;
   /** Session creation (ms). */
   loadMs?: number;
-  /** Peak resident set of the child after its timed runs (MiB), from getrusage maxRSS. */
+  /** Peak resident set of the child after its timed runs (MiB): VmHWM on Linux (bench/rss.ts says why not maxRSS). */
   peakRssMiB?: number;
   /** /proc/self/status Threads before the engine started and after its first run: did worker threads start? */
   osThreads?: { before: number; after: number };
@@ -98,8 +105,10 @@ export interface SoakResult {
   tensors?: { before: number; after: number };
 }
 
-/** One of the brief's goals, measured: ours vs onnxruntime-web at the same thread count. */
+/** One of the brief's goals, measured: ours vs onnxruntime-web at the same thread count (no group), or an int8 goal
+ *  (group 'q8': ours = the int8 figure, theirs = its fp32 twin's where there is one). */
 export interface TargetCheck {
+  group?: string;
   model: string;
   goal: string;
   unit: string;
@@ -108,6 +117,44 @@ export interface TargetCheck {
   /** ours / theirs where the goal is a ratio. */
   ratio?: number;
   met: boolean;
+}
+
+/** What the RSS figures are measured over (MiB of peak RSS, as bench/rss.ts measures it). */
+export interface RssBaseline {
+  /** An empty `node -e` process: the baseline of the int8 memory goal. */
+  emptyNodeMiB: number;
+  /** A bench child that loads no engine (Node + tsx loader + IPC): part of every engine's peak RSS in the tables. */
+  emptyChildMiB?: number;
+}
+
+/** One session in a plain `node` process (bench/rss-probe.ts): 1 thread, one batch-1 run. */
+export interface RssProbe {
+  model: string;
+  threads: number;
+  batch: number;
+  /** RSS once the WASM backend has started, before the session. */
+  readyMiB?: number;
+  peakMiB?: number;
+  /** peakMiB − baseline.emptyNodeMiB. */
+  overEmptyNodeMiB?: number;
+  loadMs?: number;
+  runMs?: number;
+  error?: string;
+}
+
+/** A model and its int8 twin in the same run, side by side (same engines, same input tensors). */
+export interface QuantizedComparison {
+  model: string;
+  quantized: string;
+  fileMiB: { fp32: number; q8: number };
+  /** Median latency per engine variant and batch size; ratio = q8 / fp32. */
+  latency: { engine: string; batch: number; fp32Ms: number; q8Ms: number; ratio: number }[];
+  /** The bench children's peak RSS per engine variant; ratio = q8 / fp32. */
+  peakRss: { engine: string; fp32MiB: number; q8MiB: number; ratio: number }[];
+  /** The int8 outputs against the fp32 outputs of the same engine variant on the same photos. */
+  agreement: { engine: string; images: number; top1Agreement: number; top5Agreement: number; maxAbsDiff: number; meanAbsDiff: number }[];
+  /** Engine variants that failed on either side (one-line errors). */
+  failed: { model: string; engine: string; error: string }[];
 }
 
 export interface BenchReport {
@@ -124,6 +171,9 @@ export interface BenchReport {
   profiles: ProfileResult[];
   soak: SoakResult[];
   targets: TargetCheck[];
+  baseline?: RssBaseline;
+  rssProbes?: RssProbe[];
+  quantized?: QuantizedComparison[];
 }
 
 type Check = (v: unknown, at: string, out: string[]) => void;
@@ -160,7 +210,10 @@ const REPORT: Check = obj({
   machine: obj({ cpu: str, cores: num, memoryGB: num, platform: str, arch: str, node: str, loadavgStart: arr(num), loadavgEnd: arr(num) }),
   versions: record(str),
   options: obj({ models: arr(str), engines: arr(str), batches: arr(num), runs: num, warmup: num, accuracy: num, soak: num, profile: bool }),
-  models: arr(obj({ id: str, name: str, macsPerImage: num, path: str, inputs: str })),
+  models: arr(obj({
+    id: str, name: str, macsPerImage: num, path: str, inputs: str, fileMiB: opt(num), quantizedFrom: opt(str),
+    quantize: opt(obj({ matmuls: num, convs: num, kept: arr(str), seconds: num })),
+  })),
   engines: arr(obj({ ...variant, loadMs: opt(num), peakRssMiB: opt(num), osThreads: opt(obj({ before: num, after: num })), info: record(any), error: opt(str) })),
   results: arr(obj({ ...variant, batch: num, runs: num, warmup: num, ms: latency, imagesPerSec: num, gflops: num })),
   accuracy: arr(obj({
@@ -176,7 +229,18 @@ const REPORT: Check = obj({
     model: str, engine: str, runs: num, rssMiB: arr(arr(num)), startMiB: num, endMiB: num, maxMiB: num, slopeMiBPer1000: num, medianMs: num,
     tensors: opt(obj({ before: num, after: num })),
   })),
-  targets: arr(obj({ model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), met: bool })),
+  targets: arr(obj({ group: opt(str), model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), met: bool })),
+  baseline: opt(obj({ emptyNodeMiB: num, emptyChildMiB: opt(num) })),
+  rssProbes: opt(arr(obj({
+    model: str, threads: num, batch: num, readyMiB: opt(num), peakMiB: opt(num), overEmptyNodeMiB: opt(num), loadMs: opt(num), runMs: opt(num), error: opt(str),
+  }))),
+  quantized: opt(arr(obj({
+    model: str, quantized: str, fileMiB: obj({ fp32: num, q8: num }),
+    latency: arr(obj({ engine: str, batch: num, fp32Ms: num, q8Ms: num, ratio: num })),
+    peakRss: arr(obj({ engine: str, fp32MiB: num, q8MiB: num, ratio: num })),
+    agreement: arr(obj({ engine: str, images: num, top1Agreement: num, top5Agreement: num, maxAbsDiff: numOrNull, meanAbsDiff: numOrNull })),
+    failed: arr(obj({ model: str, engine: str, error: str })),
+  }))),
 });
 
 /** Problems with a parsed report, one line each naming the field (empty when it is a valid version-1 report). */

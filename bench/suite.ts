@@ -1,6 +1,9 @@
 // The bench run: prepares the models and their input tensors once, runs every engine variant on every model in a
 // child process of its own (one at a time, so they never compete for the cores), then prints the table and writes
-// the JSON report and SVG chart. benchMain(argv) is what `npm run bench` and `ocellus bench` call.
+// the JSON report and SVG chart. A model and its int8 twin in one run share their inputs, and add the "q8 vs fp32"
+// section: side-by-side numbers, plus single-session RSS probes against an empty Node process (bench/rss-probe.ts).
+// An engine that fails on a model is recorded with its error and the run goes on. benchMain(argv) is what
+// `npm run bench` and `ocellus bench` call.
 
 import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,11 +11,13 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChildJob, ChildMessage, ChildResult } from './child.js';
+import { BASELINE_REQUEST, type ChildJob, type ChildMessage, type ChildResult } from './child.js';
 import { DEFAULT_CACHE, MODELS, pickPhotos, prepareModel, REPO_ROOT, writeInputs, type InputSet } from './models.js';
-import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, parseBenchArgs, variantName, type BenchOptions, type EngineVariant } from './options.js';
+import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, parseBenchArgs, quantizedFrom, quantizedPairs, variantName, type BenchOptions, type EngineVariant, type ModelId } from './options.js';
+import { oneLine, quantizedComparison, quantizedTargets, type OutputsByModel } from './quantized.js';
 import { accuracyRow, formatReport, soakRow, targetChecks, timingRows } from './report.js';
-import { REPORT_VERSION, type BenchReport, type EngineRun, type MachineInfo } from './schema.js';
+import { bundleProbe, emptyNodeMiB, runProbe } from './rss-probe.js';
+import { REPORT_VERSION, type BenchReport, type EngineRun, type MachineInfo, type RssProbe } from './schema.js';
 import { renderSvg } from './svg.js';
 
 const require = createRequire(import.meta.url);
@@ -76,17 +81,23 @@ export function packageVersions(root = REPO_ROOT): Record<string, string> {
   return out;
 }
 
-/** Runs one job in a fresh Node process (tsx loader, IPC with structured clone for the output arrays). */
-export function runChild(job: ChildJob, progress: Progress, verbose: boolean): Promise<ChildResult> {
-  const label = `${job.model} ${variantName(job.engine)}`;
+/** A fresh bench child (tsx loader, --expose-gc, IPC with structured clone for the output arrays). */
+function forkChild() {
   const env = { ...process.env };
   delete env.OCELLUS_THREADS;   // the ocellus engine sets its own
-  const child = fork(CHILD, [], {
+  return fork(CHILD, [], {
     execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href, '--expose-gc'],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env,
   });
+}
+
+/** Runs one job in a fresh Node process. Rejects (never throws past the caller's catch) when the child reports an
+ *  error, exits or is killed without a result, cannot be started, or cannot be sent the job. */
+export function runChild(job: ChildJob, progress: Progress, verbose: boolean): Promise<ChildResult> {
+  const label = `${job.model} ${variantName(job.engine)}`;
+  const child = forkChild();
   const forward = (chunk: Buffer) => {
     for (const l of chunk.toString().split('\n')) if (l.trim() && (verbose || /error|warn/i.test(l))) progress.line(`  [${label}] ${l}`);
   };
@@ -94,15 +105,28 @@ export function runChild(job: ChildJob, progress: Progress, verbose: boolean): P
   child.stderr!.on('data', forward);
   return new Promise((resolve, reject) => {
     let settled = false;
+    const fail = (e: Error) => { if (!settled) { settled = true; reject(e); } };
     child.on('message', (m: ChildMessage) => {
       if (m.type === 'progress') (m.transient ? progress.status(m.text) : progress.line(`  ${m.text}`));
       else if (m.type === 'result') { settled = true; resolve(m.result); }
-      else if (m.type === 'error') { settled = true; reject(new Error(verbose && m.stack ? m.stack : m.message)); }
+      else if (m.type === 'error') fail(new Error(verbose && m.stack ? m.stack : m.message));
     });
+    child.on('error', e => { fail(new Error(`child process: ${e.message}`)); child.kill(); });
     child.on('close', (code, signal) => {   // after the IPC channel and stdio have drained
-      if (!settled) reject(new Error(`child process exited (${signal ?? `code ${code}`}) without a result`));
+      fail(new Error(`child process exited (${signal ?? `code ${code}`}) without a result`));
     });
-    child.send(job);
+    child.send(job, e => { if (e) { fail(new Error(`could not send the job to the child: ${e.message}`)); child.kill(); } });
+  });
+}
+
+/** Peak RSS (MiB) of a bench child that loads no engine: what every engine's peak RSS column includes anyway. */
+export function emptyChildMiB(): Promise<number> {
+  const child = forkChild();
+  return new Promise((resolve, reject) => {
+    child.on('message', (m: ChildMessage) => { if (m.type === 'baseline') resolve(m.peakRssMiB); });
+    child.on('error', reject);
+    child.on('close', code => reject(new Error(`empty bench child exited (code ${code}) without its RSS`)));
+    child.send(BASELINE_REQUEST);
   });
 }
 
@@ -123,18 +147,32 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
     models: [], engines: [], results: [], accuracy: [], profiles: [], soak: [], targets: [],
   };
   const accVariants = accuracyVariants(opts.engines);
+  // A model and its int8 twin read the same input file (written for whichever comes first).
+  const inputsOf = new Map<ModelId, InputSet>();
+  const outputsOf = new Map<ModelId, Map<string, { classes: number; data: Float32Array }>>();
   try {
     for (const id of opts.models) {
       progress.line(`${MODELS[id].name}: preparing model and inputs`);
       const model = await prepareModel(id, cache, l => progress.line(`  ${l}`));
-      const want = Math.max(opts.accuracy, ...opts.batches);
-      const photos = pickPhotos(want);
-      // Photos when the dev set is there (every one picked), else `want` seeded random images.
-      const inputs: InputSet = await writeInputs(model, photos, photos.length || want, path.join(tmp, `${id}.f32`), l => progress.status(l));
-      progress.clear();
-      report.models.push({ id, name: model.spec.name, macsPerImage: model.spec.macsPerImage, path: path.relative(REPO_ROOT, model.onnxPath), inputs: inputs.source });
+      const base = quantizedFrom(id) ?? id;
+      let inputs = inputsOf.get(base);
+      if (!inputs) {
+        const want = Math.max(opts.accuracy, ...opts.batches);
+        const photos = pickPhotos(want);
+        // Photos when the dev set is there (every one picked), else `want` seeded random images.
+        inputs = await writeInputs(model, photos, photos.length || want, path.join(tmp, `${base}.f32`), l => progress.status(l));
+        inputsOf.set(base, inputs);
+        progress.clear();
+      }
+      const q = model.quantize;
+      report.models.push({
+        id, name: model.spec.name, macsPerImage: model.spec.macsPerImage, path: path.relative(REPO_ROOT, model.onnxPath), inputs: inputs.source,
+        fileMiB: model.bytes / 2 ** 20, ...(model.spec.quantizedFrom ? { quantizedFrom: model.spec.quantizedFrom } : {}),
+        ...(q ? { quantize: { matmuls: q.matmuls, convs: q.convs, kept: q.kept, seconds: q.seconds } } : {}),
+      });
       const accuracyCount = Math.min(opts.accuracy, inputs.truth.length);
       const outputs = new Map<string, { classes: number; data: Float32Array }>();
+      outputsOf.set(id, outputs);
       for (const engine of opts.engines) {
         const v = { model: id, engine: variantName(engine), kind: engine.kind, threads: engine.threads };
         progress.line(`${model.spec.name} · ${v.engine}`);
@@ -153,7 +191,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
           if (res.outputs) outputs.set(v.engine, res.outputs);
         } catch (e) {
           progress.line(`  FAILED: ${(e as Error).message}`);
-          report.engines.push({ ...v, info: {}, error: (e as Error).message } satisfies EngineRun);
+          report.engines.push({ ...v, info: {}, error: oneLine((e as Error).message) } satisfies EngineRun);
         }
       }
       const ref = [...outputs.keys()].find(k => k.startsWith('ort-web:')) ?? [...outputs.keys()][0];
@@ -161,12 +199,53 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
       const acc = ref ? accuracyRow(id, outputs, inputs.truth.slice(0, accuracyCount), ref, note) : undefined;
       if (acc) report.accuracy.push(acc);
     }
+    if (opts.models.some(quantizedFrom)) await measureRss(report, opts, inputsOf, progress);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  report.targets = targetChecks(report);
+  const pairs = quantizedPairs(opts.models);
+  if (pairs.length) report.quantized = pairs.map(([fp32, q8]) => quantizedComparison(report, fp32, q8, outputsOf as OutputsByModel));
+  report.targets = [...targetChecks(report), ...quantizedTargets(report)];
   report.machine.loadavgEnd = os.loadavg().map(x => +x.toFixed(2));
   return report;
+}
+
+/**
+ * The RSS baselines (an empty `node -e`, an empty bench child) and, when ocellus is among the engines, a
+ * single-session probe of every int8 model in the run and of its fp32 twin when that ran too. A failed probe is
+ * recorded with its error.
+ */
+async function measureRss(report: BenchReport, opts: BenchOptions, inputsOf: ReadonlyMap<ModelId, InputSet>, progress: Progress): Promise<void> {
+  progress.line('RSS baselines: an empty node process, an empty bench child');
+  try {
+    report.baseline = { emptyNodeMiB: await emptyNodeMiB(), emptyChildMiB: await emptyChildMiB() };
+  } catch (e) {
+    progress.line(`  FAILED: ${(e as Error).message}`);
+    return;
+  }
+  if (!opts.engines.some(e => e.kind === 'ocellus')) return;
+  const probed = opts.models.filter(id => quantizedFrom(id) || opts.models.includes(`${id}-q8` as ModelId));
+  const bundle = await bundleProbe();
+  report.rssProbes = [];
+  try {
+    for (const id of probed) {
+      progress.line(`${MODELS[id].name}: single-session RSS probe (plain node, 1 thread, batch 1)`);
+      const modelPath = path.join(REPO_ROOT, report.models.find(m => m.id === id)!.path);
+      const inputs = inputsOf.get(quantizedFrom(id) ?? id)!;
+      const probe: RssProbe = { model: id, threads: 1, batch: 1 };
+      try {
+        const p = await runProbe(bundle, modelPath, inputs);
+        Object.assign(probe, { readyMiB: p.readyMiB, peakMiB: p.peakMiB, overEmptyNodeMiB: p.peakMiB - report.baseline.emptyNodeMiB, loadMs: p.loadMs, runMs: p.runMs });
+        progress.line(`  peak ${p.peakMiB.toFixed(1)} MiB, ${probe.overEmptyNodeMiB!.toFixed(1)} MiB over an empty node process`);
+      } catch (e) {
+        progress.line(`  FAILED: ${(e as Error).message}`);
+        probe.error = oneLine((e as Error).message);
+      }
+      report.rssProbes.push(probe);
+    }
+  } finally {
+    fs.rmSync(bundle, { force: true });
+  }
 }
 
 /** Writes the JSON report and the SVG chart next to it; returns both paths. */

@@ -1,7 +1,8 @@
 // A synthetic bench report built through the same functions the suite uses (timing rows, soak, accuracy, goals),
-// from made-up child results, for the report, schema and SVG tests.
+// from made-up child results, for the report, schema and SVG tests; syntheticQ8Report adds the int8 twins.
 
 import { ProfileRecorder } from '../../bench/profile.js';
+import { quantizedComparison, quantizedTargets } from '../../bench/quantized.js';
 import { accuracyRow, soakRow, targetChecks, timingRows } from '../../bench/report.js';
 import { REPORT_VERSION, type BenchReport } from '../../bench/schema.js';
 
@@ -55,4 +56,61 @@ export function syntheticReport(): BenchReport {
   }
   r.targets = targetChecks(r);
   return r;
+}
+
+/** int8 twins' latency samples (ms): model → engine → batch (ort-web:2 fails on vitb16-q8). */
+export const Q8_SAMPLES: Record<string, Record<string, Record<number, number[]>>> = {
+  'resnet50-q8': {
+    'ocellus:2': { 1: [100, 120, 140], 8: [800, 900, 1000] },
+    'ort-web:2': { 1: [300, 310, 320], 8: [2000, 2100, 2200] },
+  },
+  'vitb16-q8': {
+    'ocellus:2': { 1: [1800, 1800, 1800], 8: [14000, 14400, 14800] },
+  },
+};
+
+/** fp32 outputs (4 photos × 3 classes; top-1 0, 1, 2, 0) and an int8 version whose third photo flips to class 0. */
+export const FP32_OUT = Float32Array.from([0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4, 0.5, 0.4, 0.1]);
+export const Q8_OUT = Float32Array.from([0.6, 0.3, 0.1, 0.1, 0.7, 0.2, 0.45, 0.2, 0.35, 0.5, 0.4, 0.1]);
+
+/**
+ * syntheticReport() plus the int8 twins as the suite adds them: their timing rows and engines, the outputs (ResNet-50:
+ * int8 flips one photo of four on both engines; ViT-B/16: identical outputs, ort-web failed on the int8 model), the RSS
+ * baselines and probes, the comparisons and the int8 goals. Returns the outputs too, for recomputing comparisons.
+ */
+export function syntheticQ8Report(): { report: BenchReport; outputs: Map<string, Map<string, { classes: number; data: Float32Array }>> } {
+  const r = syntheticReport();
+  r.options.models.push('resnet50-q8', 'vitb16-q8');
+  r.models.push(
+    { id: 'resnet50-q8', name: 'ResNet-50 int8', macsPerImage: MACS.resnet50, path: 'a_q.onnx', inputs: '4 imagenet-dev photos', fileMiB: 24.6, quantizedFrom: 'resnet50', quantize: { matmuls: 1, convs: 53, kept: [], seconds: 3 } },
+    { id: 'vitb16-q8', name: 'ViT-B/16 int8', macsPerImage: MACS.vitb16, path: 'b_q.onnx', inputs: '4 imagenet-dev photos', fileMiB: 84.1, quantizedFrom: 'vitb16' },
+  );
+  r.models[0]!.fileMiB = 97.8;
+  r.models[1]!.fileMiB = 330.5;
+  const rss: Record<string, number> = { 'resnet50-q8 ocellus:2': 120, 'resnet50-q8 ort-web:2': 200, 'vitb16-q8 ocellus:2': 250 };
+  for (const [model, engines] of Object.entries(Q8_SAMPLES)) {
+    for (const [engine, byBatch] of Object.entries(engines)) {
+      const [kind, t] = engine.split(':');
+      const v = { model, engine, kind: kind!, threads: Number(t) };
+      r.engines.push({ ...v, loadMs: 500, peakRssMiB: rss[`${model} ${engine}`]!, osThreads: { before: 10, after: 11 }, info: {} });
+      r.results.push(...timingRows(v, Object.entries(byBatch).map(([b, s]) => ({ batch: Number(b), samplesMs: s })), MACS[model.slice(0, -3) as 'resnet50'], 1));
+    }
+  }
+  r.engines.push({ model: 'vitb16-q8', engine: 'ort-web:2', kind: 'ort-web', threads: 2, info: {}, error: 'Could not find an implementation for MatMulInteger(10) node with name \'m0\'' });
+  const out = (data: Float32Array) => ({ classes: 3, data });
+  const outputs = new Map([
+    ['resnet50', new Map([['ocellus:2', out(FP32_OUT)], ['ort-web:2', out(FP32_OUT)]])],
+    ['resnet50-q8', new Map([['ocellus:2', out(Q8_OUT)], ['ort-web:2', out(Q8_OUT)]])],
+    ['vitb16', new Map([['ocellus:2', out(FP32_OUT)], ['ort-web:2', out(FP32_OUT)]])],
+    ['vitb16-q8', new Map([['ocellus:2', out(FP32_OUT)]])],
+  ]);
+  r.baseline = { emptyNodeMiB: 41, emptyChildMiB: 75 };
+  r.rssProbes = [
+    { model: 'resnet50', threads: 1, batch: 1, readyMiB: 74, peakMiB: 441, overEmptyNodeMiB: 400, loadMs: 1600, runMs: 1600 },
+    { model: 'resnet50-q8', threads: 1, batch: 1, readyMiB: 74, peakMiB: 163, overEmptyNodeMiB: 122, loadMs: 500, runMs: 2200 },
+    { model: 'vitb16-q8', threads: 1, batch: 1, error: 'RSS probe on b_q.onnx: out of memory' },
+  ];
+  r.quantized = [quantizedComparison(r, 'resnet50', 'resnet50-q8', outputs), quantizedComparison(r, 'vitb16', 'vitb16-q8', outputs)];
+  r.targets = [...targetChecks(r), ...quantizedTargets(r)];
+  return { report: r, outputs };
 }

@@ -1,7 +1,7 @@
 // The bench's flags: defaults, --quick, engine lists with and without thread counts, and the errors bad flags give.
 
 import { describe, expect, it } from 'vitest';
-import { BenchUsageError, parseBenchArgs, parseEngines, parseModels, variantName } from '../../bench/options.js';
+import { BenchUsageError, parseBenchArgs, parseEngines, parseModels, quantizedFrom, quantizedPairs, variantName } from '../../bench/options.js';
 import { accuracyVariants } from '../../bench/suite.js';
 
 describe('parseBenchArgs', () => {
@@ -29,7 +29,9 @@ describe('parseBenchArgs', () => {
     [['--runs', '0'], /--runs must be an integer ≥ 1, got '0'/],
     [['--warmup', 'x'], /--warmup must be an integer ≥ 0/],
     [['--batch', '1,0'], /--batch: '0' is not an integer from 1 to 256/],
-    [['--models', 'alexnet'], /unknown model 'alexnet' \(known: resnet50, vitb16\)/],
+    [['--models', 'alexnet'], /unknown model 'alexnet' \(known: resnet50, vitb16, resnet50-q8, vitb16-q8, all\)/],
+    [['--models', 'resnet50-q4'], /unknown model 'resnet50-q4'/],
+    [['--models', ','], /--models needs at least one model/],
     [['--engines', 'tvm'], /unknown engine 'tvm'/],
     [['--engines', 'ort-web:9'], /'9' is not an integer from 1 to 8/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
@@ -42,6 +44,23 @@ describe('parseBenchArgs', () => {
 describe('model and engine lists', () => {
   it('model aliases map to ids, without duplicates', () => {
     expect(parseModels('ResNet-50,resnet50,vit-b16')).toEqual(['resnet50', 'vitb16']);
+  });
+
+  it('the int8 twins: their ids and aliases, in the order given; all = every model; the default stays fp32', () => {
+    expect(parseBenchArgs(['--models', 'resnet50,resnet50-q8,vitb16,vitb16-q8']).models).toEqual(['resnet50', 'resnet50-q8', 'vitb16', 'vitb16-q8']);
+    expect(parseModels('VIT-q8,ResNet-50-Q8,vit-b/16-q8')).toEqual(['vitb16-q8', 'resnet50-q8']);
+    expect(parseModels('all')).toEqual(['resnet50', 'vitb16', 'resnet50-q8', 'vitb16-q8']);
+    expect(parseModels('vitb16-q8,all')).toEqual(['vitb16-q8', 'resnet50', 'vitb16', 'resnet50-q8']);
+    expect(parseModels(undefined)).toEqual(['resnet50', 'vitb16']);
+  });
+
+  it('an int8 id names its fp32 model; pairs need both sides in the run, ordered by the fp32 side', () => {
+    expect(quantizedFrom('resnet50-q8')).toBe('resnet50');
+    expect(quantizedFrom('vitb16-q8')).toBe('vitb16');
+    expect(quantizedFrom('vitb16')).toBeUndefined();
+    expect(quantizedPairs(['vitb16-q8', 'resnet50', 'vitb16', 'resnet50-q8'])).toEqual([['resnet50', 'resnet50-q8'], ['vitb16', 'vitb16-q8']]);
+    expect(quantizedPairs(['resnet50-q8', 'vitb16'])).toEqual([]);
+    expect(quantizedPairs(['resnet50', 'vitb16'])).toEqual([]);
   });
 
   it('an engine with its own threads keeps them; others get the --threads list; duplicates drop', () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkReport, REPORT_VERSION } from '../../bench/schema.js';
-import { syntheticReport } from './fixtures.js';
+import { syntheticQ8Report, syntheticReport } from './fixtures.js';
 
 const roundTrip = (x: unknown) => JSON.parse(JSON.stringify(x)) as Record<string, any>;
 
@@ -42,6 +42,29 @@ describe('checkReport', () => {
     ['another version', (r: any) => { r.version = 2; }, 'report.version: expected 1, got 2'],
   ])('refuses %s, naming the field', (_what, damage, message) => {
     const r = roundTrip(syntheticReport());
+    damage(r);
+    expect(checkReport(r)).toContain(message);
+  });
+
+  it('accepts a run with int8 twins (sizes, baselines, probes, comparisons, int8 goals) after a JSON round trip', () => {
+    const r = roundTrip(syntheticQ8Report().report);
+    expect(checkReport(r)).toEqual([]);
+    expect(r.quantized).toHaveLength(2);
+    expect(r.rssProbes).toHaveLength(3);
+    expect(r.targets.filter((t: { group?: string }) => t.group === 'q8')).toHaveLength(3);
+  });
+
+  it.each([
+    ['a comparison without file sizes', (r: any) => { delete r.quantized[0].fileMiB; }, 'report.quantized[0].fileMiB: missing'],
+    ['a bad latency ratio', (r: any) => { r.quantized[0].latency[1].ratio = 'fast'; }, 'report.quantized[0].latency[1].ratio: expected a number, got "fast"'],
+    ['an agreement without photos', (r: any) => { delete r.quantized[1].agreement[0].images; }, 'report.quantized[1].agreement[0].images: missing'],
+    ['a failure without its message', (r: any) => { delete r.quantized[1].failed[0].error; }, 'report.quantized[1].failed[0].error: missing'],
+    ['a probe with a string peak', (r: any) => { r.rssProbes[1].peakMiB = '163'; }, 'report.rssProbes[1].peakMiB: expected a number, got "163"'],
+    ['a baseline without the empty node', (r: any) => { delete r.baseline.emptyNodeMiB; }, 'report.baseline.emptyNodeMiB: missing'],
+    ['a bad model size', (r: any) => { r.models[2].fileMiB = null; }, 'report.models[2].fileMiB: expected a number, got null'],
+    ['a goal group that is not a string', (r: any) => { r.targets.at(-1).group = 8; }, `report.targets[${syntheticQ8Report().report.targets.length - 1}].group: expected a string, got 8`],
+  ])('refuses an int8 report with %s, naming the field', (_what, damage, message) => {
+    const r = roundTrip(syntheticQ8Report().report);
     damage(r);
     expect(checkReport(r)).toContain(message);
   });
