@@ -5,7 +5,7 @@ import { DTYPE_NAME_BY_CODE, type DType } from '../ir/dtype.js';
 import type { AttrValue, ConstTensor, Graph, Model, Node, ValueDecl } from '../ir/graph.js';
 import { ModelLoadError } from './errors.js';
 import { num, onnx } from './proto.js';
-import { TensorDataError, dtypeOf, tensorFromProto, type ExternalRef } from './tensor-proto.js';
+import { TensorDataError, dtypeOf, tensorFromProto, type ExternalRef, type RawBytesUse } from './tensor-proto.js';
 
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 10;
@@ -15,6 +15,10 @@ export interface DecodeOptions {
   name?: string;
   /** Returns the whole content of an external data file (relative location as written in the model). */
   readExternal?: (location: string) => Uint8Array;
+  /** `bytes` and what readExternal returns were read by the loader and nobody else sees them: large float32
+   *  weights then stay in them as views (moved to 4-byte boundaries) instead of being copied. The bytes are no
+   *  longer a valid model afterwards. */
+  ownsBytes?: boolean;
 }
 
 const A = onnx.AttributeProto.AttributeType;
@@ -134,8 +138,12 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
     }
     return content.subarray(ref.offset, ref.offset + length);
   };
+  // raw_data decoded as a view of `bytes` (protobufjs slices without copying) may be moved in place.
+  const use = opts.ownsBytes
+    ? { rawData: (raw: Uint8Array): RawBytesUse => (raw.buffer === bytes.buffer ? 'align' : 'copy'), external: 'view' as const }
+    : undefined;
   const ctx: Ctx = {
-    tensor: (t, what) => tensorFromProto(t, what, ref => readExternal(ref, what)),
+    tensor: (t, what) => tensorFromProto(t, what, ref => readExternal(ref, what), use),
     graph: g => graphFromProto(g, ctx),
   };
   try {

@@ -21,6 +21,7 @@ export async function loadModel(source: ModelSource, opts: { name?: string } = {
     const dir = path.dirname(path.resolve(source));
     return decodeModel(bytes, {
       name: opts.name ?? source,
+      ownsBytes: true,
       readExternal: location => {
         const full = path.resolve(dir, location);
         if (path.relative(dir, full).startsWith('..') || path.isAbsolute(location)) {

@@ -39,8 +39,18 @@ function bfloatToFloat(b: number): number {
   return f32[0]!;
 }
 
+/**
+ * May float32 data stay in the bytes it was decoded from? 'copy': no (the caller's bytes); 'view': yes when 4-byte
+ * aligned (a buffer the loader read itself); 'align': yes, and unaligned data is first moved down to a 4-byte
+ * boundary, into the raw_data field's own tag and length (≥ 4 bytes for ≥ 16 KiB of data, already decoded).
+ */
+export type RawBytesUse = 'copy' | 'view' | 'align';
+
+/** Smallest float32 raw_data kept as a view of the loader's buffer (smaller ones get private copies). */
+export const IN_PLACE_MIN_BYTES = 64 * 1024;
+
 /** Decodes little-endian element bytes into ocellus's host array for `dtype`. */
-export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what: string): ConstTensor {
+export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what: string, use: RawBytesUse = 'copy'): ConstTensor {
   if (dtype === 'string') throw new TensorDataError(`${what}: string tensors cannot use raw_data`);
   const n = sizeOf(dims);
   const expected = n * BYTES_PER_ELEMENT[dtype];
@@ -52,6 +62,10 @@ export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what
   // file size once. Wider types get an aligned private copy (a Buffer slice is a view at any offset).
   if (dtype === 'int8') return { dtype, dims, data: new Int8Array(raw.buffer, raw.byteOffset, n) };
   if (dtype === 'uint8') return { dtype, dims, data: new Uint8Array(raw.buffer, raw.byteOffset, n) };
+  // Large float32 weights of a file the loader read stay where they are: a copy would double them until the
+  // file's bytes are collected, and leave a heap of freed copies behind once the passes have replaced them.
+  const inPlace = dtype === 'float32' && use !== 'copy' && expected >= IN_PLACE_MIN_BYTES ? alignedInPlace(raw, use === 'align') : undefined;
+  if (inPlace) return { dtype, dims, data: new Float32Array(inPlace.buffer, inPlace.byteOffset, n) };
   const bytes = new Uint8Array(raw);
   const view = new DataView(bytes.buffer);
   let data;
@@ -76,11 +90,22 @@ export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what
   return { dtype, dims, data };
 }
 
+/** `raw` itself when 4-byte aligned; else, with `move`, the same bytes moved down to the boundary before them. */
+function alignedInPlace(raw: Uint8Array, move: boolean): Uint8Array | undefined {
+  const shift = raw.byteOffset % 4;
+  if (shift === 0) return raw;
+  if (!move || raw.byteLength < 16384) return undefined;   // shorter data may have fewer than 3 header bytes before it
+  const start = raw.byteOffset - shift;
+  new Uint8Array(raw.buffer).copyWithin(start, raw.byteOffset, raw.byteOffset + raw.byteLength);
+  return new Uint8Array(raw.buffer, start, raw.byteLength);
+}
+
 /**
  * Converts a decoded TensorProto. `external` supplies the bytes of EXTERNAL data (the loader reads the file).
  * `what` names the tensor in errors (e.g. "initializer 'fc.weight'").
  */
-export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (ref: ExternalRef) => Uint8Array): ConstTensor {
+export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (ref: ExternalRef) => Uint8Array,
+  use: { rawData: (raw: Uint8Array) => RawBytesUse; external: RawBytesUse } = { rawData: () => 'copy', external: 'copy' }): ConstTensor {
   const dtype = dtypeOf(t.dataType ?? 0, what);
   const dims = (t.dims ?? []).map(d => num(d));
   if (dims.some(d => !Number.isSafeInteger(d) || d < 0)) throw new TensorDataError(`${what}: invalid dims [${dims.join(', ')}]`);
@@ -89,9 +114,9 @@ export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (
   const ref = externalRef(t, what);
   if (ref) {
     if (!external) throw new TensorDataError(`${what}: external data '${ref.location}' needs the model's folder (load from a path)`);
-    return fromRawBytes(dtype, dims, external(ref), `${what} (external data '${ref.location}')`);
+    return fromRawBytes(dtype, dims, external(ref), `${what} (external data '${ref.location}')`, use.external);
   }
-  if (t.rawData && t.rawData.length > 0) return fromRawBytes(dtype, dims, t.rawData, what);
+  if (t.rawData && t.rawData.length > 0) return fromRawBytes(dtype, dims, t.rawData, what, use.rawData(t.rawData));
 
   const count = (field: string, len: number) => {
     if (len !== n) throw new TensorDataError(`${what}: ${field} has ${len} values, but dims [${dims.join(', ')}] need ${n}`);

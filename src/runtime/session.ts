@@ -1,7 +1,8 @@
 // InferenceSession: the onnxruntime-web-shaped entry point. create() decodes, resolves every node to a kernel
 // (failing with the full list of missing ops), runs the load-time passes and plans for the declared input shapes;
 // run() checks the feeds, picks (or builds) the plan for their shapes and executes it, freeing each intermediate
-// after its last reader so tf.memory().numTensors is the same after a run as before.
+// after its last reader so tf.memory().numTensors is the same after a run as before. Large weights live on the
+// device only once uploaded (host-release.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../../kernels/backend.js';
@@ -14,6 +15,7 @@ import { describeDims } from '../ir/tensor.js';
 import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
+import { canRelease, collectGarbage, isReleased, releaseHostData } from './host-release.js';
 import { buildPlan, cloneGraph, evaluateNode, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
@@ -38,6 +40,9 @@ export interface InputMetadata {
   shape: (number | string | null)[] | undefined;
 }
 
+/** Host bytes a new session must have released for create() to end with a garbage collection (see collectGarbage). */
+const COLLECT_AFTER_BYTES = 32 * 2 ** 20;
+
 /** Most elements a graph input may have to be planned as a constant (see InferenceSession.valuesOf). */
 const MAX_VALUE_INPUT = 4096;
 
@@ -56,7 +61,13 @@ export class InferenceSession {
   /** Graph inputs whose values decide shapes (fed to a dataDependent input): plans are keyed on their values. */
   private valueInputs = new Set<string>();
   private readonly uploaded = new Map<ConstTensor, tf.Tensor>();
+  /** The load-time graph's constants: every plan starts from them, so their uploads live as long as the session. */
+  private baseConsts = new Set<ConstTensor>();
+  /** Constants the caller's Model object holds (create() from a Model): never released, they are not ours. */
+  private foreignConsts = new Set<ConstTensor>();
   private released = false;
+  /** Host bytes given up by releaseHostCopies (a read-back and its second release count twice). */
+  private releasedBytes = 0;
   private shapedReported = false;
   private readonly optimize: boolean;
   private readonly checkShapes: boolean;
@@ -79,9 +90,18 @@ export class InferenceSession {
   static async create(source: ModelSource | Model, options: SessionOptions = {}): Promise<InferenceSession> {
     await ensureBackend();
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
-    const model = typeof source === 'object' && 'graph' in source ? source : await loadModel(source, { name });
+    const isModel = typeof source === 'object' && 'graph' in source;
+    const session = InferenceSession.prepare(isModel ? source : await loadModel(source, { name }), isModel, name, options);
+    // The decoded model is out of reach only now that prepare() has returned.
+    if (session.releasedBytes >= COLLECT_AFTER_BYTES) await collectGarbage();
+    return session;
+  }
+
+  /** Resolves every node, runs the load passes and plans for the declared inputs. `foreign`: the caller holds `model`. */
+  private static prepare(model: Model, foreign: boolean, name: string, options: SessionOptions): InferenceSession {
     checkSupported(model, name);
     const session = new InferenceSession({ ...model, graph: cloneGraph(model.graph) }, name, options);
+    if (foreign) session.foreignConsts = constsOf(model.graph);
     try {
       topoSort(session.model.graph);
     } catch (e) {
@@ -92,11 +112,13 @@ export class InferenceSession {
       session.passReport.push(...runLoadPasses(session.model.graph, { opsets, evaluate: (n, c) => evaluateNode(n, c, opsets) }, LOAD_PASSES));
       for (const r of session.passReport) session.log?.(describePass(r));
     }
+    session.baseConsts = new Set(session.model.graph.initializers.values());
     session.valueInputs = valueInputsOf(session.model.graph, session.model.opsets);
     // Plan once for the declared shapes (symbolic batch = 1) so shape errors surface before the first run
     // (not possible when some input's values decide shapes: those plans wait for the feeds).
     const declared = session.declaredInputs();
     if (declared && session.valueInputs.size === 0) session.planFor(declared);
+    if (!foreign) unpinLoaderBuffers(session.model.graph);
     return session;
   }
 
@@ -131,6 +153,7 @@ export class InferenceSession {
     }
     for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
     this.plans.set(key, plan);
+    this.releaseHostCopies();
     const max = this.options.maxPlans ?? 4;
     while (this.plans.size > max) this.dropPlan(this.plans.keys().next().value!);
     return plan;
@@ -148,12 +171,23 @@ export class InferenceSession {
     return values;
   }
 
+  /** Large float constants now on the device lose their host arrays (planning may read one back: see
+   *  host-release.ts; this puts such a read-back copy away again). */
+  private releaseHostCopies(): void {
+    for (const [c, t] of this.uploaded) {
+      if (this.foreignConsts.has(c) || !canRelease(c)) continue;
+      this.releasedBytes += (c.data as Float32Array).byteLength;
+      releaseHostData(c, t, `${this.name}: constant [${c.dims.join(', ')}]`);
+    }
+  }
+
   private dropPlan(key: string): void {
     const plan = this.plans.get(key)!;
     this.plans.delete(key);
     const stillUsed = new Set([...this.plans.values()].flatMap(p => p.constSlots.map(c => c.value)));
     for (const { value } of plan.constSlots) {
-      if (stillUsed.has(value)) continue;
+      // A base constant's upload stays: a later plan may need it, and once released it holds the only copy.
+      if (stillUsed.has(value) || this.baseConsts.has(value)) continue;
       this.uploaded.get(value)?.dispose();
       this.uploaded.delete(value);
     }
@@ -275,6 +309,33 @@ function checkOutput(step: Plan['steps'][number], i: number, out: tf.Tensor): vo
 
 function describePass(r: PassReport): string {
   return `[pass] ${r.pass}: ${r.changes} rewrite(s), ${r.removed} node(s) removed (${r.nodesBefore} → ${r.nodesAfter} over its rounds)`;
+}
+
+/**
+ * The loader keeps large float32 weights as views of the file's bytes. Those the first plan uploaded are released;
+ * any other (a weight only later plans use) gets a private copy, so that one view does not keep the whole file.
+ * 8-bit weights stay views on purpose (a quantized model costs its file size once).
+ */
+function unpinLoaderBuffers(g: Model['graph']): void {
+  for (const c of constsOf(g)) {
+    if (isReleased(c)) continue;   // (reading c.data would read it back)
+    const d = c.data;
+    if (d instanceof Float32Array && d.byteLength < d.buffer.byteLength) c.data = d.slice();
+  }
+}
+
+/** Every constant a graph holds: initializers and tensor attributes (Constant nodes), subgraphs included. */
+function constsOf(g: Model['graph'], out = new Set<ConstTensor>()): Set<ConstTensor> {
+  for (const c of g.initializers.values()) out.add(c);
+  for (const n of g.nodes) {
+    for (const a of Object.values(n.attrs)) {
+      if (a.type === 'tensor') out.add(a.value);
+      else if (a.type === 'tensors') a.value.forEach(c => out.add(c));
+      else if (a.type === 'graph') constsOf(a.value, out);
+      else if (a.type === 'graphs') a.value.forEach(sub => constsOf(sub, out));
+    }
+  }
+  return out;
 }
 
 function checkSupported(model: Model, file: string): void {
