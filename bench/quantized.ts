@@ -117,7 +117,10 @@ function formatComparison(c: QuantizedComparison, r: BenchReport, name: (id: str
     )));
   }
   if (c.agreement.length) {
-    parts.push(indent('int8 outputs vs the fp32 outputs of the same engine on the same photos:\n' + formatTable(
+    const batch = (id: string) => r.accuracy.find(a => a.model === id)?.batch;
+    const [b32, b8] = [batch(c.model), batch(c.quantized)];
+    const batches = b32 !== undefined && b8 !== undefined ? ` (fp32 ${b32} photo${b32 > 1 ? 's' : ''} per run, int8 ${b8}${b8 === 1 ? ': dynamic quantization scales activations over the whole batch' : ''})` : '';
+    parts.push(indent(`int8 outputs vs the fp32 outputs of the same engine on the same photos${batches}:\n` + formatTable(
       ['engine', 'photos', 'top-1 agree', 'top-5 agree', 'max |diff|', 'mean |diff|'],
       c.agreement.map(a => [a.engine, String(a.images), pct(a.top1Agreement), pct(a.top5Agreement), exp(a.maxAbsDiff), exp(a.meanAbsDiff)]),
       ['l', 'r', 'r', 'r', 'r', 'r'],

@@ -134,7 +134,7 @@ export function formatReport(r: BenchReport): string {
     ));
   }
   for (const a of r.accuracy) {
-    parts.push(`Accuracy — ${name(a.model)}, ${a.images} photos (same input tensors for every engine; reference ${a.reference})${a.note ? `\n  ${a.note}` : ''}\n` + formatTable(
+    parts.push(`Accuracy — ${name(a.model)}, ${a.images} photos (same input tensors for every engine; reference ${a.reference}${a.batch ? `; ${a.batch} per run` : ''})${a.note ? `\n  ${a.note}` : ''}\n` + formatTable(
       ['engine', 'top-1', 'top-5', 'max |diff| vs ref', 'mean |diff|', 'top-1 agree', 'top-5 agree'],
       a.engines.map(e => [e.engine, pct(e.top1), pct(e.top5), e.vsReference ? e.vsReference.maxAbsDiff.toExponential(2) : 'ref',
         e.vsReference ? e.vsReference.meanAbsDiff.toExponential(2) : '', e.vsReference ? pct(e.vsReference.top1Agreement) : '', e.vsReference ? pct(e.vsReference.top5Agreement) : '']),

@@ -1,6 +1,6 @@
 // The bench's JSON report: its types (what `--json` writes) and checkReport, a structural validator the tests
 // and readers of old reports use. Version 1; a field added later must be optional (the int8 fields: models[].fileMiB,
-// quantizedFrom, quantize; targets[].group; baseline, rssProbes, quantized).
+// quantizedFrom, quantize; accuracy[].batch; targets[].group; baseline, rssProbes, quantized).
 
 import type { LatencySummary } from './stats.js';
 import type { ProfileSummary } from './profile.js';
@@ -81,6 +81,8 @@ export interface AccuracyResult {
   reference: string;
   engines: EngineAccuracy[];
   note?: string;
+  /** Photos per run when the outputs were computed. */
+  batch?: number;
 }
 
 export interface ProfileResult extends ProfileSummary {
@@ -217,7 +219,7 @@ const REPORT: Check = obj({
   engines: arr(obj({ ...variant, loadMs: opt(num), peakRssMiB: opt(num), osThreads: opt(obj({ before: num, after: num })), info: record(any), error: opt(str) })),
   results: arr(obj({ ...variant, batch: num, runs: num, warmup: num, ms: latency, imagesPerSec: num, gflops: num })),
   accuracy: arr(obj({
-    model: str, images: num, reference: str, note: opt(str),
+    model: str, images: num, reference: str, note: opt(str), batch: opt(num),
     engines: arr(obj({ engine: str, top1: num, top5: num, vsReference: opt(obj({ maxAbsDiff: numOrNull, meanAbsDiff: numOrNull, top1Agreement: num, top5Agreement: num })) })),
   })),
   profiles: arr(obj({

@@ -24,6 +24,10 @@ const require = createRequire(import.meta.url);
 const CHILD = path.join(import.meta.dirname, 'child.ts');
 export const DEFAULT_JSON = path.join(REPO_ROOT, 'bench', 'out', 'latest.json');
 const ACCURACY_BATCH = 8;
+/** The int8 models' accuracy outputs come one photo per run: DynamicQuantizeLinear scales the activations over the
+ *  whole input tensor, so in a batch of 8 the other photos change each photo's result (ViT-B/16, onnxruntime-node,
+ *  100 photos: 97 top-1 agreements with fp32 at batch 1, 94 at batch 8). One photo is what a classify() call runs. */
+const QUANTIZED_ACCURACY_BATCH = 1;
 
 /** Progress on stderr: lasting lines, and (on a terminal) one transient status line rewritten in place. */
 export class Progress {
@@ -171,6 +175,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
         ...(q ? { quantize: { matmuls: q.matmuls, convs: q.convs, kept: q.kept, seconds: q.seconds } } : {}),
       });
       const accuracyCount = Math.min(opts.accuracy, inputs.truth.length);
+      const accuracyBatch = model.spec.quantizedFrom ? QUANTIZED_ACCURACY_BATCH : ACCURACY_BATCH;
       const outputs = new Map<string, { classes: number; data: Float32Array }>();
       outputsOf.set(id, outputs);
       for (const engine of opts.engines) {
@@ -179,7 +184,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
         const job: ChildJob = {
           model: id, modelPath: model.onnxPath, engine, inputs: { file: inputs.file, count: inputs.count, imageDims: inputs.imageDims },
           batches: opts.batches, runs: opts.runs, warmup: opts.warmup,
-          accuracy: accVariants.has(v.engine) ? accuracyCount : 0, accuracyBatch: ACCURACY_BATCH,
+          accuracy: accVariants.has(v.engine) ? accuracyCount : 0, accuracyBatch,
           profile: opts.profile && engine.kind === 'ocellus', soak: opts.soak,
         };
         try {
@@ -197,7 +202,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
       const ref = [...outputs.keys()].find(k => k.startsWith('ort-web:')) ?? [...outputs.keys()][0];
       const note = model.spec.trained ? undefined : 'seeded random weights: top-1/top-5 against the true labels are chance level by construction; the agreement columns are what this model measures';
       const acc = ref ? accuracyRow(id, outputs, inputs.truth.slice(0, accuracyCount), ref, note) : undefined;
-      if (acc) report.accuracy.push(acc);
+      if (acc) report.accuracy.push({ ...acc, batch: accuracyBatch });
     }
     if (opts.models.some(quantizedFrom)) await measureRss(report, opts, inputsOf, progress);
   } finally {

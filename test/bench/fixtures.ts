@@ -104,6 +104,9 @@ export function syntheticQ8Report(): { report: BenchReport; outputs: Map<string,
     ['vitb16', new Map([['ocellus:2', out(FP32_OUT)], ['ort-web:2', out(FP32_OUT)]])],
     ['vitb16-q8', new Map([['ocellus:2', out(FP32_OUT)]])],
   ]);
+  // accuracy outputs as the suite computes them: fp32 8 photos per run, int8 one
+  for (const a of r.accuracy) a.batch = 8;
+  r.accuracy.push({ ...accuracyRow('resnet50-q8', outputs.get('resnet50-q8')!, [0, 1, 2, 1], 'ort-web:2')!, batch: 1 });
   r.baseline = { emptyNodeMiB: 41, emptyChildMiB: 75 };
   r.rssProbes = [
     { model: 'resnet50', threads: 1, batch: 1, readyMiB: 74, peakMiB: 441, overEmptyNodeMiB: 400, loadMs: 1600, runMs: 1600 },

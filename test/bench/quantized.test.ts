@@ -93,6 +93,8 @@ describe('terminal text', () => {
     expect(text).toMatch(/ocellus:2\s+300\s+120\s+0\.40/);
     expect(text).toContain('Node + tsx + IPC = 75.0 MiB in an empty child');
     expect(text).toMatch(/ocellus:2\s+4\s+75\.0%\s+100\.0%\s+1\.50e-1/);
+    expect(text).toContain('on the same photos (fp32 8 photos per run, int8 1: dynamic quantization scales activations over the whole batch):');
+    expect(text).toContain('Accuracy — ResNet-50 int8, 4 photos (same input tensors for every engine; reference ort-web:2; 1 per run)');
   });
 
   it('the probe table, with its baseline and a failed probe', () => {

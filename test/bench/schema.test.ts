@@ -61,6 +61,7 @@ describe('checkReport', () => {
     ['a failure without its message', (r: any) => { delete r.quantized[1].failed[0].error; }, 'report.quantized[1].failed[0].error: missing'],
     ['a probe with a string peak', (r: any) => { r.rssProbes[1].peakMiB = '163'; }, 'report.rssProbes[1].peakMiB: expected a number, got "163"'],
     ['a baseline without the empty node', (r: any) => { delete r.baseline.emptyNodeMiB; }, 'report.baseline.emptyNodeMiB: missing'],
+    ['a bad accuracy batch', (r: any) => { r.accuracy[2].batch = '1'; }, 'report.accuracy[2].batch: expected a number, got "1"'],
     ['a bad model size', (r: any) => { r.models[2].fileMiB = null; }, 'report.models[2].fileMiB: expected a number, got null'],
     ['a goal group that is not a string', (r: any) => { r.targets.at(-1).group = 8; }, `report.targets[${syntheticQ8Report().report.targets.length - 1}].group: expected a string, got 8`],
   ])('refuses an int8 report with %s, naming the field', (_what, damage, message) => {
