@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
-import { isFloat, normAxis } from './util.js';
+import { isFloat, matrices, normAxis } from './util.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -126,17 +126,6 @@ function headByHead(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const outs = Array.from({ length: b * h }, (_, i) =>
     tf.tidy(() => tf.matMul(tf.softmax(tf.matMul(qm(i), km(i))), vm(i))));   // [Nq, Dv] each
   return tf.reshape(tf.stack(outs), [b, h, nq, v.shape[3]!]);
-}
-
-/**
- * [..., R, C] → matrix i as its own tensor: one read of the data, then one upload per matrix taken. tf.slice,
- * tf.split and tf.unstack on WASM copy the WHOLE source out of the heap for every piece, so B·H heads cost O(B²)
- * (ViT-B/16 at batch 8: 1.3 s per node, 33× batch 1); tf.gather copies only the piece but at ~80 ns per element.
- */
-function matrices(t: tf.Tensor): (i: number) => tf.Tensor {
-  const [r, c] = t.shape.slice(-2) as [number, number];
-  const data = t.dataSync() as Float32Array;
-  return i => tf.tensor(data.subarray(i * r * c, (i + 1) * r * c), [r, c], 'float32');
 }
 
 export const ATTENTION_OPS: OpDef<any>[] = [layerNorm, gelu, attention];

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
-import { broadcastShapes, isFloat, same } from './util.js';
+import { broadcastShapes, isFloat, matrices, same } from './util.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -32,11 +32,10 @@ interface MatMulPlan {
   out: number[];
 }
 
-// Measured on the WASM SIMD backend (interleaved A/B runs): per-slice XNNPACK beats the batched loop for up to ~48
-// slices of ≥ 128k MACs each (ViT-B/16 attention, 12 heads of 197×64×197: 2.8× faster; 48 heads: 1.3×); from ~96
-// slices, or with smaller slices, the per-call cost (operator creation, split/concat) wins.
-const MAX_SLICES = 48;
-const MIN_SLICE_MACS = 1 << 17;
+// Measured on the WASM SIMD backend, 1 thread, slices taken with util.matrices: per-slice XNNPACK beats the naive
+// batched loop from ~64k MACs per slice at any count (96 × 197×64×197: 533 → 100 ms; 384 × 50×32×50: 65 → 36 ms;
+// 8 × 64×64×64: 4.2 → 0.8 ms); below it the per-call cost (operator creation, upload) wins (256 × 32³: 19 vs 42 ms).
+const MIN_SLICE_MACS = 1 << 16;
 
 function matmulShape(n: NodeView, as: readonly number[], bs: readonly number[]): { batch: number[]; m: number; k: number; n: number; out: number[] } {
   n.check(as.length >= 1 && bs.length >= 1, () => `operands must have rank ≥ 1, got ${dims(as)} and ${dims(bs)}`);
@@ -58,7 +57,7 @@ function matmulPlan(as: readonly number[], bs: readonly number[]): MatMulPlan {
     const own = s.length > 2 ? s.slice(0, -2) : [];
     return own.length === batch.length && own.every((d, i) => d === batch[i]) ? undefined : [...batch, ...tail];
   };
-  const slices = p > 1 && p <= MAX_SLICES && m * k * n >= MIN_SLICE_MACS ? p : 1;
+  const slices = p > 1 && m * k * n >= MIN_SLICE_MACS ? p : 1;
   return { rows: false, a: [p, m, k], b: [p, k, n], aFull: full(as, [m, k]), bFull: full(bs, [k, n]), slices, out };
 }
 
@@ -66,8 +65,8 @@ function product(a: tf.Tensor, b: tf.Tensor, p: MatMulPlan): tf.Tensor {
   const a3 = tf.reshape(p.aFull ? tf.broadcastTo(a, p.aFull) : a, p.a);
   const b3 = tf.reshape(p.bFull ? tf.broadcastTo(b, p.bFull) : b, p.b);
   if (p.slices === 1) return tf.matMul(a3, b3);
-  const as = tf.split(a3, p.slices, 0), bs = tf.split(b3, p.slices, 0);
-  return tf.concat(as.map((x, i) => tf.matMul(x, bs[i]!)), 0);
+  const am = matrices(a3), bm = matrices(b3);
+  return tf.stack(Array.from({ length: p.slices }, (_, i) => tf.tidy(() => tf.matMul(am(i), bm(i)))));
 }
 
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {

@@ -49,6 +49,8 @@ describe('MatMul beyond the node tests (vs onnxruntime)', () => {
     ['1-D × 1-D', [7], [7]],
     ['attention-like, per-slice path', [1, 12, 64, 32], [1, 12, 32, 64]],
     ['attention-like, batched loop (20 slices)', [2, 10, 9, 8], [2, 10, 8, 9]],
+    ['per-slice path, 100 slices', [100, 40, 41], [100, 41, 40]],
+    ['per-slice path, both batches broadcast (48 slices)', [8, 1, 48, 40], [1, 6, 40, 48]],
   ];
   for (const [what, a, b] of cases) {
     it(`${what}: ${JSON.stringify(a)} × ${JSON.stringify(b)}`, () => againstOrt('MatMul', [{ name: 'a', dims: a }, { name: 'b', dims: b }]));
