@@ -4,7 +4,8 @@
 // A Transpose sinks only when every reader can take it, so no transposes are duplicated onto side branches.
 
 import { bypass, consumers, isGraphOutput, producers, removeDeadNodes } from '../ir/edit.js';
-import type { Graph, Node } from '../ir/graph.js';
+import { sizeOf } from '../ir/dtype.js';
+import type { ConstTensor, Graph, Node } from '../ir/graph.js';
 import { intsAttrOf, invertPerm, isIdentityPerm, nameMaker, transposeConst, transposeNode } from './cnn-util.js';
 import type { Pass } from './types.js';
 
@@ -22,11 +23,14 @@ function permOf(n: Node): number[] | undefined {
   return n.opType === 'Transpose' && n.domain === '' ? intsAttrOf(n, 'perm') : undefined;
 }
 
+/** One element (decided from the dims: a large weight's data may live on the device only). */
+const isOneValue = (c: ConstTensor | undefined) => !!c && sizeOf(c.dims) === 1;
+
 /** True when reader `r` of t = Transpose(·, perm) can take the un-transposed value instead. */
 function canSink(g: Graph, r: Node, t: string, perm: number[], prod: Map<string, Node>): boolean {
   if (r.domain !== '') return false;
   if (UNARY.has(r.opType)) {
-    return r.inputs[0] === t && r.inputs.slice(1).every(i => !i || (i !== t && g.initializers.get(i)?.data.length === 1));
+    return r.inputs[0] === t && r.inputs.slice(1).every(i => !i || (i !== t && isOneValue(g.initializers.get(i))));
   }
   if (!BINARY.has(r.opType) || r.inputs.length !== 2) return false;
   return r.inputs.every(i => {
@@ -47,7 +51,7 @@ function sinkInto(g: Graph, r: Node, t: string, y: string, perm: number[], prod:
     const pp = prod.get(i) && permOf(prod.get(i)!);
     if (pp && pp.join() === perm.join()) return prod.get(i)!.inputs[0]!;
     const c = g.initializers.get(i)!;
-    if (c.data.length === 1) return i;
+    if (isOneValue(c)) return i;
     const padded = { ...c, dims: [...new Array<number>(perm.length - c.dims.length).fill(1), ...c.dims] };
     const name = fresh(`${i}_perm${invertPerm(perm).join('')}`);
     g.initializers.set(name, transposeConst(padded, invertPerm(perm)));

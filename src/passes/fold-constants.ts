@@ -3,6 +3,7 @@
 // much larger than their inputs (ConstantOfShape, Expand, Tile of small constants) stay nodes: folding them would
 // only trade a cheap op for memory. Runs without shapes; nodes the evaluator cannot handle are left alone.
 
+import { sizeOf } from '../ir/dtype.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
 import type { Pass, PassContext } from './types.js';
 
@@ -45,6 +46,6 @@ function tryEvaluate(ctx: PassContext, node: Node, inputs: (ConstTensor | undefi
   }
   if (!values || values.length < node.outputs.filter(o => o).length) return undefined;
   if (node.opType === 'Constant' && node.domain === '') return values;   // its data is in the file already
-  const given = inputs.reduce((s, c) => s + (c ? c.data.length : 0), 0);
-  return values.every(v => v.data.length <= given + MAX_GROWTH) ? values : undefined;
+  const given = inputs.reduce((s, c) => s + (c ? sizeOf(c.dims) : 0), 0);
+  return values.every(v => sizeOf(v.dims) <= given + MAX_GROWTH) ? values : undefined;
 }

@@ -3,6 +3,7 @@
 // (axes as attribute before opset 18, as input from 18) — and ONNX LayerNormalization whose statistics outputs
 // nobody reads, both become one local:LayerNorm(x, gamma?, beta?) over the last axis. Shaped pass.
 
+import { sizeOf } from '../ir/dtype.js';
 import type { Node } from '../ir/graph.js';
 import { GraphIndex, intAttr, isFloatInfo, isScalar, otherInput, reduceAxes, sameShape, scalarOf } from './match.js';
 import type { Pass } from './types.js';
@@ -81,8 +82,8 @@ function affineParam(idx: GraphIndex, name: string, xShape: readonly number[]): 
   const c = idx.constant(name);
   if (!c || (c.dtype !== 'float32')) return false;
   const last = xShape.at(-1)!;
-  if (c.data.length === 1) return c.dims.length <= xShape.length;
-  return c.dims.length <= xShape.length && c.dims.at(-1) === last && c.data.length === last;
+  if (sizeOf(c.dims) === 1) return c.dims.length <= xShape.length;
+  return c.dims.length <= xShape.length && c.dims.at(-1) === last && sizeOf(c.dims) === last;
 }
 
 function matchOnnx(idx: GraphIndex, n: Node): Match | undefined {

@@ -1,6 +1,7 @@
 // Pattern-matching helpers shared by the fusion passes: who produces and who reads a value, constant lookups,
 // scalar tests, and the final rewrite (drop the matched nodes, insert the fused one where the last one was).
 
+import { sizeOf } from '../ir/dtype.js';
 import { producers } from '../ir/edit.js';
 import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
 
@@ -79,7 +80,7 @@ export function otherInput(n: Node, known: string): string | undefined {
 
 /** The value of a constant holding exactly one float/int element (any rank), else undefined. */
 export function scalarOf(c: ConstTensor | undefined): number | undefined {
-  if (!c || c.data.length !== 1 || Array.isArray(c.data)) return undefined;
+  if (!c || sizeOf(c.dims) !== 1 || Array.isArray(c.data)) return undefined;   // size first: a large weight's data may live on the device only
   return Number(c.data[0]);
 }
 

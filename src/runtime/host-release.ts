@@ -9,6 +9,12 @@ import type { ConstTensor } from '../ir/graph.js';
 export const RELEASE_MIN_BYTES = 64 * 1024;
 
 const released = new WeakSet<ConstTensor>();
+let readBacks = 0;
+
+/** How many released constants have been read back from the device in this process (planning should need none). */
+export function readBackCount(): number {
+  return readBacks;
+}
 
 /** True when `c`'s host data may be replaced by its uploaded copy: a large float32 array, not yet released. */
 export function canRelease(c: ConstTensor): boolean {
@@ -33,6 +39,7 @@ export function releaseHostData(c: ConstTensor, uploaded: tf.Tensor, what: strin
     get(): Float32Array {
       if (uploaded.isDisposed) throw new Error(`${what}: its values were on the device only and were freed with the session (released)`);
       const data = new Float32Array(uploaded.dataSync() as Float32Array);
+      readBacks++;
       restore(c, data);
       return data;
     },
