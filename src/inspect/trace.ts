@@ -16,7 +16,7 @@ import { assignGroups } from './groups.js';
 import { macsOf } from './macs.js';
 import { openModel, type OpenedModel } from './model.js';
 import { histogram, numbersOf, rowEntropy, tensorStats, HISTOGRAM_BINS, type Entropy, type Histogram, type TensorStats } from './stats.js';
-import type { OutputSummary } from './summary.js';
+import type { NodeSummary, OutputSummary } from './summary.js';
 import { withSession } from './summary.js';
 import { attentionFromProbs, attentionFromQK, featureMaps, type AttentionMaps, type FeatureMapOptions, type FeatureMaps } from './visuals.js';
 
@@ -31,13 +31,8 @@ export interface TraceOptions {
   hub?: HubOptions;
 }
 
-export interface TraceNode {
-  index: number;
-  name: string;
-  opType: string;
-  domain: string;
-  group: string;
-  outputs: OutputSummary[];
+/** A node as the summary describes it (position, name, op, block, outputs), plus what the traced run measured. */
+export interface TraceNode extends Pick<NodeSummary, 'index' | 'name' | 'opType' | 'domain' | 'group' | 'outputs'> {
   macs: number;
   /** Kernel time of this step in ms. */
   ms: number;
