@@ -134,6 +134,7 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
       // so the pool gets exactly the threads asked for.
       instantiateWasm: (info: WebAssembly.Imports & { env: WebAssembly.ModuleImports }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
         const imports = { ...info, env: { ...info.env, emscripten_num_logical_cores: () => 2 * threads } };
+        config.wasmMemory = info.env.memory;   // the shared heap, for ocellus's own kernels (kernels/wasm/gemm.ts)
         WebAssembly.instantiate(fs.readFileSync(wasmFile), imports).then(r => receive(r.instance, r.module), fail);
         return {};
       },

@@ -4,9 +4,11 @@
 // Also holds the sliding-window arithmetic (kernel/strides/dilations/pads/auto_pad/ceil_mode) pool.ts shares.
 
 import * as tf from '@tensorflow/tfjs-core';
-import type { NodeView, ValueInfo } from './types.js';
+import type { NodeView, RunCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { isFloat } from './util.js';
+import { derivedOf } from './derived.js';
+import { convProduct, ownGemm, packWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -220,11 +222,30 @@ const nhwcConv = op({
     const g = windowGeometry(n, xi.shape.slice(1, 3), [kh, kw], a.win);
     return [{ dtype: xi.dtype, shape: [xi.shape[0]!, ...g.out, m] }];
   },
+  prepare: ([, w, b], a, c) => void ownConvWeights(w, b, a, c),
   run: ([x, w, b], a, c) => {
     const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
     const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
+    const packed = ownConvWeights(w, b, a, c);
+    if (packed) {
+      const [kh, kw, , m] = ws as [number, number, number, number];
+      const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
+      return [convProduct(x!, packed, m, {
+        kernel: [kh, kw], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1),
+      }, a.activation === 'relu')];
+    }
     return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, call2d(g, a, a.group > 1 && a.group === xs[3]))];
   },
 });
+
+/** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
+ *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. */
+function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): tf.Tensor | undefined {
+  const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
+    && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
+  if (!fits || !ownGemm()) return undefined;
+  const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
+}
 
 export const CONV_OPS: OpDef<any>[] = [conv, nhwcConv];

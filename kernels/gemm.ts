@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { broadcastShapes, isFloat, matrices, same } from './util.js';
+import { derivedOf } from './derived.js';
+import { denseProduct, ownGemm, packWeights } from './wasm/gemm.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -69,6 +71,20 @@ function product(a: tf.Tensor, b: tf.Tensor, p: MatMulPlan): tf.Tensor {
   return tf.stack(Array.from({ length: p.slices }, (_, i) => tf.tidy(() => tf.matMul(am(i), bm(i)))));
 }
 
+/** B packed for ocellus's GEMM (kernels/wasm/gemm.ts) when it runs here, B is a constant matrix and the bias, if
+ *  any, a constant per output column (packed with it); else undefined. */
+function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: MatMulPlan, c: RunCtx, fuse: boolean): tf.Tensor | undefined {
+  const [m, k] = p.a as [number, number], n = p.b[1]!;
+  const fits = p.rows && c.inputs[0]!.dtype === 'float32' && !!b && !!c.consts[1] && (!c.inputs[2] || (fuse && !!bias && !!c.consts[2]))
+    && m > 0 && k > 0 && n > 0;
+  if (!fits || !ownGemm()) return undefined;
+  return derivedOf(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
+}
+
+function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, relu: boolean): tf.Tensor {
+  return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, relu);
+}
+
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
   for (const [i, x] of xs.entries()) if (x) n.check(isFloat(x.dtype), () => `input ${i} is ${x.dtype}: only float products are supported`);
 }
@@ -80,8 +96,11 @@ const matMul = op({
     checkFloat(n, same(a, n), same(b, n, 1));
     return [{ dtype: a!.dtype, shape: matmulShape(n, a!.shape, b!.shape).out }];
   },
+  prepare: ([, b], _a, c) => void ownWeights(b, undefined, once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape)), c, false),
   run: ([a, b], _a, c) => {
     const p = once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape));
+    const packed = ownWeights(b, undefined, p, c, false);
+    if (packed) return [tf.reshape(ownProduct(a!, packed, p, false), p.out)];
     return [tf.reshape(p.rows ? tf.matMul(tf.reshape(a!, p.a), tf.reshape(b!, p.b)) : product(a!, b!, p), p.out)];
   },
 });
@@ -104,6 +123,8 @@ function activate(x: tf.Tensor, act: Activation): tf.Tensor {
  *  (keyed on the weight and bias ids) — such biases are added after the product instead. */
 const perColumn = (bias: ValueInfo | undefined, n: number) => !!bias && bias.shape.length === 1 && bias.shape[0] === n;
 
+const fusedPlan = (c: RunCtx) => once(c, () => ({ ...matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape), fuse: perColumn(c.inputs[2], c.outputs[0]!.shape.at(-1)!) }));
+
 const fusedMatMul = op({
   opType: 'FusedMatMul', domain: 'local', since: 1,
   parse: (n: NodeView) => {
@@ -120,8 +141,14 @@ const fusedMatMul = op({
     }
     return [{ dtype: a!.dtype, shape: out }];
   },
+  prepare: ([, b, bias], _a, c) => void ownWeights(b, bias, fusedPlan(c), c, fusedPlan(c).fuse),
   run: ([a, b, bias], { act }, c) => {
-    const p = once(c, () => ({ ...matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape), fuse: perColumn(c.inputs[2], c.outputs[0]!.shape.at(-1)!) }));
+    const p = fusedPlan(c);
+    const packed = ownWeights(b, bias, p, c, p.fuse);
+    if (packed) {
+      const y = ownProduct(a!, packed, p, act === 'relu');
+      return [tf.reshape(act === 'gelu' ? gelu(y) : y, p.out)];
+    }
     if (p.rows && (p.fuse || !bias)) {
       const y = tf.fused.matMul({
         a: tf.reshape(a!, p.a), b: tf.reshape(b!, p.b), bias,

@@ -49,6 +49,10 @@ export interface OpDef<A = unknown> {
   parse(n: NodeView): A;
   infer(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ValueInfo[];
   run(x: Inputs, a: A, c: RunCtx): tf.Tensor[];
+  /** Called once when a plan is built, with the tensors of the inputs that are constants (the rest undefined): a
+   *  kernel derives what it keeps from its weights here (packed forms, kernels/derived.ts), so that no run
+   *  allocates anything that outlives it. `run` must still work if this was not called. */
+  prepare?(x: Inputs, a: A, c: RunCtx): void;
   /** Output is not a pure function of its inputs (e.g. random ops): never constant-folded. */
   noFold?: boolean;
   /** Inputs whose VALUES decide the output shapes (Reshape's shape, Slice's starts…). They must be constant when

@@ -6,6 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../../kernels/backend.js';
+import { sweepDerived } from '../../kernels/derived.js';
 import { opsetFor, resolveOp, versionsOf } from '../../kernels/registry.js';
 import { constToTensor, tensorToConst, tfDtype } from '../../kernels/util.js';
 import type { DType } from '../ir/dtype.js';
@@ -152,11 +153,25 @@ export class InferenceSession {
       this.shapedReported = true;
     }
     for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
+    this.prepareSteps(plan);
     this.plans.set(key, plan);
     this.releaseHostCopies();
     const max = this.options.maxPlans ?? 4;
     while (this.plans.size > max) this.dropPlan(this.plans.keys().next().value!);
     return plan;
+  }
+
+  /** Lets kernels derive what they keep from their constant inputs (OpDef.prepare) before the first run. */
+  private prepareSteps(plan: Plan): void {
+    const consts = new Map(plan.constSlots.map(({ slot, value }) => [slot, this.uploaded.get(value)]));
+    for (const step of plan.steps) {
+      if (!step.def.prepare) continue;
+      try {
+        tf.tidy(() => step.def.prepare!(step.ins.map(s => consts.get(s)), step.attrs, step.ctx));
+      } catch (e) {
+        throw new ModelError({ ...step.node, opset: undefined }, `preparing the kernel failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Host copies of the fed values of `valueInputs` (they become plan-time constants). Large inputs are left
@@ -191,6 +206,7 @@ export class InferenceSession {
       this.uploaded.get(value)?.dispose();
       this.uploaded.delete(value);
     }
+    sweepDerived();   // packed forms of the constants just disposed
   }
 
   /** The plan a run with these feeds would use (for inspection tools). */
@@ -281,6 +297,7 @@ export class InferenceSession {
   async release(): Promise<void> {
     for (const t of this.uploaded.values()) t.dispose();
     this.uploaded.clear();
+    sweepDerived();
     this.plans.clear();
     this.released = true;
   }

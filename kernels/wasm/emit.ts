@@ -1,0 +1,177 @@
+// A small WebAssembly binary writer: enough of the format to write ocellus's own kernels from TypeScript (no
+// toolchain, no .wasm files in the repo). Functions are written instruction by instruction through a builder that
+// names its locals; `wasmModule` lays out the sections (type, import, function, export, code) around them.
+// Reference: the WebAssembly core spec §5 (binary format) and the fixed-width/relaxed SIMD proposals' opcode tables.
+
+export type ValType = 'i32' | 'f32' | 'v128';
+const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return out.push(b), out;
+    out.push(b | 0x80);
+  }
+}
+
+const name = (s: string) => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+
+/** Memory the module imports as env.memory: it must match the importing memory's kind (shared or not). */
+export interface MemoryImport { shared: boolean; initialPages: number; maximumPages?: number }
+
+/** The bytes of a module with `fns` (exported by name), importing its memory. Function i is callable as `call(i)`. */
+export function wasmModule(fns: readonly FunctionBuilder[], memory: MemoryImport): Uint8Array<ArrayBuffer> {
+  const types = fns.map(f => [0x60, ...vec(f.paramTypes.map(t => [TYPE_CODE[t]])), ...vec(f.results.map(t => [TYPE_CODE[t]]))]);
+  // A shared memory must state its maximum; an unshared one states none, so any maximum the importer has matches.
+  const limits = memory.shared
+    ? [3, ...uleb(memory.initialPages), ...uleb(memory.maximumPages ?? 65536)]
+    : [0, ...uleb(memory.initialPages)];
+  const bodies = fns.map(f => {
+    const body = [...vec(f.localTypes.map(t => [1, TYPE_CODE[t]])), ...f.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(bodies)),
+  ]);
+}
+
+/** memarg for a load/store: alignment exponent and constant byte offset. */
+const mem = (align: number, offset: number) => [align, ...uleb(offset)];
+const simd = (code: number) => [0xfd, ...uleb(code)];
+
+/**
+ * One function: named params and locals, and an instruction stream. Methods append instructions and return the
+ * builder, so code reads top to bottom like the text format (a stack machine: operands are pushed first).
+ */
+export class FunctionBuilder {
+  readonly paramTypes: ValType[] = [];
+  readonly localTypes: ValType[] = [];
+  readonly code: number[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(readonly name: string, params: Record<string, ValType>, readonly results: ValType[] = []) {
+    for (const [n, t] of Object.entries(params)) {
+      this.index.set(n, this.paramTypes.length);
+      this.paramTypes.push(t);
+    }
+  }
+
+  /** Declares locals (zero-initialised). */
+  locals(decl: Record<string, ValType>): this {
+    for (const [n, t] of Object.entries(decl)) {
+      if (this.index.has(n)) throw new Error(`${this.name}: local '${n}' declared twice`);
+      this.index.set(n, this.paramTypes.length + this.localTypes.length);
+      this.localTypes.push(t);
+    }
+    return this;
+  }
+
+  private at(n: string): number[] {
+    const i = this.index.get(n);
+    if (i === undefined) throw new Error(`${this.name}: no local '${n}'`);
+    return uleb(i);
+  }
+
+  raw(...bytes: number[]): this { this.code.push(...bytes); return this; }
+  get(n: string): this { return this.raw(0x20, ...this.at(n)); }
+  set(n: string): this { return this.raw(0x21, ...this.at(n)); }
+  tee(n: string): this { return this.raw(0x22, ...this.at(n)); }
+  i32(v: number): this { return this.raw(0x41, ...sleb(v | 0)); }
+
+  // i32 arithmetic and comparisons (signed)
+  add(): this { return this.raw(0x6a); }
+  sub(): this { return this.raw(0x6b); }
+  mul(): this { return this.raw(0x6c); }
+  divS(): this { return this.raw(0x6d); }
+  remS(): this { return this.raw(0x6f); }
+  and(): this { return this.raw(0x71); }
+  or(): this { return this.raw(0x72); }
+  shl(): this { return this.raw(0x74); }
+  eqz(): this { return this.raw(0x45); }
+  eq(): this { return this.raw(0x46); }
+  ne(): this { return this.raw(0x47); }
+  ltS(): this { return this.raw(0x48); }
+  gtS(): this { return this.raw(0x4a); }
+  leS(): this { return this.raw(0x4c); }
+  geS(): this { return this.raw(0x4e); }
+  /** [a, b, cond] → cond ? a : b */
+  select(): this { return this.raw(0x1b); }
+
+  // control
+  block(): this { return this.raw(0x02, 0x40); }
+  loop(): this { return this.raw(0x03, 0x40); }
+  if(): this { return this.raw(0x04, 0x40); }
+  else(): this { return this.raw(0x05); }
+  end(): this { return this.raw(0x0b); }
+  br(depth: number): this { return this.raw(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.raw(0x0d, ...uleb(depth)); }
+  call(fn: number): this { return this.raw(0x10, ...uleb(fn)); }
+
+  // memory
+  f32Load(offset = 0): this { return this.raw(0x2a, ...mem(2, offset)); }
+  f32Store(offset = 0): this { return this.raw(0x38, ...mem(2, offset)); }
+  i32Load(offset = 0): this { return this.raw(0x28, ...mem(2, offset)); }
+  /** [dst, src, bytes] */
+  memoryCopy(): this { return this.raw(0xfc, ...uleb(10), 0, 0); }
+  /** [dst, byte, bytes] */
+  memoryFill(): this { return this.raw(0xfc, ...uleb(11), 0); }
+
+  // SIMD (128-bit)
+  v128Load(offset = 0): this { return this.raw(...simd(0x00), ...mem(4, offset)); }
+  v128Store(offset = 0): this { return this.raw(...simd(0x0b), ...mem(4, offset)); }
+  /** Loads one f32 into all four lanes. */
+  loadSplat32(offset = 0): this { return this.raw(...simd(0x09), ...mem(2, offset)); }
+  v128Zero(): this { return this.raw(...simd(0x0c), ...new Array<number>(16).fill(0)); }
+  f32x4Add(): this { return this.raw(...simd(0xe4)); }
+  f32x4Mul(): this { return this.raw(...simd(0xe6)); }
+  f32x4Max(): this { return this.raw(...simd(0xe9)); }
+  /** Relaxed SIMD: [a, b, c] → a·b + c, fused where the CPU has FMA (one rounding) and unfused elsewhere. */
+  f32x4RelaxedMadd(): this { return this.raw(...simd(0x105)); }
+
+  // small structured helpers
+  /** `for (v = from; v < to; v += step) body()` with from/to/step pushing one i32 each. */
+  forRange(v: string, from: () => void, to: () => void, step: number | (() => void), body: () => void): this {
+    from(); this.set(v);
+    this.block().loop();
+    this.get(v); to(); this.geS().brIf(1);
+    body();
+    this.get(v);
+    if (typeof step === 'number') this.i32(step); else step();
+    this.add().set(v).br(0);
+    this.end().end();
+    return this;
+  }
+
+  /** Pushes min(a, b) (signed) of two pushed-by-callback values, evaluating each twice (keep them cheap). */
+  minS(a: () => void, b: () => void): this {
+    a(); b(); a(); b(); this.ltS();
+    return this.select();
+  }
+}
+
+/** A module with one function `f(a, b, c: v128) → v128` using f32x4.relaxed_madd: validates only where relaxed SIMD is on. */
+export function relaxedSimdProbe(): Uint8Array<ArrayBuffer> {
+  const f = new FunctionBuilder('f', { a: 'v128', b: 'v128', c: 'v128' }, ['v128']);
+  f.get('a').get('b').get('c').f32x4RelaxedMadd();
+  return wasmModule([f], { shared: false, initialPages: 0 });
+}

@@ -1,0 +1,210 @@
+// ocellus's own float32 GEMM in WebAssembly SIMD with relaxed fused multiply-add, written as a module from
+// TypeScript (kernels/wasm/emit.ts). It works in the tfjs WASM heap: A, the output and the bias are tfjs tensors'
+// memory, B is packed once per weight. XNNPACK's WASM SIMD kernels (tfjs 4.x) have no FMA, so they issue a multiply
+// and an add per 4 products; with f32x4.relaxed_madd one instruction does both (vfmadd on x86-64 with FMA3, fmla
+// on arm64), which is most of why this kernel is faster than the one it replaces.
+//
+//   C[M×N] = act(A[M×K] · B[K×N] + bias)    A rows at a stride (lda); or, for a convolution, rows gathered
+//                                             from an NHWC input (im2col, one block of rows at a time)
+//
+// Layout and loops (Goto-style, sized for 32–48 KiB L1 / ≥1 MiB L2):
+//   B packed in panels of NR columns: panel p holds rows k = 0…K−1 of columns p·NR…p·NR+NR−1, zero-padded;
+//   the packed bias follows, padded to whole panels.
+//   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of KC (a panel chunk,
+//   KC·NR floats, stays in L1), then panels, then tiles of MR rows: the micro-kernel computes an MR×NR tile of C
+//   in 2·MR registers over one K chunk, starting from the bias (first chunk) or from C (later chunks), and applies
+//   ReLU after the last chunk.
+
+import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
+
+export const MR = 4;
+export const NR = 8;
+export const KC = 512;
+const NV = NR / 4;   // v128 registers per tile row
+
+/** Exported function indices, in module order. */
+const MICRO = 0, BLOCK = 1;
+
+/** Bits of the micro-kernel's and block's `flags`. */
+export const ACCUMULATE = 1, RELU = 2;
+
+/**
+ * micro(a, lda, pb, c, ldc, kc, bias, mr, nr, flags, scratch): one MR×NR tile of C over kc values of k.
+ * a: first row of A (rows lda bytes apart; rows ≥ mr alias row 0), pb: the panel at this chunk, bias: NR floats or
+ * 0, scratch: MR·NR floats for a partial tile (mr < MR or nr < NR).
+ */
+function micro(): FunctionBuilder {
+  const f = new FunctionBuilder('micro', {
+    a: 'i32', lda: 'i32', pb: 'i32', c: 'i32', ldc: 'i32', kc: 'i32', bias: 'i32', mr: 'i32', nr: 'i32', flags: 'i32', scratch: 'i32',
+  });
+  const acc = (r: number, v: number) => `acc${r}_${v}`;
+  const row = (r: number) => `a${r}`;
+  const decl: Record<string, 'i32' | 'v128'> = { av: 'v128', koff: 'i32', kend: 'i32', i: 'i32', j: 'i32', full: 'i32' };
+  for (let r = 0; r < MR; r++) {
+    decl[row(r)] = 'i32';
+    for (let v = 0; v < NV; v++) decl[acc(r, v)] = 'v128';
+  }
+  for (let v = 0; v < NV; v++) decl[`b${v}`] = 'v128';
+  f.locals(decl);
+
+  // Row pointers; rows past mr read row 0 (always in bounds) and are never stored.
+  f.get('a').set(row(0));
+  for (let r = 1; r < MR; r++) f.get('a').get('lda').i32(r).mul().add().get('a').i32(r).get('mr').ltS().select().set(row(r));
+  f.get('mr').i32(MR).eq().get('nr').i32(NR).eq().and().set('full');
+
+  // A partial tile goes through scratch: copy C there first when accumulating, copy back at the end.
+  const copyTile = (toScratch: boolean) => {
+    f.forRange('i', () => f.i32(0), () => f.get('mr'), 1, () => {
+      f.forRange('j', () => f.i32(0), () => f.get('nr'), 1, () => {
+        const cAddr = () => f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add();
+        const sAddr = () => f.get('scratch').get('i').i32(NR * 4).mul().add().get('j').i32(2).shl().add();
+        if (toScratch) { sAddr(); cAddr(); f.f32Load().f32Store(); } else { cAddr(); sAddr(); f.f32Load().f32Store(); }
+      });
+    });
+  };
+
+  // Initial accumulators: C (accumulate), else the bias, else zero.
+  f.get('flags').i32(ACCUMULATE).and().if();
+  {
+    f.get('full').eqz().if(); copyTile(true); f.end();
+    for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) {
+      f.get('full').if()
+        .get('c').get('ldc').i32(r).mul().add().v128Load(v * 16).set(acc(r, v))
+        .else()
+        .get('scratch').v128Load((r * NR + v * 4) * 4).set(acc(r, v))
+        .end();
+    }
+  }
+  f.else();
+  {
+    for (let v = 0; v < NV; v++) {
+      f.get('bias').if().get('bias').v128Load(v * 16).set(`b${v}`).else().v128Zero().set(`b${v}`).end();
+      for (let r = 0; r < MR; r++) f.get(`b${v}`).set(acc(r, v));
+    }
+  }
+  f.end();
+
+  // The k loop: NV panel loads, then per row one broadcast load and NV fused multiply-adds.
+  f.i32(0).set('koff').get('kc').i32(2).shl().set('kend');
+  f.loop();
+  for (let v = 0; v < NV; v++) f.get('pb').v128Load(v * 16).set(`b${v}`);
+  for (let r = 0; r < MR; r++) {
+    f.get(row(r)).get('koff').add().loadSplat32().set('av');
+    for (let v = 0; v < NV; v++) f.get('av').get(`b${v}`).get(acc(r, v)).f32x4RelaxedMadd().set(acc(r, v));
+  }
+  f.get('pb').i32(NR * 4).add().set('pb');
+  f.get('koff').i32(4).add().tee('koff').get('kend').ne().brIf(0);
+  f.end();
+
+  f.get('flags').i32(RELU).and().if();
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) f.get(acc(r, v)).v128Zero().f32x4Max().set(acc(r, v));
+  f.end();
+
+  f.get('full').if();
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) f.get('c').get('ldc').i32(r).mul().add().get(acc(r, v)).v128Store(v * 16);
+  f.else();
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) f.get('scratch').get(acc(r, v)).v128Store((r * NR + v * 4) * 4);
+  copyTile(false);
+  f.end();
+  return f;
+}
+
+/**
+ * block(a, lda, mc, pb, K, N, c, ldc, flags, scratch): rows 0…mc−1 of C (ldc bytes apart) from rows of A (lda
+ * apart) and the packed B (bias after the panels); flags: RELU.
+ */
+function block(): FunctionBuilder {
+  const f = new FunctionBuilder('block', {
+    a: 'i32', lda: 'i32', mc: 'i32', pb: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32',
+  });
+  f.locals({ k0: 'i32', kc: 'i32', fl: 'i32', j: 'i32', i: 'i32', nr: 'i32', panels: 'i32', bias: 'i32' });
+  // bias = pb + ceil(N / NR)·NR·K·4
+  f.get('N').i32(NR - 1).add().i32(NR).divS().set('panels');
+  f.get('pb').get('panels').i32(NR * 4).mul().get('K').mul().add().set('bias');
+  f.forRange('k0', () => f.i32(0), () => f.get('K'), KC, () => {
+    f.minS(() => f.i32(KC), () => f.get('K').get('k0').sub()).set('kc');
+    // fl = (k0 > 0 ? ACCUMULATE : 0) | (last chunk ? flags & RELU : 0); ACCUMULATE is 1, what i32.gt_s pushes
+    f.get('k0').i32(0).gtS();
+    f.get('flags').i32(RELU).and().i32(0).get('k0').get('kc').add().get('K').geS().select().or().set('fl');
+    f.forRange('j', () => f.i32(0), () => f.get('N'), NR, () => {
+      f.minS(() => f.i32(NR), () => f.get('N').get('j').sub()).set('nr');
+      f.forRange('i', () => f.i32(0), () => f.get('mc'), MR, () => {
+        f.get('a').get('i').get('lda').mul().add().get('k0').i32(2).shl().add();           // a
+        f.get('lda');
+        f.get('pb').get('j').get('K').mul().i32(2).shl().add().get('k0').i32(NR * 4).mul().add();   // pb
+        f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add();            // c
+        f.get('ldc').get('kc');
+        f.get('bias').get('j').i32(2).shl().add().i32(0).get('k0').eqz().select();      // bias (first chunk)
+        f.minS(() => f.i32(MR), () => f.get('mc').get('i').sub());                        // mr
+        f.get('nr').get('fl').get('scratch').call(MICRO);
+      });
+    });
+  });
+  return f;
+}
+
+/** dense(a, lda, m0, m1, mcMax, pb, K, N, c, ldc, flags, scratch): rows m0…m1−1 of a plain product, in blocks. */
+function dense(): FunctionBuilder {
+  const f = new FunctionBuilder('dense', {
+    a: 'i32', lda: 'i32', m0: 'i32', m1: 'i32', mcMax: 'i32', pb: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32',
+  });
+  f.locals({ m: 'i32' });
+  f.forRange('m', () => f.get('m0'), () => f.get('m1'), () => f.get('mcMax'), () => {
+    f.get('a').get('m').get('lda').mul().add().get('lda');
+    f.minS(() => f.get('mcMax'), () => f.get('m1').get('m').sub());
+    f.get('pb').get('K').get('N').get('c').get('m').get('ldc').mul().add().get('ldc').get('flags').get('scratch').call(BLOCK);
+  });
+  return f;
+}
+
+/** Field order of the convolution geometry record conv() reads (i32 each). */
+export const CONV_FIELDS = ['x', 'H', 'W', 'C', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL'] as const;
+
+/**
+ * conv(geo, m0, m1, mcMax, pb, N, c, flags, rows, scratch): output pixels m0…m1−1 (of N·OH·OW, NHWC) of a
+ * convolution, each block of rows first gathered into `rows` (im2col: per pixel the KH·KW input pixels it sees,
+ * C floats each, zeros where the window leaves the input), then multiplied like dense().
+ */
+function conv(): FunctionBuilder {
+  const f = new FunctionBuilder('conv', {
+    geo: 'i32', m0: 'i32', m1: 'i32', mcMax: 'i32', pb: 'i32', N: 'i32', c: 'i32', flags: 'i32', rows: 'i32', scratch: 'i32',
+  });
+  const g: Record<string, 'i32'> = {};
+  for (const k of CONV_FIELDS) g[k] = 'i32';
+  f.locals({ ...g, K: 'i32', cb: 'i32', m: 'i32', mc: 'i32', r: 'i32', p: 'i32', n: 'i32', oy: 'i32', ox: 'i32', ky: 'i32', kx: 'i32', iy: 'i32', ix: 'i32', dst: 'i32' });
+  CONV_FIELDS.forEach((k, i) => f.get('geo').i32Load(i * 4).set(k));
+  f.get('C').i32(2).shl().set('cb');                                   // bytes per input pixel
+  f.get('KH').get('KW').mul().get('C').mul().set('K');
+  f.forRange('m', () => f.get('m0'), () => f.get('m1'), () => f.get('mcMax'), () => {
+    f.minS(() => f.get('mcMax'), () => f.get('m1').get('m').sub()).set('mc');
+    f.get('rows').set('dst');
+    f.forRange('r', () => f.i32(0), () => f.get('mc'), 1, () => {
+      // pixel p = m + r → (n, oy, ox)
+      f.get('m').get('r').add().set('p');
+      f.get('p').get('OH').get('OW').mul().divS().set('n');
+      f.get('p').get('OH').get('OW').mul().remS().get('OW').divS().set('oy');
+      f.get('p').get('OW').remS().set('ox');
+      f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
+        f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
+          f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
+          // inside: 0 ≤ iy < H and 0 ≤ ix < W (unsigned compares fold the ≥ 0 tests)
+          f.get('iy').get('H').raw(0x49).get('ix').get('W').raw(0x49).and().if();   // i32.lt_u
+          f.get('dst').get('x').get('n').get('H').mul().get('iy').add().get('W').mul().get('ix').add().get('cb').mul().add().get('cb').memoryCopy();
+          f.else();
+          f.get('dst').i32(0).get('cb').memoryFill();
+          f.end();
+          f.get('dst').get('cb').add().set('dst');
+        });
+      });
+    });
+    f.get('rows').get('K').i32(2).shl().get('mc');
+    f.get('pb').get('K').get('N').get('c').get('m').get('N').mul().i32(2).shl().add().get('N').i32(2).shl().get('flags').get('scratch').call(BLOCK);
+  });
+  return f;
+}
+
+/** The module's bytes for a heap of this kind. Exports: micro, block, dense, conv. */
+export function gemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
+  return wasmModule([micro(), block(), dense(), conv()], memory);
+}

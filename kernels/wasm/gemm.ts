@@ -1,0 +1,188 @@
+// Runs ocellus's WASM GEMM (gemm-module.ts) on tfjs tensors, in place in the tfjs WASM backend's heap: the module
+// imports the backend's own memory, reads A and writes C at the tensors' heap offsets (no copies), and B is packed
+// once per weight into a tensor kept with it (kernels/derived.ts). Used where it applies — float32 products with a
+// constant B and an optional per-column bias and ReLU — when the engine has relaxed SIMD; tfjs/XNNPACK otherwise.
+//
+// Relaxed SIMD ships in V8 from 11.4 (Chrome 114, Node 22, workerd); Node 20's V8 11.3 has it behind
+// --experimental-wasm-relaxed-simd, which we turn on for the process (it only adds instructions). OCELLUS_OWN_GEMM=0
+// switches this kernel off (A/B measurements, debugging).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { relaxedSimdProbe } from './emit.js';
+import { CONV_FIELDS, gemmModuleBytes, KC, MR, NR, RELU } from './gemm-module.js';
+import { workerPool, type GemmCall, type GemmPool } from './pool.js';
+
+interface EmscriptenHeap {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  asm?: { memory?: WebAssembly.Memory };
+  wasmMemory?: WebAssembly.Memory;
+}
+interface WasmBackend {
+  wasm: EmscriptenHeap;
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+export interface GemmExports {
+  dense(a: number, lda: number, m0: number, m1: number, mcMax: number, pb: number, K: number, N: number, c: number, ldc: number, flags: number, scratch: number): void;
+  conv(geo: number, m0: number, m1: number, mcMax: number, pb: number, N: number, c: number, flags: number, rows: number, scratch: number): void;
+}
+
+/** One thread's buffers in the heap: a partial tile, and the im2col rows of one block. */
+export interface ThreadScratch { tile: number; rows: number; rowBytes: number }
+
+interface Bound {
+  backend: WasmBackend;
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  exports: GemmExports;
+  /** Per thread (0 = this one), made on first use. */
+  scratches: ThreadScratch[];
+  geo: number;
+  pool?: GemmPool;
+}
+
+let bound: Bound | null | undefined;   // null: not available on this backend
+let boundTo: unknown;
+let relaxed: boolean | undefined;
+
+/** Whether the JS engine runs relaxed SIMD (turning it on in Node 20, where it is behind a flag). */
+export function hasRelaxedSimd(): boolean {
+  if (relaxed !== undefined) return relaxed;
+  const probe = relaxedSimdProbe();
+  relaxed = WebAssembly.validate(probe);
+  if (!relaxed && typeof process !== 'undefined' && process.versions?.node) {
+    const v8 = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:v8') }).getBuiltinModule?.('node:v8');
+    v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxed = WebAssembly.validate(probe);
+  }
+  return relaxed;
+}
+
+function disabledByEnv(): boolean {
+  return typeof process !== 'undefined' && process.env?.OCELLUS_OWN_GEMM === '0';
+}
+
+function heapMemory(b: WasmBackend): WebAssembly.Memory | undefined {
+  return b.wasm?.wasmMemory ?? b.wasm?.asm?.memory;
+}
+
+/** The kernel bound to the current tfjs backend, or undefined when it cannot run there. */
+export function ownGemm(): Bound | undefined {
+  const backend = tf.backend() as unknown as WasmBackend;
+  if (boundTo === backend && bound !== undefined) return bound ?? undefined;
+  boundTo = backend;
+  bound = null;
+  if (tf.getBackend() !== 'wasm' || disabledByEnv() || !hasRelaxedSimd()) return undefined;
+  const memory = heapMemory(backend);
+  if (!memory) return undefined;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const module = new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  const heap = backend.wasm;
+  bound = { backend, memory, module, exports, scratches: [], geo: heap._malloc(CONV_FIELDS.length * 4) };
+  if (shared) bound.pool = workerPool(module, memory) ?? undefined;
+  return bound;
+}
+
+/** Whether products run on ocellus's GEMM here (for reports and tests). */
+export function ownGemmActive(): boolean {
+  return !!ownGemm();
+}
+
+const offsetOf = (g: Bound, t: tf.TensorInfo) => g.backend.getMemoryOffset(t.dataId);
+const f32 = (g: Bound, ptr: number, n: number) => new Float32Array(g.memory.buffer, ptr, n);
+
+/** Floats of a packed B for K×N (the panels, then the bias padded to whole panels). */
+export const packedLength = (K: number, N: number) => Math.ceil(N / NR) * NR * (K + 1);
+
+/**
+ * Packs B (K×N row-major, or N×K when `transposed`) and an optional bias [N] into panels, straight from their heap
+ * copies into a new heap tensor.
+ */
+export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor, transposed = false): tf.Tensor {
+  const g = ownGemm();
+  if (!g) throw new Error('ocellus GEMM is not available on this backend');
+  const info = g.backend.makeOutput([packedLength(K, N)], 'float32');
+  const dst = f32(g, offsetOf(g, info), packedLength(K, N));   // views taken after the allocation (it may grow the heap)
+  const src = f32(g, offsetOf(g, b), K * N);
+  const panels = Math.ceil(N / NR);
+  for (let p = 0; p < panels; p++) {
+    for (let k = 0; k < K; k++) {
+      const o = (p * K + k) * NR;
+      for (let c = 0; c < NR; c++) {
+        const j = p * NR + c;
+        dst[o + c] = j >= N ? 0 : transposed ? src[j * K + k]! : src[k * N + j]!;
+      }
+    }
+  }
+  const tail = panels * NR * K;
+  dst.fill(0, tail);
+  if (bias) dst.set(f32(g, offsetOf(g, bias), N), tail);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/** Rows per block: a block's im2col rows stay within ~1 MiB, a dense block's K chunk within 512 KiB (L2). */
+function rowsPerBlock(M: number, K: number, im2col: boolean): number {
+  const cap = im2col ? Math.floor(262144 / K) : Math.floor(131072 / Math.min(K, KC));
+  return Math.max(MR, Math.min(256, Math.floor(cap / MR) * MR, Math.ceil(M / MR) * MR));
+}
+
+function ensureRows(g: Bound, s: ThreadScratch, bytes: number): void {
+  if (s.rowBytes >= bytes || bytes === 0) return;
+  if (s.rows) g.backend.wasm._free(s.rows);
+  s.rows = g.backend.wasm._malloc(bytes);
+  s.rowBytes = bytes;
+}
+
+/** act(A·B + bias) for A [M, K] (any tensor holding M·K floats) and B packed by packWeights: a new [M, N] tensor. */
+export function denseProduct(a: tf.Tensor, packed: tf.Tensor, M: number, K: number, N: number, relu: boolean): tf.Tensor {
+  const g = ownGemm()!;
+  const out = g.backend.makeOutput([M, N], 'float32');
+  const aPtr = offsetOf(g, a), mc = rowsPerBlock(M, K, false), pb = offsetOf(g, packed), c = offsetOf(g, out), flags = relu ? RELU : 0;
+  split(g, M, 0, (m0, m1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, mc, pb, K, N, c, N * 4, flags, s.tile] }));
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+/** A 2-D convolution's window, NHWC: what conv() needs besides the tensors. */
+export interface ConvWindow {
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  padBegin: [number, number];
+  out: [number, number];
+}
+
+/** act(conv(x, W) + bias) for NHWC x [n, H, W, C] and W [kh, kw, C, N] packed as K = kh·kw·C rows: [n, OH, OW, N]. */
+export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvWindow, relu: boolean): tf.Tensor {
+  const g = ownGemm()!;
+  const [n, H, W, C] = x.shape as [number, number, number, number];
+  const [OH, OW] = w.out;
+  const M = n * OH * OW, K = w.kernel[0] * w.kernel[1] * C;
+  const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
+  const mc = rowsPerBlock(M, K, true);
+  const geo = new Int32Array(g.memory.buffer, g.geo, CONV_FIELDS.length);
+  geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
+  const pb = offsetOf(g, packed), c = offsetOf(g, out), flags = relu ? RELU : 0;
+  split(g, M, mc * K * 4, (m0, m1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, mc, pb, N, c, flags, s.rows, s.tile] }));
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+/**
+ * Runs rows [0, M) as contiguous ranges (multiples of MR rows) over this thread and the pool's workers, each with
+ * its own scratch (`rowBytes` of im2col rows).
+ */
+function split(g: Bound, M: number, rowBytes: number, call: (m0: number, m1: number, s: ThreadScratch) => GemmCall): void {
+  const threads = g.pool ? Math.min(g.pool.size + 1, Math.ceil(M / (2 * MR))) : 1;
+  const per = Math.ceil(M / threads / MR) * MR;
+  const calls: GemmCall[] = [];
+  for (let m = 0, t = 0; m < M; m += per, t++) {
+    const s = g.scratches[t] ??= { tile: g.backend.wasm._malloc(MR * NR * 4), rows: 0, rowBytes: 0 };
+    ensureRows(g, s, rowBytes);
+    calls.push(call(m, Math.min(M, m + per), s));
+  }
+  const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
+  if (calls.length === 1) return invoke(calls[0]!);
+  g.pool!.run(calls.slice(1), () => invoke(calls[0]!));
+}
