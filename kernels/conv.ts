@@ -204,12 +204,14 @@ const conv = op({
 
 /**
  * local:NhwcConv — X [N, H, W, C]; W [kh, kw, C/group, M], or [kh, kw, C, M/C] when group = C > 1 (depthwise);
- * optional B [M]. Attributes: ONNX Conv's (2-D) plus `activation` ('' | relu | relu6 | sigmoid | leakyrelu(alpha) | elu).
+ * optional B [M]; optional Z shaped like the output, added before the activation (a residual: fuse-conv-residual).
+ * Attributes: ONNX Conv's (2-D) plus `activation` ('' | relu | relu6 | sigmoid | leakyrelu(alpha) | elu; '' or relu
+ * with Z).
  */
 const nhwcConv = op({
   opType: 'NhwcConv', domain: 'local', since: 1,
   parse: n => parseConv(n, true),
-  infer: (n, [x, w, b], a) => {
+  infer: (n, [x, w, b, z], a) => {
     const xi = checkFloat(n, x, 'input X'), wi = checkFloat(n, w, 'weight W');
     if (xi.shape.length !== 4 || wi.shape.length !== 4) n.fail(`expects X [N, H, W, C] and W [kh, kw, Cin, Cout]; got [${xi.shape.join(', ')}] and [${wi.shape.join(', ')}]`);
     const c = xi.shape[3]!, [kh, kw, wi2, wo] = wi.shape as [number, number, number, number];
@@ -220,10 +222,16 @@ const nhwcConv = op({
     checkBias(n, b, m);
     checkKernel(n, a.win, [kh, kw]);
     const g = windowGeometry(n, xi.shape.slice(1, 3), [kh, kw], a.win);
-    return [{ dtype: xi.dtype, shape: [xi.shape[0]!, ...g.out, m] }];
+    const shape = [xi.shape[0]!, ...g.out, m];
+    if (z) {
+      const zi = checkFloat(n, z, 'residual Z');
+      if (zi.shape.join() !== shape.join()) n.fail(`residual Z has shape [${zi.shape.join(', ')}], expected the output's [${shape.join(', ')}]`);
+      if (a.activation !== '' && a.activation !== 'relu') n.fail(`activation '${a.activation}' with a residual Z is not supported ('' or 'relu')`);
+    }
+    return [{ dtype: xi.dtype, shape }];
   },
   prepare: ([, w, b], a, c) => void ownConvWeights(w, b, a, c),
-  run: ([x, w, b], a, c) => {
+  run: ([x, w, b, z], a, c) => {
     const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
     const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
     const packed = ownConvWeights(w, b, a, c);
@@ -232,9 +240,12 @@ const nhwcConv = op({
       const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
       return [convProduct(x!, packed, m, {
         kernel: [kh, kw], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1),
-      }, a.activation === 'relu')];
+      }, a.activation === 'relu' ? 'relu' : 'linear', z)];
     }
-    return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, call2d(g, a, a.group > 1 && a.group === xs[3]))];
+    const p = call2d(g, a, a.group > 1 && a.group === xs[3]);
+    if (!z) return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, p)];
+    const y = tf.add(conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, { ...p, activation: '' }), z);
+    return [a.activation === 'relu' ? tf.relu(y) : y];
   },
 });
 

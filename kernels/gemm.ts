@@ -81,8 +81,8 @@ function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: Ma
   return derivedOf(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
 }
 
-function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, relu: boolean): tf.Tensor {
-  return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, relu);
+function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, act: Activation): tf.Tensor {
+  return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act);
 }
 
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
@@ -100,7 +100,7 @@ const matMul = op({
   run: ([a, b], _a, c) => {
     const p = once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape));
     const packed = ownWeights(b, undefined, p, c, false);
-    if (packed) return [tf.reshape(ownProduct(a!, packed, p, false), p.out)];
+    if (packed) return [tf.reshape(ownProduct(a!, packed, p, 'linear'), p.out)];
     return [tf.reshape(p.rows ? tf.matMul(tf.reshape(a!, p.a), tf.reshape(b!, p.b)) : product(a!, b!, p), p.out)];
   },
 });
@@ -145,10 +145,7 @@ const fusedMatMul = op({
   run: ([a, b, bias], { act }, c) => {
     const p = fusedPlan(c);
     const packed = ownWeights(b, bias, p, c, p.fuse);
-    if (packed) {
-      const y = ownProduct(a!, packed, p, act === 'relu');
-      return [tf.reshape(act === 'gelu' ? gelu(y) : y, p.out)];
-    }
+    if (packed) return [tf.reshape(ownProduct(a!, packed, p, act), p.out)];
     if (p.rows && (p.fuse || !bias)) {
       const y = tf.fused.matMul({
         a: tf.reshape(a!, p.a), b: tf.reshape(b!, p.b), bias,

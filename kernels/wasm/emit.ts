@@ -120,7 +120,8 @@ export class FunctionBuilder {
   // control
   block(): this { return this.raw(0x02, 0x40); }
   loop(): this { return this.raw(0x03, 0x40); }
-  if(): this { return this.raw(0x04, 0x40); }
+  /** `if` with no result, or one of type `result` (both arms then push one value). */
+  if(result?: ValType): this { return this.raw(0x04, result ? TYPE_CODE[result] : 0x40); }
   else(): this { return this.raw(0x05); }
   end(): this { return this.raw(0x0b); }
   br(depth: number): this { return this.raw(0x0c, ...uleb(depth)); }
@@ -142,6 +143,13 @@ export class FunctionBuilder {
   /** Loads one f32 into all four lanes. */
   loadSplat32(offset = 0): this { return this.raw(...simd(0x09), ...mem(2, offset)); }
   v128Zero(): this { return this.raw(...simd(0x0c), ...new Array<number>(16).fill(0)); }
+  /** v128.const with `x` in all four f32 lanes. */
+  f32x4Const(x: number): this { return this.raw(...simd(0x0c), ...new Uint8Array(new Float32Array([x, x, x, x]).buffer)); }
+  f32x4Splat(): this { return this.raw(...simd(0x13)); }
+  f32x4ExtractLane0(): this { return this.raw(...simd(0x1f), 0); }
+  f32x4Sub(): this { return this.raw(...simd(0xe5)); }
+  f32x4Div(): this { return this.raw(...simd(0xe7)); }
+  f32x4Min(): this { return this.raw(...simd(0xe8)); }
   f32x4Add(): this { return this.raw(...simd(0xe4)); }
   f32x4Mul(): this { return this.raw(...simd(0xe6)); }
   f32x4Max(): this { return this.raw(...simd(0xe9)); }

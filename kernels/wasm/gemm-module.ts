@@ -10,8 +10,8 @@
 // Layout and loops (Goto-style, sized for 32–48 KiB L1 / ≥1 MiB L2):
 //   B packed in panels of NR columns: panel p holds rows k = 0…K−1 of columns p·NR…p·NR+NR−1, zero-padded;
 //   the packed bias follows, padded to whole panels.
-//   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of KC (a panel chunk,
-//   KC·NR floats, stays in L1), then panels, then tiles of MR rows: the micro-kernel computes an MR×NR tile of C
+//   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of `kc` (a panel chunk,
+//   kc·NR floats, stays in L1), then panels, then tiles of MR rows: the micro-kernel computes an MR×NR tile of C
 //   in 2·MR registers over one K chunk, starting from the bias (first chunk) or from C (later chunks), and applies
 //   ReLU after the last chunk.
 
@@ -19,23 +19,23 @@ import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 
 export const MR = 4;
 export const NR = 8;
-export const KC = 512;
 const NV = NR / 4;   // v128 registers per tile row
 
 /** Exported function indices, in module order. */
 const MICRO = 0, BLOCK = 1;
 
 /** Bits of the micro-kernel's and block's `flags`. */
-export const ACCUMULATE = 1, RELU = 2;
+export const ACCUMULATE = 1, RELU = 2, GELU = 4;
 
 /**
- * micro(a, lda, pb, c, ldc, kc, bias, mr, nr, flags, scratch): one MR×NR tile of C over kc values of k.
+ * micro(a, lda, pb, c, ldc, kc, bias, res, mr, nr, flags, scratch): one MR×NR tile of C over kc values of k.
  * a: first row of A (rows lda bytes apart; rows ≥ mr alias row 0), pb: the panel at this chunk, bias: NR floats or
- * 0, scratch: MR·NR floats for a partial tile (mr < MR or nr < NR).
+ * 0, res: a tile to add (rows ldc apart, like C) or 0, scratch: MR·NR floats for a partial tile (mr < MR or nr < NR).
+ * Starts from C when flags has ACCUMULATE, else from bias + res.
  */
 function micro(): FunctionBuilder {
   const f = new FunctionBuilder('micro', {
-    a: 'i32', lda: 'i32', pb: 'i32', c: 'i32', ldc: 'i32', kc: 'i32', bias: 'i32', mr: 'i32', nr: 'i32', flags: 'i32', scratch: 'i32',
+    a: 'i32', lda: 'i32', pb: 'i32', c: 'i32', ldc: 'i32', kc: 'i32', bias: 'i32', res: 'i32', mr: 'i32', nr: 'i32', flags: 'i32', scratch: 'i32',
   });
   const acc = (r: number, v: number) => `acc${r}_${v}`;
   const row = (r: number) => `a${r}`;
@@ -52,28 +52,31 @@ function micro(): FunctionBuilder {
   for (let r = 1; r < MR; r++) f.get('a').get('lda').i32(r).mul().add().get('a').i32(r).get('mr').ltS().select().set(row(r));
   f.get('mr').i32(MR).eq().get('nr').i32(NR).eq().and().set('full');
 
-  // A partial tile goes through scratch: copy C there first when accumulating, copy back at the end.
-  const copyTile = (toScratch: boolean) => {
+  // A partial tile goes through scratch: C (when accumulating) or the residual is copied there first, and the
+  // result copied back at the end.
+  const copyTile = (toScratch: boolean, base: string) => {
     f.forRange('i', () => f.i32(0), () => f.get('mr'), 1, () => {
       f.forRange('j', () => f.i32(0), () => f.get('nr'), 1, () => {
-        const cAddr = () => f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add();
+        const cAddr = () => f.get(base).get('i').get('ldc').mul().add().get('j').i32(2).shl().add();
         const sAddr = () => f.get('scratch').get('i').i32(NR * 4).mul().add().get('j').i32(2).shl().add();
         if (toScratch) { sAddr(); cAddr(); f.f32Load().f32Store(); } else { cAddr(); sAddr(); f.f32Load().f32Store(); }
       });
     });
   };
+  /** Pushes row r, vector v of a tile at `base` (full tile) or of the scratch copy. */
+  const tileLoad = (base: string, r: number, v: number) => {
+    f.get('full').if('v128')
+      .get(base).get('ldc').i32(r).mul().add().v128Load(v * 16)
+      .else()
+      .get('scratch').v128Load((r * NR + v * 4) * 4)
+      .end();
+  };
 
-  // Initial accumulators: C (accumulate), else the bias, else zero.
+  // Initial accumulators: C (accumulate), else bias (or zero) plus the residual tile if any.
   f.get('flags').i32(ACCUMULATE).and().if();
   {
-    f.get('full').eqz().if(); copyTile(true); f.end();
-    for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) {
-      f.get('full').if()
-        .get('c').get('ldc').i32(r).mul().add().v128Load(v * 16).set(acc(r, v))
-        .else()
-        .get('scratch').v128Load((r * NR + v * 4) * 4).set(acc(r, v))
-        .end();
-    }
+    f.get('full').eqz().if(); copyTile(true, 'c'); f.end();
+    for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) { tileLoad('c', r, v); f.set(acc(r, v)); }
   }
   f.else();
   {
@@ -81,6 +84,10 @@ function micro(): FunctionBuilder {
       f.get('bias').if().get('bias').v128Load(v * 16).set(`b${v}`).else().v128Zero().set(`b${v}`).end();
       for (let r = 0; r < MR; r++) f.get(`b${v}`).set(acc(r, v));
     }
+    f.get('res').if();
+    f.get('full').eqz().if(); copyTile(true, 'res'); f.end();
+    for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) { tileLoad('res', r, v); f.get(acc(r, v)).f32x4Add().set(acc(r, v)); }
+    f.end();
   }
   f.end();
 
@@ -104,25 +111,44 @@ function micro(): FunctionBuilder {
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) f.get('c').get('ldc').i32(r).mul().add().get(acc(r, v)).v128Store(v * 16);
   f.else();
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) f.get('scratch').get(acc(r, v)).v128Store((r * NR + v * 4) * 4);
-  copyTile(false);
+  copyTile(false, 'c');
   f.end();
   return f;
 }
 
 /**
- * block(a, lda, mc, pb, K, N, c, ldc, flags, scratch): rows 0…mc−1 of C (ldc bytes apart) from rows of A (lda
- * apart) and the packed B (bias after the panels); flags: RELU.
+ * GELU as nn.GELU() computes it, x·½·(1 + erf(x/√2)), on the v128 in local `v` (locals x, x2, p, q: v128). erf is
+ * Eigen's float rational approximation (the one TensorFlow and XNNPACK use): x clamped to ±4, where erf is ±1 in
+ * float32, then an odd degree-13 over an even degree-8 polynomial in x.
+ */
+function gelu(f: FunctionBuilder): void {
+  const ALPHA = [-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02];
+  const BETA = [-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03, -1.42647390514189e-02];
+  f.get('v').f32x4Const(Math.SQRT1_2).f32x4Mul().f32x4Const(-4).f32x4Max().f32x4Const(4).f32x4Min().set('x');
+  f.get('x').get('x').f32x4Mul().set('x2');
+  const horner = (coef: number[], out: string) => {
+    f.get('x2').f32x4Const(coef[0]!).f32x4Const(coef[1]!).f32x4RelaxedMadd().set(out);
+    for (const k of coef.slice(2)) f.get('x2').get(out).f32x4Const(k).f32x4RelaxedMadd().set(out);
+  };
+  horner(ALPHA, 'p');
+  horner(BETA, 'q');
+  f.get('v').f32x4Const(0.5).f32x4Mul()
+    .get('x').get('p').f32x4Mul().get('q').f32x4Div().f32x4Const(1).f32x4Add()
+    .f32x4Mul().set('v');
+}
+
+/**
+ * block(a, lda, mc, pb, bias, res, K, N, c, ldc, flags, scratch, kcMax): rows 0…mc−1 and columns 0…N−1 of C (rows
+ * ldc bytes apart) from rows of A (lda apart), B's panels from pb on, the bias (N floats, padded) and a residual
+ * to add (like C, or 0). K goes in chunks of kcMax; RELU or GELU in flags apply once the last chunk is in.
  */
 function block(): FunctionBuilder {
   const f = new FunctionBuilder('block', {
-    a: 'i32', lda: 'i32', mc: 'i32', pb: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32',
+    a: 'i32', lda: 'i32', mc: 'i32', pb: 'i32', bias: 'i32', res: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32', kcMax: 'i32',
   });
-  f.locals({ k0: 'i32', kc: 'i32', fl: 'i32', j: 'i32', i: 'i32', nr: 'i32', panels: 'i32', bias: 'i32' });
-  // bias = pb + ceil(N / NR)·NR·K·4
-  f.get('N').i32(NR - 1).add().i32(NR).divS().set('panels');
-  f.get('pb').get('panels').i32(NR * 4).mul().get('K').mul().add().set('bias');
-  f.forRange('k0', () => f.i32(0), () => f.get('K'), KC, () => {
-    f.minS(() => f.i32(KC), () => f.get('K').get('k0').sub()).set('kc');
+  f.locals({ k0: 'i32', kc: 'i32', fl: 'i32', j: 'i32', i: 'i32', nr: 'i32', ptr: 'i32', v: 'v128', x: 'v128', x2: 'v128', p: 'v128', q: 'v128' });
+  f.forRange('k0', () => f.i32(0), () => f.get('K'), () => f.get('kcMax'), () => {
+    f.minS(() => f.get('kcMax'), () => f.get('K').get('k0').sub()).set('kc');
     // fl = (k0 > 0 ? ACCUMULATE : 0) | (last chunk ? flags & RELU : 0); ACCUMULATE is 1, what i32.gt_s pushes
     f.get('k0').i32(0).gtS();
     f.get('flags').i32(RELU).and().i32(0).get('k0').get('kc').add().get('K').geS().select().or().set('fl');
@@ -135,24 +161,66 @@ function block(): FunctionBuilder {
         f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add();            // c
         f.get('ldc').get('kc');
         f.get('bias').get('j').i32(2).shl().add().i32(0).get('k0').eqz().select();      // bias (first chunk)
+        f.get('res').get('i').get('ldc').mul().add().get('j').i32(2).shl().add()         // res (first chunk, if any)
+          .i32(0).get('k0').eqz().get('res').i32(0).ne().and().select();
         f.minS(() => f.i32(MR), () => f.get('mc').get('i').sub());                        // mr
         f.get('nr').get('fl').get('scratch').call(MICRO);
       });
     });
   });
+  // GELU over the finished block, four columns at a time (a column tail one at a time, through lane 0).
+  f.get('flags').i32(GELU).and().if();
+  f.forRange('i', () => f.i32(0), () => f.get('mc'), 1, () => {
+    f.forRange('j', () => f.i32(0), () => f.get('N'), 4, () => {
+      f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add().set('ptr');
+      f.get('j').i32(4).add().get('N').leS().if();
+      f.get('ptr').v128Load().set('v');
+      gelu(f);
+      f.get('ptr').get('v').v128Store();
+      f.else();
+      f.forRange('j', () => f.get('j'), () => f.get('N'), 1, () => {
+        f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add().set('ptr');
+        f.get('ptr').f32Load().f32x4Splat().set('v');
+        gelu(f);
+        f.get('ptr').get('v').f32x4ExtractLane0().f32Store();
+      });
+      f.end();
+    });
+  });
+  f.end();
   return f;
 }
 
-/** dense(a, lda, m0, m1, mcMax, pb, K, N, c, ldc, flags, scratch): rows m0…m1−1 of a plain product, in blocks. */
+/** Pushes block()'s pb and bias for columns from n0 of a B packed for K×N (n0 a multiple of NR). */
+function columns(f: FunctionBuilder, K: () => void, N: () => void): void {
+  f.get('pb').get('n0'); K(); f.mul().i32(2).shl().add();                                        // pb + n0·K·4
+  f.get('pb'); N(); f.i32(NR - 1).add().i32(NR).divS().i32(NR * 4).mul(); K(); f.mul().add()   // bias base
+    .get('n0').i32(2).shl().add();
+}
+
+/** Pushes `base + off`, or 0 when base is 0 (an absent residual). */
+function offsetOrZero(f: FunctionBuilder, base: string, off: () => void): void {
+  f.get(base); off(); f.add().i32(0).get(base).select();
+}
+
+/**
+ * dense(a, lda, m0, m1, n0, n1, mcMax, kcMax, pb, K, N, c, ldc, res, flags, scratch): rows m0…m1−1, columns
+ * n0…n1−1 of a plain product (plus residual `res`, laid out like C, if not 0), in blocks of mcMax rows.
+ */
 function dense(): FunctionBuilder {
   const f = new FunctionBuilder('dense', {
-    a: 'i32', lda: 'i32', m0: 'i32', m1: 'i32', mcMax: 'i32', pb: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32',
+    a: 'i32', lda: 'i32', m0: 'i32', m1: 'i32', n0: 'i32', n1: 'i32', mcMax: 'i32', kcMax: 'i32', pb: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', res: 'i32', flags: 'i32', scratch: 'i32',
   });
   f.locals({ m: 'i32' });
+  const cOff = () => f.get('m').get('ldc').mul().get('n0').i32(2).shl().add();
   f.forRange('m', () => f.get('m0'), () => f.get('m1'), () => f.get('mcMax'), () => {
     f.get('a').get('m').get('lda').mul().add().get('lda');
     f.minS(() => f.get('mcMax'), () => f.get('m1').get('m').sub());
-    f.get('pb').get('K').get('N').get('c').get('m').get('ldc').mul().add().get('ldc').get('flags').get('scratch').call(BLOCK);
+    columns(f, () => f.get('K'), () => f.get('N'));
+    offsetOrZero(f, 'res', cOff);
+    f.get('K').get('n1').get('n0').sub();
+    f.get('c'); cOff(); f.add();
+    f.get('ldc').get('flags').get('scratch').get('kcMax').call(BLOCK);
   });
   return f;
 }
@@ -161,20 +229,25 @@ function dense(): FunctionBuilder {
 export const CONV_FIELDS = ['x', 'H', 'W', 'C', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL'] as const;
 
 /**
- * conv(geo, m0, m1, mcMax, pb, N, c, flags, rows, scratch): output pixels m0…m1−1 (of N·OH·OW, NHWC) of a
- * convolution, each block of rows first gathered into `rows` (im2col: per pixel the KH·KW input pixels it sees,
- * C floats each, zeros where the window leaves the input), then multiplied like dense().
+ * conv(geo, m0, m1, n0, n1, mcMax, kcMax, pb, N, c, res, flags, rows, scratch): output pixels m0…m1−1 (of n·OH·OW,
+ * NHWC), channels n0…n1−1, of a convolution (plus residual `res`, laid out like the output, if not 0). Each block of
+ * rows is first gathered into `rows` (im2col: per pixel the KH·KW input pixels it sees, C floats each, zeros where
+ * the window leaves the input; a window row inside the input is one copy when DW = 1), then multiplied like dense().
  */
 function conv(): FunctionBuilder {
   const f = new FunctionBuilder('conv', {
-    geo: 'i32', m0: 'i32', m1: 'i32', mcMax: 'i32', pb: 'i32', N: 'i32', c: 'i32', flags: 'i32', rows: 'i32', scratch: 'i32',
+    geo: 'i32', m0: 'i32', m1: 'i32', n0: 'i32', n1: 'i32', mcMax: 'i32', kcMax: 'i32', pb: 'i32', N: 'i32', c: 'i32', res: 'i32', flags: 'i32', rows: 'i32', scratch: 'i32',
   });
   const g: Record<string, 'i32'> = {};
   for (const k of CONV_FIELDS) g[k] = 'i32';
-  f.locals({ ...g, K: 'i32', cb: 'i32', m: 'i32', mc: 'i32', r: 'i32', p: 'i32', n: 'i32', oy: 'i32', ox: 'i32', ky: 'i32', kx: 'i32', iy: 'i32', ix: 'i32', dst: 'i32' });
+  f.locals({ ...g, K: 'i32', cb: 'i32', m: 'i32', mc: 'i32', r: 'i32', p: 'i32', n: 'i32', oy: 'i32', ox: 'i32', ky: 'i32', kx: 'i32', iy: 'i32', ix: 'i32', dst: 'i32', span: 'i32' });
   CONV_FIELDS.forEach((k, i) => f.get('geo').i32Load(i * 4).set(k));
   f.get('C').i32(2).shl().set('cb');                                   // bytes per input pixel
   f.get('KH').get('KW').mul().get('C').mul().set('K');
+  f.get('KW').i32(1).sub().get('DW').mul().set('span');                // last tap's column offset in a window row
+  const src = () => f.get('x').get('n').get('H').mul().get('iy').add().get('W').mul().get('ix').add().get('cb').mul().add();
+  const inside = (x: string, lim: string) => f.get(x).get(lim).raw(0x49);   // 0 ≤ x < lim as one unsigned compare
+  const cOff = () => f.get('m').get('N').mul().get('n0').add().i32(2).shl();
   f.forRange('m', () => f.get('m0'), () => f.get('m1'), () => f.get('mcMax'), () => {
     f.minS(() => f.get('mcMax'), () => f.get('m1').get('m').sub()).set('mc');
     f.get('rows').set('dst');
@@ -186,20 +259,30 @@ function conv(): FunctionBuilder {
       f.get('p').get('OW').remS().set('ox');
       f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
         f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        f.get('ox').get('SW').mul().get('PL').sub().set('ix');
+        // the whole window row inside the input, taps adjacent: one copy of KW pixels
+        inside('iy', 'H'); inside('ix', 'W').and(); f.get('ix').get('span').add().get('W').ltS().and().get('DW').i32(1).eq().and().if();
+        f.get('dst'); src(); f.get('KW').get('cb').mul().memoryCopy();
+        f.get('dst').get('KW').get('cb').mul().add().set('dst');
+        f.else();
         f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
           f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
-          // inside: 0 ≤ iy < H and 0 ≤ ix < W (unsigned compares fold the ≥ 0 tests)
-          f.get('iy').get('H').raw(0x49).get('ix').get('W').raw(0x49).and().if();   // i32.lt_u
-          f.get('dst').get('x').get('n').get('H').mul().get('iy').add().get('W').mul().get('ix').add().get('cb').mul().add().get('cb').memoryCopy();
+          inside('iy', 'H'); inside('ix', 'W').and().if();
+          f.get('dst'); src(); f.get('cb').memoryCopy();
           f.else();
           f.get('dst').i32(0).get('cb').memoryFill();
           f.end();
           f.get('dst').get('cb').add().set('dst');
         });
+        f.end();
       });
     });
     f.get('rows').get('K').i32(2).shl().get('mc');
-    f.get('pb').get('K').get('N').get('c').get('m').get('N').mul().i32(2).shl().add().get('N').i32(2).shl().get('flags').get('scratch').call(BLOCK);
+    columns(f, () => f.get('K'), () => f.get('N'));
+    offsetOrZero(f, 'res', cOff);
+    f.get('K').get('n1').get('n0').sub();
+    f.get('c'); cOff(); f.add();
+    f.get('N').i32(2).shl().get('flags').get('scratch').get('kcMax').call(BLOCK);
   });
   return f;
 }

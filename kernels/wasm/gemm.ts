@@ -9,7 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { relaxedSimdProbe } from './emit.js';
-import { CONV_FIELDS, gemmModuleBytes, KC, MR, NR, RELU } from './gemm-module.js';
+import { CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 
 interface EmscriptenHeap {
@@ -25,8 +25,8 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 export interface GemmExports {
-  dense(a: number, lda: number, m0: number, m1: number, mcMax: number, pb: number, K: number, N: number, c: number, ldc: number, flags: number, scratch: number): void;
-  conv(geo: number, m0: number, m1: number, mcMax: number, pb: number, N: number, c: number, flags: number, rows: number, scratch: number): void;
+  dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
+  conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
 }
 
 /** One thread's buffers in the heap: a partial tile, and the im2col rows of one block. */
@@ -123,10 +123,14 @@ export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-/** Rows per block: a block's im2col rows stay within ~1 MiB, a dense block's K chunk within 512 KiB (L2). */
-function rowsPerBlock(M: number, K: number, im2col: boolean): number {
-  const cap = im2col ? Math.floor(262144 / K) : Math.floor(131072 / Math.min(K, KC));
-  return Math.max(MR, Math.min(256, Math.floor(cap / MR) * MR, Math.ceil(M / MR) * MR));
+const tune = (name: string, dflt: number) => Number((typeof process !== 'undefined' && process.env?.[name]) || dflt);
+
+/** Blocking: K in chunks of kc (a panel chunk, kc·NR floats, stays in L1); rows in blocks of mc, so a block's
+ *  im2col rows stay within ~1 MiB and a dense block's K chunk within 512 KiB (L2). */
+function blocking(M: number, K: number, im2col: boolean): { mc: number; kc: number } {
+  const kc = Math.min(K, tune('OCELLUS_GEMM_KC', 1024));
+  const cap = im2col ? Math.floor(262144 / K) : Math.floor(131072 / kc);
+  return { kc, mc: Math.max(MR, Math.min(256, Math.floor(cap / MR) * MR, Math.ceil(M / MR) * MR)) };
 }
 
 function ensureRows(g: Bound, s: ThreadScratch, bytes: number): void {
@@ -136,12 +140,27 @@ function ensureRows(g: Bound, s: ThreadScratch, bytes: number): void {
   s.rowBytes = bytes;
 }
 
-/** act(A·B + bias) for A [M, K] (any tensor holding M·K floats) and B packed by packWeights: a new [M, N] tensor. */
-export function denseProduct(a: tf.Tensor, packed: tf.Tensor, M: number, K: number, N: number, relu: boolean): tf.Tensor {
+/** What is applied after the bias (and residual). */
+export type GemmActivation = 'linear' | 'relu' | 'gelu';
+const FLAGS: Record<GemmActivation, number> = { linear: 0, relu: RELU, gelu: GELU };
+
+/** A residual summand's heap offset, checked to have the output's size (0 = none). */
+function residualAt(g: Bound, res: tf.Tensor | undefined, size: number): number {
+  if (!res) return 0;
+  if (res.size !== size || res.dtype !== 'float32') throw new Error(`the residual has ${res.size} ${res.dtype} values, the product ${size} float32`);
+  return offsetOf(g, res);
+}
+
+/**
+ * act(A·B + bias + res) for A [M, K] (any tensor holding M·K floats), B packed by packWeights and an optional
+ * residual holding M·N floats: a new [M, N] tensor.
+ */
+export function denseProduct(a: tf.Tensor, packed: tf.Tensor, M: number, K: number, N: number, act: GemmActivation, res?: tf.Tensor): tf.Tensor {
   const g = ownGemm()!;
+  const r = residualAt(g, res, M * N);
   const out = g.backend.makeOutput([M, N], 'float32');
-  const aPtr = offsetOf(g, a), mc = rowsPerBlock(M, K, false), pb = offsetOf(g, packed), c = offsetOf(g, out), flags = relu ? RELU : 0;
-  split(g, M, 0, (m0, m1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, mc, pb, K, N, c, N * 4, flags, s.tile] }));
+  const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), pb = offsetOf(g, packed), c = offsetOf(g, out), flags = FLAGS[act];
+  split(g, M, N, 0, (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
@@ -154,33 +173,41 @@ export interface ConvWindow {
   out: [number, number];
 }
 
-/** act(conv(x, W) + bias) for NHWC x [n, H, W, C] and W [kh, kw, C, N] packed as K = kh·kw·C rows: [n, OH, OW, N]. */
-export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvWindow, relu: boolean): tf.Tensor {
+/**
+ * act(conv(x, W) + bias + res) for NHWC x [n, H, W, C], W [kh, kw, C, N] packed as K = kh·kw·C rows and an optional
+ * residual shaped like the output: [n, OH, OW, N].
+ */
+export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvWindow, act: 'linear' | 'relu', res?: tf.Tensor): tf.Tensor {
   const g = ownGemm()!;
   const [n, H, W, C] = x.shape as [number, number, number, number];
   const [OH, OW] = w.out;
   const M = n * OH * OW, K = w.kernel[0] * w.kernel[1] * C;
+  const r = residualAt(g, res, M * N);
   const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
-  const mc = rowsPerBlock(M, K, true);
+  const { mc, kc } = blocking(M, K, true);
   const geo = new Int32Array(g.memory.buffer, g.geo, CONV_FIELDS.length);
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
-  const pb = offsetOf(g, packed), c = offsetOf(g, out), flags = relu ? RELU : 0;
-  split(g, M, mc * K * 4, (m0, m1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, mc, pb, N, c, flags, s.rows, s.tile] }));
+  const pb = offsetOf(g, packed), c = offsetOf(g, out), flags = FLAGS[act];
+  split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
 /**
- * Runs rows [0, M) as contiguous ranges (multiples of MR rows) over this thread and the pool's workers, each with
- * its own scratch (`rowBytes` of im2col rows).
+ * Runs the M×N output over this thread and the pool's workers, each with its own scratch (`rowBytes` of im2col
+ * rows): split by rows (multiples of MR) when there are enough, else by columns (multiples of NR).
  */
-function split(g: Bound, M: number, rowBytes: number, call: (m0: number, m1: number, s: ThreadScratch) => GemmCall): void {
-  const threads = g.pool ? Math.min(g.pool.size + 1, Math.ceil(M / (2 * MR))) : 1;
-  const per = Math.ceil(M / threads / MR) * MR;
+function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
+  const mode = (typeof process !== 'undefined' && process.env?.OCELLUS_GEMM_SPLIT) || 'auto';
+  const byRows = mode === 'm' || (mode === 'auto' && M >= 8 * MR * (g.pool ? g.pool.size + 1 : 1));
+  const [len, unit] = byRows ? [M, MR] : [N, NR];
+  const threads = g.pool ? Math.min(g.pool.size + 1, Math.ceil(len / (2 * unit))) : 1;
+  const per = Math.ceil(len / threads / unit) * unit;
   const calls: GemmCall[] = [];
-  for (let m = 0, t = 0; m < M; m += per, t++) {
+  for (let x = 0, t = 0; x < len; x += per, t++) {
     const s = g.scratches[t] ??= { tile: g.backend.wasm._malloc(MR * NR * 4), rows: 0, rowBytes: 0 };
     ensureRows(g, s, rowBytes);
-    calls.push(call(m, Math.min(M, m + per), s));
+    const x1 = Math.min(len, x + per);
+    calls.push(byRows ? call(x, x1, 0, N, s) : call(0, M, x, x1, s));
   }
   const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
   if (calls.length === 1) return invoke(calls[0]!);

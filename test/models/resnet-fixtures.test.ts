@@ -21,7 +21,7 @@ for (const name of FIXTURES) {
       });
     }
 
-    it('with passes on: no BatchNorm, every conv NHWC with its Relu fused, one Transpose at each end', async () => {
+    it('with passes on: no BatchNorm, every conv NHWC with its Relu (and residual Add) fused, one Transpose at each end', async () => {
       const session = await InferenceSession.create(path.join(dir, 'model.onnx'));
       try {
         for (const set of dataSets(dir)) {
@@ -32,9 +32,10 @@ for (const name of FIXTURES) {
           expect(ops.filter(o => o === 'local:NhwcConv')).toHaveLength(17);
           expect(ops.filter(o => o === 'Transpose'), `transposes in ${ops.join(' ')}`).toHaveLength(2);
           expect(ops[0]).toBe('Transpose');
-          // Relus left standalone are the 4 residual ones (after Add); the other 9 are fused into their convs.
-          expect(ops.filter(o => o === 'Relu')).toHaveLength(4);
-          expect(steps.filter(s => s.node.opType === 'NhwcConv' && s.node.attrs['activation']?.value === 'relu')).toHaveLength(9);
+          // All 13 Relus are fused into convs: 9 directly, 4 at the block ends with the residual Add (input Z).
+          expect(ops.filter(o => o === 'Relu' || o === 'Add')).toEqual([]);
+          expect(steps.filter(s => s.node.opType === 'NhwcConv' && s.node.attrs['activation']?.value === 'relu')).toHaveLength(13);
+          expect(steps.filter(s => s.node.opType === 'NhwcConv' && s.node.inputs[3])).toHaveLength(4);
         }
       } finally {
         await session.release();

@@ -1,0 +1,44 @@
+// fuse-conv-residual: a residual block's end — local:NhwcConv (no activation of its own) whose only reader adds a
+// value of the same shape, optionally followed by a Relu that is the Add's only reader — becomes one NhwcConv with
+// that value as a fourth input Z: Y = act(conv(X, W) + B + Z), as onnxruntime's FusedConv has it. The kernel adds Z
+// as it writes the output, so the sum and the Relu cost no pass of their own. Shaped pass (Z must match exactly,
+// not broadcast).
+
+import type { Node } from '../ir/graph.js';
+import { GraphIndex, isFloatInfo, otherInput, sameShape } from './match.js';
+import type { Pass } from './types.js';
+
+export const fuseConvResidual: Pass = {
+  name: 'fuse-conv-residual',
+  run(g, ctx) {
+    const idx = new GraphIndex(g, ctx.infos);
+    let count = 0;
+    for (const conv of [...g.nodes]) {
+      if (conv.opType !== 'NhwcConv' || conv.domain !== 'local' || conv.inputs.length > 3) continue;
+      const act = conv.attrs['activation']?.value;
+      if (act !== undefined && act !== '' && act !== 'linear') continue;
+      const m = matchResidual(idx, conv);
+      if (!m) continue;
+      const end = m.relu ?? m.add;
+      const [x, w, b] = conv.inputs;
+      idx.replace([conv, m.add, ...(m.relu ? [m.relu] : [])], {
+        name: `${conv.name}/residual`, opType: 'NhwcConv', domain: 'local',
+        inputs: [x!, w!, b ?? '', m.z], outputs: [end.outputs[0]!],
+        attrs: { ...conv.attrs, activation: { type: 'string', value: m.relu ? 'relu' : '' } },
+      });
+      count++;
+    }
+    return count;
+  },
+};
+
+function matchResidual(idx: GraphIndex, conv: Node): { add: Node; z: string; relu?: Node } | undefined {
+  const y = conv.outputs[0]!;
+  const yi = idx.info(y);
+  const add = idx.onlyReader(y, 'Add');
+  const z = add && otherInput(add, y);
+  if (!add || !z || z === y || !isFloatInfo(yi) || yi.dtype !== 'float32') return undefined;
+  const zi = idx.info(z);
+  if (zi?.dtype !== yi.dtype || !sameShape(zi.shape, yi.shape) || !sameShape(idx.shape(add.outputs[0]), yi.shape)) return undefined;
+  return { add, z, relu: idx.onlyReader(add.outputs[0]!, 'Relu') };
+}
