@@ -39,6 +39,8 @@ export interface NodeSummary {
   macs: number;
   /** Computed while planning (its inputs were constant): it never runs. */
   folded?: boolean;
+  /** The activation a fused op applies to its output (its `activation` attribute: 'relu', 'gelu', …), if any. */
+  activation?: string;
 }
 
 export interface GraphSummary {
@@ -137,6 +139,12 @@ function histogramOf(nodes: readonly Node[]): Record<string, number> {
   return Object.fromEntries([...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
+/** The activation a fused node applies (its `activation` attribute), undefined for none / linear. */
+export function activationOf(n: Node): string | undefined {
+  const act = n.attrs['activation']?.value;
+  return typeof act === 'string' && act !== '' && act !== 'linear' ? act : undefined;
+}
+
 /** Per node: outputs, params (first reader of each float initializer) and MACs, from the types in `infos`. */
 export function summarizeNodes(nodes: readonly Node[], infos: ReadonlyMap<string, TensorInfo>,
   initializers: ReadonlyMap<string, ConstTensor>, ran?: ReadonlySet<Node>): GraphSummary {
@@ -157,6 +165,8 @@ export function summarizeNodes(nodes: readonly Node[], infos: ReadonlyMap<string
       params, macs: macsOf(n, ins, outs),
     };
     if (ran && !ran.has(n)) s.folded = true;
+    const act = activationOf(n);
+    if (act) s.activation = act;
     return s;
   });
   const executed = out.filter(s => !s.folded);

@@ -17,7 +17,7 @@ import { macsOf } from './macs.js';
 import { openModel, type OpenedModel } from './model.js';
 import { histogram, numbersOf, rowEntropy, tensorStats, HISTOGRAM_BINS, type Entropy, type Histogram, type TensorStats } from './stats.js';
 import type { NodeSummary, OutputSummary } from './summary.js';
-import { withSession } from './summary.js';
+import { activationOf, withSession } from './summary.js';
 import { attentionFromProbs, attentionFromQK, featureMaps, type AttentionMaps, type FeatureMapOptions, type FeatureMaps } from './visuals.js';
 
 export interface TraceOptions {
@@ -32,7 +32,7 @@ export interface TraceOptions {
 }
 
 /** A node as the summary describes it (position, name, op, block, outputs), plus what the traced run measured. */
-export interface TraceNode extends Pick<NodeSummary, 'index' | 'name' | 'opType' | 'domain' | 'group' | 'outputs'> {
+export interface TraceNode extends Pick<NodeSummary, 'index' | 'name' | 'opType' | 'domain' | 'group' | 'outputs' | 'activation'> {
   macs: number;
   /** Kernel time of this step in ms. */
   ms: number;
@@ -107,6 +107,8 @@ function describeStep({ index, step, ms, outputs, inputs }: TracedStep, opts: Tr
     outputs: n.outputs.flatMap((v, k) => (v ? [{ name: v, dtype: step.ctx.outputs[k]!.dtype, shape: [...step.ctx.outputs[k]!.shape] }] : [])),
     macs: macsOf(n, step.ctx.inputs, step.ctx.outputs), ms,
   };
+  const act = activationOf(n);
+  if (act) rec.activation = act;
   const y = outputs[0];
   const values = y && numbersOf(y);
   if (!y || !values) return rec;

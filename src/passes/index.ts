@@ -11,6 +11,7 @@ import { fuseConvActivation } from './fuse-conv-activation.js';
 import { fuseConvResidual } from './fuse-conv-residual.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
+import { fuseMatMulActivation } from './fuse-matmul-activation.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantizedChains } from './fuse-quantized-chains.js';
 import { pretransposeGemm } from './pretranspose-gemm.js';
@@ -26,7 +27,7 @@ export type { Pass, PassContext, PassReport } from './types.js';
 export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation, pretransposeGemm];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
-export const SHAPED_PASSES: Pass[] = [fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseAttention];
+export const SHAPED_PASSES: Pass[] = [fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, fuseAttention];
 
 /** Runs each pass once, adding to `totals` (per pass: rewrites, and nodes it removed); returns the rewrites. */
 export function runPassRound(g: Graph, ctx: PassContext, passes: readonly Pass[], totals: Map<string, PassReport>): number {

@@ -74,7 +74,9 @@ describe('ResNet-50 trace', () => {
   });
 
   it('ReLU sparsity: every ReLU output has zeros, and stage 5 is sparser than stage 2', () => {
-    const relus = report.trace!.nodes.filter(n => n.opType === 'Relu');
+    // Every ReLU is fused into its conv (the residual ones with the Add): the convs with activation 'relu'.
+    const relus = report.trace!.nodes.filter(n => n.activation === 'relu');
+    expect(relus).toHaveLength(49);
     expect(relus.length).toBeGreaterThan(0);
     for (const r of relus) expect(r.stats!.zeros, r.name).toBeGreaterThan(0);
     const stage = (s: string) => relus.filter(r => r.group.startsWith(`res${s}`)).map(r => r.stats!.zeros);
@@ -121,8 +123,8 @@ describe('ResNet-50 HTML report', () => {
       const t = report.trace!;
       expect(await page.locator('.node').count()).toBe(t.nodes.length);
 
-      // A ReLU: its statistics, as numbers from the report, and a histogram with one bar per bin.
-      const ri = t.nodes.findIndex(n => n.opType === 'Relu');
+      // A non-conv node (the max pool): its statistics, as numbers from the report, and a histogram with one bar per bin.
+      const ri = t.nodes.findIndex(n => n.opType === 'NhwcMaxPool');
       await page.click(`.node[data-index="${ri}"]`);
       const stats = await page.locator('#details .stats').innerText();
       expect(stats).toContain(`${(100 * t.nodes[ri]!.stats!.zeros).toFixed(1)}%`);
