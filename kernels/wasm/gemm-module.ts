@@ -17,7 +17,7 @@
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 
-export const MR = 4;
+export const MR = 5;
 export const NR = 8;
 const NV = NR / 4;   // v128 registers per tile row
 

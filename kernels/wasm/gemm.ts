@@ -60,8 +60,18 @@ export function hasRelaxedSimd(): boolean {
   return relaxed;
 }
 
-function disabledByEnv(): boolean {
+let override: boolean | undefined;
+
+function disabled(): boolean {
+  if (override !== undefined) return !override;
   return typeof process !== 'undefined' && process.env?.OCELLUS_OWN_GEMM === '0';
+}
+
+/** Turns ocellus's GEMM on or off for this process (undefined: back to OCELLUS_OWN_GEMM); tests and A/B runs.
+ *  Products already planned keep their packed weights but take the tfjs path while it is off. */
+export function setOwnGemm(enabled: boolean | undefined): void {
+  override = enabled;
+  boundTo = undefined;
 }
 
 function heapMemory(b: WasmBackend): WebAssembly.Memory | undefined {
@@ -74,7 +84,7 @@ export function ownGemm(): Bound | undefined {
   if (boundTo === backend && bound !== undefined) return bound ?? undefined;
   boundTo = backend;
   bound = null;
-  if (tf.getBackend() !== 'wasm' || disabledByEnv() || !hasRelaxedSimd()) return undefined;
+  if (tf.getBackend() !== 'wasm' || disabled() || !hasRelaxedSimd()) return undefined;
   const memory = heapMemory(backend);
   if (!memory) return undefined;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -198,9 +208,10 @@ export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvW
  */
 function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
   const mode = (typeof process !== 'undefined' && process.env?.OCELLUS_GEMM_SPLIT) || 'auto';
-  const byRows = mode === 'm' || (mode === 'auto' && M >= 8 * MR * (g.pool ? g.pool.size + 1 : 1));
+  const byRows = mode === 'm' || (mode === 'auto' && M >= 8 * MR * ((g.pool?.size ?? 0) + 1));
   const [len, unit] = byRows ? [M, MR] : [N, NR];
-  const threads = g.pool ? Math.min(g.pool.size + 1, Math.ceil(len / (2 * unit))) : 1;
+  if (M === 0 || N === 0) return;
+  const threads = Math.min((g.pool?.size ?? 0) + 1, Math.ceil(len / (2 * unit)));
   const per = Math.ceil(len / threads / unit) * unit;
   const calls: GemmCall[] = [];
   for (let x = 0, t = 0; x < len; x += per, t++) {
@@ -211,5 +222,5 @@ function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: numb
   }
   const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
   if (calls.length === 1) return invoke(calls[0]!);
-  g.pool!.run(calls.slice(1), () => invoke(calls[0]!));
+  g.pool!.run(calls, invoke);
 }

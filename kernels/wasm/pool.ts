@@ -7,31 +7,39 @@ import { MAX_THREADS, backendInfo, isNode } from '../backend.js';
 export interface GemmCall { fn: 'dense' | 'conv'; args: number[] }
 
 export interface GemmPool {
-  /** Worker threads (the calling thread is one more). */
+  /** Worker threads (the calling thread is one more); 0 once a worker could not start. */
   readonly size: number;
   /**
-   * Runs `calls[i]` on worker i while `own()` runs here; returns when all are done. A worker's trap is rethrown.
+   * Runs calls[0] on this thread and calls[i] on worker i − 1 at the same time; returns when all are done. A trap is
+   * rethrown; a call a worker cannot take (it failed to start) runs here instead.
    */
-  run(calls: readonly GemmCall[], own: () => void): void;
+  run(calls: readonly GemmCall[], invoke: (call: GemmCall) => void): void;
 }
 
 // Control block per worker (Int32): [0] sequence number of the posted call (−1: exit), [1] function (1 dense, 2 conv),
-// [2] argument count, [3…3+MAX_ARGS) arguments, [ERR] 1 if the call trapped, [DONE] sequence number last finished.
+// [2] argument count, [3…3+MAX_ARGS) arguments, [ERR] 1 if the call trapped, 2 if the worker has no instance (it
+// failed to start), [DONE] sequence number last finished.
 const MAX_ARGS = 16, ERR = 3 + MAX_ARGS, DONE = ERR + 1, WORDS = DONE + 1;
+const TRAPPED = 1, NO_INSTANCE = 2;
+/** A worker that takes longer than this over one call is taken for dead (no call here takes near that long). */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(ctrl);
+let ex;
+try { ex = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { ex = undefined; }
 let seq = 0;
 for (;;) {
   Atomics.wait(c, 0, seq);
   seq = Atomics.load(c, 0);
   if (seq < 0) break;
-  const args = Array.from(c.subarray(3, 3 + c[2]));
   let err = 0;
-  try { (c[1] === 1 ? ex.dense : ex.conv)(...args); } catch (e) { err = 1; }
+  if (!ex) err = ${NO_INSTANCE};
+  else {
+    try { (c[1] === 1 ? ex.dense : ex.conv)(...Array.from(c.subarray(3, 3 + c[2]))); } catch (e) { err = ${TRAPPED}; }
+  }
   c[${ERR}] = err;
   Atomics.store(c, ${DONE}, seq);
   Atomics.notify(c, ${DONE});
@@ -40,16 +48,25 @@ for (;;) {
 
 interface Slot { ctrl: Int32Array; seq: number }
 
-let pool: GemmPool | null | undefined;
+let pool: { memory: WebAssembly.Memory; pool: GemmPool | null; stop(): void } | undefined;
 
-/** The pool for this module and heap: as many workers as the tfjs backend has threads beyond the first. */
+/**
+ * The pool for this heap: as many workers as the tfjs backend has threads beyond the first (none outside Node).
+ * One per process; a new heap (a restarted backend) replaces it.
+ */
 export function workerPool(module: WebAssembly.Module, memory: WebAssembly.Memory): GemmPool | null {
-  if (pool !== undefined) return pool;
-  pool = null;
+  if (pool?.memory === memory) return pool.pool;
+  pool?.stop();
+  pool = { memory, ...startPool(module, memory) };
+  return pool.pool;
+}
+
+function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { pool: GemmPool | null; stop(): void } {
+  const none = { pool: null, stop: () => undefined };
   const size = Math.min(MAX_THREADS, backendInfo().threads) - 1;
-  if (size < 1 || !isNode()) return pool;
+  if (size < 1 || !isNode()) return none;
   const wt = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:worker_threads') }).getBuiltinModule?.('node:worker_threads');
-  if (!wt) return pool;
+  if (!wt) return none;
   const slots: Slot[] = [];
   for (let i = 0; i < size; i++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(WORDS * 4));
@@ -58,12 +75,17 @@ export function workerPool(module: WebAssembly.Module, memory: WebAssembly.Memor
     w.on('error', e => console.warn(`ocellus: a GEMM worker failed: ${(e as Error).message}`));
     slots.push({ ctrl, seq: 0 });
   }
-  pool = {
-    size,
-    run(calls, own) {
-      const used = slots.slice(0, calls.length);
-      used.forEach((s, i) => {
-        const { fn, args } = calls[i]!;
+  const stop = () => {
+    for (const s of slots) { Atomics.store(s.ctrl, 0, -1); Atomics.notify(s.ctrl, 0); }
+  };
+  let broken = false;
+  return { stop, pool: {
+    get size() { return broken ? 0 : size; },
+    run(calls, invoke) {
+      const posted = slots.slice(0, calls.length - 1);
+      posted.forEach((s, i) => {
+        const { fn, args } = calls[i + 1]!;
+        if (args.length > MAX_ARGS) throw new Error(`a GEMM call takes at most ${MAX_ARGS} arguments, got ${args.length}`);
         s.ctrl[1] = fn === 'dense' ? 1 : 2;
         s.ctrl[2] = args.length;
         s.ctrl.set(args, 3);
@@ -72,13 +94,24 @@ export function workerPool(module: WebAssembly.Module, memory: WebAssembly.Memor
         Atomics.notify(s.ctrl, 0);
       });
       let error: unknown;
-      try { own(); } catch (e) { error = e; }
-      for (const s of used) {
-        while (Atomics.load(s.ctrl, DONE) !== s.seq) Atomics.wait(s.ctrl, DONE, s.seq - 1);
-        if (s.ctrl[ERR]) error ??= new Error('the WASM GEMM trapped in a worker thread');
-      }
+      try { invoke(calls[0]!); } catch (e) { error = e; }
+      posted.forEach((s, i) => {
+        const t0 = Date.now();
+        while (Atomics.load(s.ctrl, DONE) !== s.seq) {
+          if (Atomics.wait(s.ctrl, DONE, s.seq - 1, 1000) === 'timed-out' && Date.now() - t0 > ANSWER_TIMEOUT_MS) {
+            broken = true;
+            error ??= new Error(`a GEMM worker thread did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; running on one thread from now on`);
+            return;
+          }
+        }
+        if (s.ctrl[ERR] === NO_INSTANCE) {
+          broken = true;
+          try { invoke(calls[i + 1]!); } catch (e) { error ??= e; }
+        } else if (s.ctrl[ERR] === TRAPPED) {
+          error ??= new Error('the WASM GEMM trapped in a worker thread');
+        }
+      });
       if (error) throw error;
     },
-  };
-  return pool;
+  } };
 }

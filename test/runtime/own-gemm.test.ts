@@ -1,0 +1,254 @@
+// ocellus's WASM GEMM (kernels/wasm): the binary writer's encodings, then products and convolutions against float64
+// references computed here (erf by its series), every epilogue (bias, ReLU, GELU, residual), K in several chunks,
+// tiles cut at every edge, and the same bits whichever way the work is split over threads. Then what a session
+// sees: packed weights live and die with it, the heap may grow under the kernel, and the tfjs fallback paths of the
+// fused ops (GELU and residual) still match onnxruntime when the kernel is off.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InferenceSession } from '../../src/index.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { ensureBackend } from '../../kernels/backend.js';
+import { derivedCount } from '../../kernels/derived.js';
+import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
+import { MR, NR } from '../../kernels/wasm/gemm-module.js';
+import { convProduct, denseProduct, hasRelaxedSimd, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
+
+beforeAll(async () => {
+  await ensureBackend();
+});
+
+afterEach(() => {
+  setOwnGemm(undefined);
+  delete process.env.OCELLUS_GEMM_KC;
+  delete process.env.OCELLUS_GEMM_SPLIT;
+});
+
+/** erf in float64: its Maclaurin series below 3, Laplace's continued fraction for erfc above (the series cancels
+ *  catastrophically there). */
+function erf64(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = ax, sum = ax;
+    for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= -ax * ax / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = 0;
+  for (let k = 80; k >= 1; k--) f = (k / 2) / (ax + f);
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
+}
+
+const ACT64: Record<GemmActivation, (x: number) => number> = {
+  linear: x => x, relu: x => Math.max(0, x), gelu: x => 0.5 * x * (1 + erf64(x / Math.SQRT2)),
+};
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => (2 * r() - 1) * scale);
+}
+
+/** |got − want| ≤ atol + rtol·|want| everywhere; returns the worst |diff|. */
+function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol = 1e-5): number {
+  expect(got.length).toBe(want.length);
+  let worst = 0, at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    if (d > atol + rtol * Math.abs(want[i]!) && at < 0) at = i;
+    worst = Math.max(worst, d);
+  }
+  expect(at, `first mismatch at ${at}: ${got[at]} vs ${want[at]} (worst |diff| ${worst})`).toBe(-1);
+  return worst;
+}
+
+describe('the WASM binary writer', () => {
+  it('encodes LEB128 as the spec does', () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+  });
+
+  it('writes a module V8 validates, and Node 20 gets relaxed SIMD turned on', () => {
+    expect(hasRelaxedSimd()).toBe(true);
+    expect(WebAssembly.validate(relaxedSimdProbe())).toBe(true);
+    expect(ownGemm()).toBeDefined();
+  });
+});
+
+describe('dense products', () => {
+  it('(the float64 erf reference agrees with tabulated values)', () => {
+    for (const [x, want] of [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3.5, 0.9999992569016276], [-5, -0.9999999999984626]]) {
+      expect(erf64(x!)).toBeCloseTo(want!, 14);
+    }
+  });
+
+  const shapes: [number, number, number][] = [[1, 1, 1], [MR + 2, 13, NR + 3], [3 * MR - 1, 70, 2 * NR - 1], [97, 300, 41]];
+
+  function reference(M: number, K: number, N: number, a: Float32Array, b: Float32Array, bias: Float32Array | undefined, res: Float32Array | undefined, act: GemmActivation): Float64Array {
+    const out = new Float64Array(M * N);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = (bias?.[j] ?? 0) + (res?.[i * N + j] ?? 0);
+        for (let k = 0; k < K; k++) s += a[i * K + k]! * b[k * N + j]!;
+        out[i * N + j] = ACT64[act](s);
+      }
+    }
+    return out;
+  }
+
+  for (const act of ['linear', 'relu', 'gelu'] as const) {
+    it(`act(A·B + bias [+ residual]) = float64 (${act}), K in one chunk and in several`, () => {
+      for (const [M, K, N] of shapes) {
+        for (const [withBias, withRes, kc] of [[true, false, ''], [false, true, '16'], [true, true, '64']] as const) {
+          process.env.OCELLUS_GEMM_KC = kc;
+          const a = random(M * K, 1), b = random(K * N, 2, 0.5), bias = withBias ? random(N, 3) : undefined, res = withRes ? random(M * N, 4) : undefined;
+          const want = reference(M, K, N, a, b, bias, res, act);
+          const got = tf.tidy(() => {
+            const bt = tf.tensor2d(b, [K, N]);
+            const packed = packWeights(bt, K, N, bias && tf.tensor1d(bias));
+            return denseProduct(tf.tensor2d(a, [M, K]), packed, M, K, N, act, res && tf.tensor2d(res, [M, N])).dataSync();
+          });
+          expectNear(got, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5);
+        }
+      }
+    });
+  }
+
+  it('B given transposed ([N, K], as Gemm with transB) packs to the same product', () => {
+    const [M, K, N] = [9, 21, 17];
+    const a = random(M * K, 5), b = random(K * N, 6);
+    const bT = new Float32Array(N * K);
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
+    const [x, y] = tf.tidy(() => {
+      const at = tf.tensor2d(a, [M, K]);
+      return [denseProduct(at, packWeights(tf.tensor2d(b, [K, N]), K, N), M, K, N, 'linear').dataSync(),
+        denseProduct(at, packWeights(tf.tensor2d(bT, [N, K]), K, N, undefined, true), M, K, N, 'linear').dataSync()];
+    });
+    expect(Array.from(y)).toEqual(Array.from(x));
+  });
+
+  it('gives the same bits on one thread, split by rows and split by columns', () => {
+    const g = ownGemm()!;
+    const [M, K, N] = [101, 530, 75];
+    const a = random(M * K, 7), b = random(K * N, 8), bias = random(N, 9);
+    const run = () => tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packWeights(tf.tensor2d(b, [K, N]), K, N, tf.tensor1d(bias)), M, K, N, 'gelu').dataSync());
+    const pool = g.pool;
+    g.pool = undefined;
+    const single = Array.from(run());
+    g.pool = pool;
+    for (const split of ['m', 'n']) {
+      process.env.OCELLUS_GEMM_SPLIT = split;
+      expect(Array.from(run()), `split ${split}`).toEqual(single);
+    }
+  });
+
+  it('refuses a residual of the wrong size, naming both sizes', () => {
+    expect(() => tf.tidy(() => denseProduct(tf.zeros([4, 3]), packWeights(tf.zeros([3, 2]), 3, 2), 4, 3, 2, 'linear', tf.zeros([4, 3]))))
+      .toThrow(/residual has 12 float32 values, the product 8/);
+  });
+
+  it('keeps working after the heap grows under it', () => {
+    const [M, K, N] = [20, 30, 10];
+    const a = random(M * K, 10), b = random(K * N, 11);
+    const want = reference(M, K, N, a, b, undefined, undefined, 'linear');
+    const packed = tf.tidy(() => packWeights(tf.tensor2d(b, [K, N]), K, N));
+    const pages = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const before = pages();
+    const big = tf.zeros([64 * 2 ** 20]);   // 256 MiB: more than the heap had
+    expect(pages()).toBeGreaterThan(before);
+    const got = tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packed, M, K, N, 'linear').dataSync());
+    tf.dispose([big, packed]);
+    expectNear(got, want, 1e-5);
+  });
+});
+
+describe('convolutions (im2col blocks)', () => {
+  function conv64(x: Float32Array, [n, H, W, C]: number[], w: Float32Array, [kh, kw, , M]: number[], bias: Float32Array,
+    s: [number, number], d: [number, number], p: [number, number], [OH, OW]: [number, number], res: Float32Array | undefined, relu: boolean): Float64Array {
+    const out = new Float64Array(n * OH * OW * M);
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let m = 0; m < M; m++) {
+      const o = ((b * OH + oy) * OW + ox) * M + m;
+      let acc = bias[m]! + (res?.[o] ?? 0);
+      for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+        const iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+        for (let c = 0; c < C; c++) acc += x[((b * H + iy) * W + ix) * C + c]! * w[((ky * kw + kx) * C + c) * M + m]!;
+      }
+      out[o] = relu ? Math.max(0, acc) : acc;
+    }
+    return out;
+  }
+
+  const cases = [
+    { x: [2, 9, 7, 5], k: [3, 3], M: 11, s: [2, 2], d: [1, 1], p: [1, 1], res: false, relu: true },
+    { x: [1, 8, 8, 4], k: [3, 3], M: 8, s: [1, 1], d: [2, 2], p: [2, 2], res: true, relu: true },
+    { x: [1, 12, 10, 3], k: [7, 7], M: 6, s: [2, 2], d: [1, 1], p: [3, 3], res: false, relu: false },
+    { x: [3, 5, 6, 16], k: [1, 1], M: 9, s: [2, 1], d: [1, 1], p: [0, 0], res: true, relu: false },
+    { x: [1, 6, 6, 2], k: [2, 3], M: 3, s: [1, 2], d: [1, 1], p: [0, 1], res: false, relu: true },
+  ] as const;
+
+  for (const c of cases) {
+    it(`x [${c.x.join(', ')}], ${c.k.join('×')} kernel, stride ${c.s.join('/')}, dilation ${c.d.join('/')}, pad ${c.p.join('/')}${c.res ? ', residual' : ''}${c.relu ? ', relu' : ''}`, () => {
+      const [n, H, W, C] = c.x;
+      const [kh, kw] = c.k;
+      const OH = Math.floor((H + 2 * c.p[0] - ((kh - 1) * c.d[0] + 1)) / c.s[0]) + 1;
+      const OW = Math.floor((W + 2 * c.p[1] - ((kw - 1) * c.d[1] + 1)) / c.s[1]) + 1;
+      const x = random(n * H * W * C, 12), w = random(kh * kw * C * c.M, 13), bias = random(c.M, 14);
+      const res = c.res ? random(n * OH * OW * c.M, 15) : undefined;
+      const want = conv64(x, [...c.x], w, [kh, kw, C, c.M], bias, [...c.s], [...c.d], [...c.p], [OH, OW], res, c.relu);
+      for (const kc of ['', '8']) {
+        process.env.OCELLUS_GEMM_KC = kc;
+        const got = tf.tidy(() => {
+          const packed = packWeights(tf.tensor4d(w, [kh, kw, C, c.M]), kh * kw * C, c.M, tf.tensor1d(bias));
+          return convProduct(tf.tensor4d(x, [n, H, W, C]), packed, c.M, {
+            kernel: [kh, kw], strides: [...c.s], dilations: [...c.d], padBegin: [...c.p], out: [OH, OW],
+          }, c.relu ? 'relu' : 'linear', res && tf.tensor4d(res, [n, OH, OW, c.M])).dataSync();
+        });
+        expectNear(got, want, 1e-5 * Math.sqrt(kh * kw * C) + 1e-6, 1e-5);
+      }
+    });
+  }
+});
+
+describe('in a session', () => {
+  /** h = Relu(Conv1×1(x)); Relu(Conv3×3(h) + h) → Flatten → MatMul → Add → GELU: every fused path of the kernel. */
+  function model() {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 8, 5, 5]);
+    const h = b.op('Relu', [b.op('Conv', [x, b.init('w0', randomConst([8, 8, 1, 1], 1)), b.init('b0', randomConst([8], 2))])]);
+    const y = b.op('Conv', [h, b.init('w1', randomConst([8, 8, 3, 3], 3)), b.init('b1', randomConst([8], 4))], { pads: [1, 1, 1, 1] });
+    const r = b.op('Relu', [b.op('Add', [y, h])]);
+    const f = b.op('Add', [b.op('MatMul', [b.op('Flatten', [r]), b.init('w2', randomConst([200, 12], 5))]), b.init('b2', randomConst([12], 6))]);
+    const erf = b.op('Erf', [b.op('Div', [f, b.init('sqrt2', { dtype: 'float32', dims: [], data: Float32Array.of(Math.SQRT2) })])]);
+    b.output(b.op('Mul', [b.op('Mul', [f, b.op('Add', [erf, b.init('one', { dtype: 'float32', dims: [], data: Float32Array.of(1) })])]),
+      b.init('half', { dtype: 'float32', dims: [], data: Float32Array.of(0.5) })]));
+    return b.model(13);
+  }
+  const feeds = { x: randomTensor([1, 8, 5, 5], 7, -2, 2) };
+
+  for (const own of [true, false]) {
+    it(`matches onnxruntime with the kernel ${own ? 'on' : 'off (the tfjs paths of the fused ops)'}`, async () => {
+      setOwnGemm(own);
+      expect(!!ownGemm()).toBe(own);
+      const { optimized } = await checkAgainstOrt(model(), feeds);
+      expect(optimized.ops).toEqual(['Transpose', 'local:NhwcConv', 'local:NhwcConv', 'Transpose', 'Flatten', 'local:FusedMatMul']);
+    });
+  }
+
+  it('packs weights when planning and frees them on release', async () => {
+    const base = tf.memory().numTensors, kept = derivedCount();
+    const s = await InferenceSession.create(model());
+    const planned = tf.memory().numTensors;
+    expect(derivedCount() - kept).toBe(3);   // two convs and the product
+    await s.run(feeds);
+    expect(tf.memory().numTensors).toBe(planned);
+    await s.release();
+    expect(derivedCount()).toBe(kept);
+    expect(tf.memory().numTensors).toBe(base);
+  });
+});
