@@ -2,9 +2,13 @@
 // OCELLUS_THREADS threads (default min(cores, 4)): tfjs's own start-up hands Emscripten blob: URLs for the pthread
 // workers, which Node's worker_threads refuse (ERR_WORKER_PATH), so we start the same Emscripten module with real
 // file paths (startThreadedBackend). One thread, a failed start, browsers and Workers use tfjs's single-threaded SIMD build.
+// When ocellus's own GEMM runs (kernels/wasm: convolutions and products, with its own worker pool on the shared heap),
+// the XNNPACK pool gets one thread: what is left to XNNPACK is small, and its pool's threads spin for a while after
+// each op, which took a core from the GEMM that came next (ViT-B/16: 885 → 812 ms of products per run).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { ownGemmWanted } from './wasm/features.js';
 
 /** tfjs caps its XNNPACK thread pool at 8 (the Emscripten build pre-creates 8 pthread workers). */
 export const MAX_THREADS = 8;
@@ -14,8 +18,10 @@ const THREADED_START_TIMEOUT_MS = 30_000;
 export interface BackendInfo {
   backend: string;
   simd: boolean;
-  /** Threads the XNNPACK pool runs on (1 = single-threaded build). */
+  /** Threads ocellus computes on (its GEMM pool, else XNNPACK's; 1 = single-threaded build). */
   threads: number;
+  /** Threads tfjs's XNNPACK pool runs on. */
+  xnnpackThreads: number;
   /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend). */
   build: 'threaded-simd' | 'simd' | 'none';
   /** Why a threaded start was asked for but not used (the error), if so. */
@@ -23,7 +29,7 @@ export interface BackendInfo {
 }
 
 let ready: Promise<void> | undefined;
-let threaded: { threads: number } | undefined;
+let threaded: { threads: number; xnnpack: number } | undefined;
 let fallbackReason: string | undefined;
 
 export function isNode(): boolean {
@@ -71,6 +77,7 @@ export function backendInfo(): BackendInfo {
     backend,
     simd: wasm && (threaded !== undefined || !!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')),
     threads: threaded?.threads ?? 1,
+    xnnpackThreads: threaded?.xnnpack ?? 1,
     build: !wasm ? 'none' : threaded ? 'threaded-simd' : 'simd',
     ...(fallbackReason ? { fallbackReason } : {}),
   };
@@ -90,8 +97,9 @@ function useThreadedFactory(threads: number): void {
   tf.removeBackend('wasm');
   tf.registerBackend('wasm', async () => {
     try {
-      const backend = await startThreadedBackend(threads);
-      threaded = { threads };
+      const xnnpack = ownGemmWanted() ? 1 : threads;
+      const backend = await startThreadedBackend(threads, xnnpack);
+      threaded = { threads, xnnpack };
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
       return backend;
     } catch (e) {
@@ -110,8 +118,11 @@ interface ThreadedModule {
 }
 type ModuleConfig = Record<string, unknown> & { PThread?: ThreadedModule['PThread'] };
 
-/** Starts tfjs-backend-wasm's threaded SIMD Emscripten module from its files on disk and wraps it in BackendWasm. */
-async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> {
+/**
+ * Starts tfjs-backend-wasm's threaded SIMD Emscripten module from its files on disk (its heap is shared memory)
+ * and wraps it in BackendWasm, with an XNNPACK pool of `xnnpack` threads.
+ */
+async function startThreadedBackend(threads: number, xnnpack: number): Promise<tf.KernelBackend> {
   const { createRequire } = await import('node:module');
   const fs = await import('node:fs');
   const path = await import('node:path');
@@ -140,7 +151,7 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
       },
       onAbort: (what: unknown) => fail(new Error(`Emscripten aborted: ${String(what)}`)),
     });
-    withStandInWorkers(require, threads - 1, () => factory(config).then(m => { clearTimeout(timer); resolve(m); }, fail));
+    withStandInWorkers(require, xnnpack - 1, () => factory(config).then(m => { clearTimeout(timer); resolve(m); }, fail));
   }).catch(e => {
     config.PThread?.terminateAllThreads();
     throw e;
@@ -157,13 +168,13 @@ async function startThreadedBackend(threads: number): Promise<tf.KernelBackend> 
     disposeData: module.cwrap('dispose_data', null, ['number']),
     dispose: module.cwrap('dispose', null, []),
   };
-  setThreadsCount(threads);
+  setThreadsCount(xnnpack);
   const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
   const got = (module.tfjs as { getThreadsCount(): number }).getThreadsCount();
-  if (got !== threads) {
+  if (got !== xnnpack) {
     backend.dispose();
     module.PThread.terminateAllThreads();
-    throw new Error(`the XNNPACK pool has ${got} thread(s), ${threads} asked for`);
+    throw new Error(`the XNNPACK pool has ${got} thread(s), ${xnnpack} asked for`);
   }
   // The pool's threads are running now; any worker left over would only hold memory. The running ones must not keep
   // the process alive (they block on futexes between calls, waiting for work).

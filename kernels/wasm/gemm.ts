@@ -1,14 +1,12 @@
 // Runs ocellus's WASM GEMM (gemm-module.ts) on tfjs tensors, in place in the tfjs WASM backend's heap: the module
 // imports the backend's own memory, reads A and writes C at the tensors' heap offsets (no copies), and B is packed
-// once per weight into a tensor kept with it (kernels/derived.ts). Used where it applies — float32 products with a
-// constant B and an optional per-column bias and ReLU — when the engine has relaxed SIMD; tfjs/XNNPACK otherwise.
-//
-// Relaxed SIMD ships in V8 from 11.4 (Chrome 114, Node 22, workerd); Node 20's V8 11.3 has it behind
-// --experimental-wasm-relaxed-simd, which we turn on for the process (it only adds instructions). OCELLUS_OWN_GEMM=0
-// switches this kernel off (A/B measurements, debugging).
+// once per weight into a tensor kept with it (kernels/derived.ts). Used where it applies — float32 products and
+// convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU — when the engine has
+// relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column ranges go to a pool
+// of workers on the same heap (pool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { relaxedSimdProbe } from './emit.js';
+import { overrideOwnGemm, ownGemmWanted } from './features.js';
 import { CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 
@@ -45,32 +43,12 @@ interface Bound {
 
 let bound: Bound | null | undefined;   // null: not available on this backend
 let boundTo: unknown;
-let relaxed: boolean | undefined;
-
-/** Whether the JS engine runs relaxed SIMD (turning it on in Node 20, where it is behind a flag). */
-export function hasRelaxedSimd(): boolean {
-  if (relaxed !== undefined) return relaxed;
-  const probe = relaxedSimdProbe();
-  relaxed = WebAssembly.validate(probe);
-  if (!relaxed && typeof process !== 'undefined' && process.versions?.node) {
-    const v8 = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:v8') }).getBuiltinModule?.('node:v8');
-    v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    relaxed = WebAssembly.validate(probe);
-  }
-  return relaxed;
-}
-
-let override: boolean | undefined;
-
-function disabled(): boolean {
-  if (override !== undefined) return !override;
-  return typeof process !== 'undefined' && process.env?.OCELLUS_OWN_GEMM === '0';
-}
 
 /** Turns ocellus's GEMM on or off for this process (undefined: back to OCELLUS_OWN_GEMM); tests and A/B runs.
- *  Products already planned keep their packed weights but take the tfjs path while it is off. */
+ *  Products already planned keep their packed weights but take the tfjs path while it is off. The XNNPACK thread
+ *  count was fixed when the backend started (see kernels/backend.ts): for a fair A/B, set OCELLUS_OWN_GEMM=0 then. */
 export function setOwnGemm(enabled: boolean | undefined): void {
-  override = enabled;
+  overrideOwnGemm(enabled);
   boundTo = undefined;
 }
 
@@ -84,7 +62,7 @@ export function ownGemm(): Bound | undefined {
   if (boundTo === backend && bound !== undefined) return bound ?? undefined;
   boundTo = backend;
   bound = null;
-  if (tf.getBackend() !== 'wasm' || disabled() || !hasRelaxedSimd()) return undefined;
+  if (tf.getBackend() !== 'wasm' || !ownGemmWanted()) return undefined;
   const memory = heapMemory(backend);
   if (!memory) return undefined;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;

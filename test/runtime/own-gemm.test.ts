@@ -12,7 +12,8 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { convProduct, denseProduct, hasRelaxedSimd, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { convProduct, denseProduct, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
 
 beforeAll(async () => {
