@@ -1,11 +1,13 @@
 // Fused transformer operators in the 'local' domain, written by the fusion passes (src/passes/fuse-*.ts):
 // local:LayerNorm (normalise over the trailing axes from `axis`, then ·gamma +beta), local:Gelu (exact, erf-based)
-// and local:Attention (softmax(scale·Q·Kᵀ)·V per head). Float32 only. Attention computes head by head because the
-// WASM backend's matMul takes its XNNPACK path only for unbatched, untransposed operands (5–10× faster here).
+// and local:Attention (softmax(scale·Q·Kᵀ)·V per head). Float32 only. Attention runs on ocellus's WASM kernel
+// (kernels/wasm) where it can; otherwise head by head on tfjs, because the WASM backend's matMul takes its XNNPACK
+// path only for unbatched, untransposed operands (5–10× faster here).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { isFloat, matrices, normAxis } from './util.js';
+import { attentionProduct, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -95,6 +97,8 @@ const attention = op({
   },
   run: ([q, k, v], a, c) => {
     const [, nq, e] = bnc(c.inputs[0]!.shape, a.seqFirst), [, nk] = bnc(c.inputs[1]!.shape, a.seqFirst);
+    // ocellus's kernel reads the heads in place and writes the output's columns: no transposes, no per-head tensors.
+    if (!a.seqFirst && q!.dtype === 'float32' && nq * nk <= MAX_ATTENTION_SCORES && ownGemm()) return [attentionProduct(q!, k!, v!, a.heads, a.scale)];
     const qs = a.scale === 1 ? q! : tf.mul(q!, a.scale);   // scaling Q costs Nq·C, scaling scores Nq·Nk·H
     // Heads split once: q [B, H, Nq, D], kT [B, H, D, Nk], v [B, H, Nk, Dv].
     const qh = toHeads(qs, a, false), kT = toHeads(k!, a, true), vh = toHeads(v!, a, false);

@@ -117,6 +117,16 @@ export class FunctionBuilder {
   /** [a, b, cond] → cond ? a : b */
   select(): this { return this.raw(0x1b); }
 
+  // f32 scalars
+  f32(x: number): this { return this.raw(0x43, ...new Uint8Array(new Float32Array([x]).buffer)); }
+  f32Add(): this { return this.raw(0x92); }
+  f32Mul(): this { return this.raw(0x94); }
+  f32Div(): this { return this.raw(0x95); }
+  f32Max(): this { return this.raw(0x97); }
+  f32ReinterpretI32(): this { return this.raw(0xbe); }
+  /** [i32] → f32 */
+  f32ConvertI32S(): this { return this.raw(0xb2); }
+
   // control
   block(): this { return this.raw(0x02, 0x40); }
   loop(): this { return this.raw(0x03, 0x40); }
@@ -147,6 +157,14 @@ export class FunctionBuilder {
   f32x4Const(x: number): this { return this.raw(...simd(0x0c), ...new Uint8Array(new Float32Array([x, x, x, x]).buffer)); }
   f32x4Splat(): this { return this.raw(...simd(0x13)); }
   f32x4ExtractLane0(): this { return this.raw(...simd(0x1f), 0); }
+  f32x4ExtractLane(lane: number): this { return this.raw(...simd(0x1f), lane); }
+  f32x4Nearest(): this { return this.raw(...simd(0x6a)); }
+  /** f32 lanes → i32 lanes, truncating, saturating. */
+  i32x4TruncSatF32x4(): this { return this.raw(...simd(0xf8)); }
+  i32x4Add(): this { return this.raw(...simd(0xae)); }
+  /** [v128, i32 shift] */
+  i32x4Shl(): this { return this.raw(...simd(0xab)); }
+  i32x4Const(x: number): this { return this.raw(...simd(0x0c), ...new Uint8Array(new Int32Array([x, x, x, x]).buffer)); }
   f32x4Sub(): this { return this.raw(...simd(0xe5)); }
   f32x4Div(): this { return this.raw(...simd(0xe7)); }
   f32x4Min(): this { return this.raw(...simd(0xe8)); }

@@ -7,7 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
-import { CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
+import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 
 interface EmscriptenHeap {
@@ -25,6 +25,7 @@ interface WasmBackend {
 export interface GemmExports {
   dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
   conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
+  attention(q: number, k: number, v: number, out: number, Nq: number, Nk: number, H: number, D: number, Dv: number, scaleBits: number, bh0: number, bh1: number, mcMax: number, work: number, tile: number): void;
 }
 
 /** One thread's buffers in the heap: a partial tile, and the im2col rows of one block. */
@@ -180,6 +181,44 @@ export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvW
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
+/** Largest score matrix (Nq·Nk floats per thread) attentionProduct takes; longer sequences stay on tfjs. */
+export const MAX_ATTENTION_SCORES = 1 << 22;
+
+/**
+ * softmax(scale·Q·Kᵀ)·V per (batch, head) for q [B, Nq, H·D], k [B, Nk, H·D], v [B, Nk, H·Dv] (heads are column
+ * ranges, as Hugging Face ViT lays them out): a new [B, Nq, H·Dv]. Pairs are shared out over the threads.
+ */
+export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, scale: number): tf.Tensor {
+  const g = ownGemm()!;
+  const [B, Nq, C] = q.shape as [number, number, number], [, Nk] = k.shape as [number, number], Cv = v.shape[2]!;
+  const D = C / heads, Dv = Cv / heads;
+  const out = g.backend.makeOutput([B, Nq, Cv], 'float32');
+  const pairs = B * heads, mc = Math.min(256, Math.ceil(Nq / MR) * MR);
+  const scaleBits = new Int32Array(new Float32Array([scale]).buffer)[0]!;
+  const ptrs = [offsetOf(g, q), offsetOf(g, k), offsetOf(g, v), offsetOf(g, out)];
+  const threads = Math.min((g.pool?.size ?? 0) + 1, pairs), per = Math.ceil(pairs / threads);
+  const calls: GemmCall[] = [];
+  for (let p = 0, t = 0; p < pairs; p += per, t++) {
+    const s = scratchFor(g, t, attentionWorkFloats(Nq, Nk, D, Dv) * 4);
+    calls.push({ fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] });
+  }
+  run(g, calls);
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+function scratchFor(g: Bound, t: number, rowBytes: number): ThreadScratch {
+  const s = g.scratches[t] ??= { tile: g.backend.wasm._malloc(MR * NR * 4), rows: 0, rowBytes: 0 };
+  ensureRows(g, s, rowBytes);
+  return s;
+}
+
+/** Runs calls[0] here and the others on the pool's workers. */
+function run(g: Bound, calls: GemmCall[]): void {
+  const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
+  if (calls.length === 1) return invoke(calls[0]!);
+  g.pool!.run(calls, invoke);
+}
+
 /**
  * Runs the M×N output over this thread and the pool's workers, each with its own scratch (`rowBytes` of im2col
  * rows): split by rows (multiples of MR) when there are enough, else by columns (multiples of NR).
@@ -193,12 +232,9 @@ function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: numb
   const per = Math.ceil(len / threads / unit) * unit;
   const calls: GemmCall[] = [];
   for (let x = 0, t = 0; x < len; x += per, t++) {
-    const s = g.scratches[t] ??= { tile: g.backend.wasm._malloc(MR * NR * 4), rows: 0, rowBytes: 0 };
-    ensureRows(g, s, rowBytes);
+    const s = scratchFor(g, t, rowBytes);
     const x1 = Math.min(len, x + per);
     calls.push(byRows ? call(x, x1, 0, N, s) : call(0, M, x, x1, s));
   }
-  const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
-  if (calls.length === 1) return invoke(calls[0]!);
-  g.pool!.run(calls, invoke);
+  run(g, calls);
 }

@@ -4,7 +4,10 @@
 
 import { MAX_THREADS, backendInfo, isNode } from '../backend.js';
 
-export interface GemmCall { fn: 'dense' | 'conv'; args: number[] }
+export interface GemmCall { fn: 'dense' | 'conv' | 'attention'; args: number[] }
+
+/** Function numbers in the control block. */
+const FNS: readonly GemmCall['fn'][] = ['dense', 'conv', 'attention'];
 
 export interface GemmPool {
   /** Worker threads (the calling thread is one more); 0 once a worker could not start. */
@@ -16,7 +19,7 @@ export interface GemmPool {
   run(calls: readonly GemmCall[], invoke: (call: GemmCall) => void): void;
 }
 
-// Control block per worker (Int32): [0] sequence number of the posted call (−1: exit), [1] function (1 dense, 2 conv),
+// Control block per worker (Int32): [0] sequence number of the posted call (−1: exit), [1] function (index in FNS),
 // [2] argument count, [3…3+MAX_ARGS) arguments, [ERR] 1 if the call trapped, 2 if the worker has no instance (it
 // failed to start), [DONE] sequence number last finished.
 const MAX_ARGS = 16, ERR = 3 + MAX_ARGS, DONE = ERR + 1, WORDS = DONE + 1;
@@ -38,7 +41,7 @@ for (;;) {
   let err = 0;
   if (!ex) err = ${NO_INSTANCE};
   else {
-    try { (c[1] === 1 ? ex.dense : ex.conv)(...Array.from(c.subarray(3, 3 + c[2]))); } catch (e) { err = ${TRAPPED}; }
+    try { ex[${JSON.stringify(FNS)}[c[1]]](...Array.from(c.subarray(3, 3 + c[2]))); } catch (e) { err = ${TRAPPED}; }
   }
   c[${ERR}] = err;
   Atomics.store(c, ${DONE}, seq);
@@ -86,7 +89,7 @@ function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { po
       posted.forEach((s, i) => {
         const { fn, args } = calls[i + 1]!;
         if (args.length > MAX_ARGS) throw new Error(`a GEMM call takes at most ${MAX_ARGS} arguments, got ${args.length}`);
-        s.ctrl[1] = fn === 'dense' ? 1 : 2;
+        s.ctrl[1] = FNS.indexOf(fn);
         s.ctrl[2] = args.length;
         s.ctrl.set(args, 3);
         s.seq++;

@@ -12,7 +12,8 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { convProduct, denseProduct, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { attentionProduct, convProduct, denseProduct, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
 
@@ -135,6 +136,7 @@ describe('dense products', () => {
 
   it('gives the same bits on one thread, split by rows and split by columns', () => {
     const g = ownGemm()!;
+    if (backendInfo().threads > 1) expect(g.pool?.size).toBe(backendInfo().threads - 1);
     const [M, K, N] = [101, 530, 75];
     const a = random(M * K, 7), b = random(K * N, 8), bias = random(N, 9);
     const run = () => tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packWeights(tf.tensor2d(b, [K, N]), K, N, tf.tensor1d(bias)), M, K, N, 'gelu').dataSync());
@@ -214,6 +216,50 @@ describe('convolutions (im2col blocks)', () => {
       }
     });
   }
+});
+
+describe('attention (softmax(scale·Q·Kᵀ)·V per head, heads read and written in place)', () => {
+  function attention64(q: Float32Array, k: Float32Array, v: Float32Array, B: number, Nq: number, Nk: number, H: number, D: number, Dv: number, scale: number): Float64Array {
+    const out = new Float64Array(B * Nq * H * Dv);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < Nq; i++) {
+      const s = Array.from({ length: Nk }, (_, j) => {
+        let d = 0;
+        for (let c = 0; c < D; c++) d += q[(b * Nq + i) * H * D + h * D + c]! * k[(b * Nk + j) * H * D + h * D + c]!;
+        return d * scale;
+      });
+      const m = Math.max(...s), e = s.map(x => Math.exp(x - m)), sum = e.reduce((x, y) => x + y, 0);
+      for (let c = 0; c < Dv; c++) {
+        let o = 0;
+        for (let j = 0; j < Nk; j++) o += (e[j]! / sum) * v[(b * Nk + j) * H * Dv + h * Dv + c]!;
+        out[(b * Nq + i) * H * Dv + h * Dv + c] = o;
+      }
+    }
+    return out;
+  }
+
+  for (const [B, Nq, Nk, H, D, Dv, scale] of [[1, 1, 1, 1, 1, 1, 1], [2, 7, 9, 3, 5, 4, 0.37], [1, 197, 197, 2, 16, 16, 0.25], [3, 10, 33, 4, 8, 11, 2]] as const) {
+    it(`B ${B}, Nq ${Nq}, Nk ${Nk}, ${H} heads of ${D}/${Dv}, scale ${scale}: float64, the same bits on one thread`, () => {
+      const q = random(B * Nq * H * D, 20, 2), k = random(B * Nk * H * D, 21, 2), v = random(B * Nk * H * Dv, 22);
+      const want = attention64(q, k, v, B, Nq, Nk, H, D, Dv, scale);
+      const g = ownGemm()!, pool = g.pool;
+      const runOnce = () => tf.tidy(() => attentionProduct(tf.tensor3d(q, [B, Nq, H * D]), tf.tensor3d(k, [B, Nk, H * D]), tf.tensor3d(v, [B, Nk, H * Dv]), H, scale).dataSync());
+      const got = runOnce();
+      expectNear(got, want, 2e-6, 1e-5);
+      g.pool = undefined;
+      try {
+        expect(Array.from(runOnce())).toEqual(Array.from(got));
+      } finally {
+        g.pool = pool;
+      }
+    });
+  }
+
+  it('softmax survives scores far apart (no overflow, exact zeros underflow cleanly)', () => {
+    const [Nq, Nk] = [2, 6];
+    const q = Float32Array.from([1, 1]), k = Float32Array.from([100, -100, 50, 0, -80, 88]), v = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const got = tf.tidy(() => attentionProduct(tf.tensor3d(q, [1, Nq, 1]), tf.tensor3d(k, [1, Nk, 1]), tf.tensor3d(v, [1, Nk, 1]), 1, 1).dataSync());
+    expectNear(got, attention64(q, k, v, 1, Nq, Nk, 1, 1, 1, 1), 1e-6);
+  });
 });
 
 describe('in a session', () => {
