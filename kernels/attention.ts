@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { isFloat, matrices, normAxis } from './util.js';
-import { attentionProduct, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
+import { attentionProduct, layerNormRows, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -36,6 +36,9 @@ const layerNorm = op({
   },
   run: ([x, gamma, beta], a, c) => {
     const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
+    const cols = c.inputs[0]!.shape.slice(from).reduce((p, d) => p * d, 1);
+    const whole = (p: tf.Tensor | undefined) => !p || (p.size === cols && p.dtype === 'float32');
+    if (x!.dtype === 'float32' && cols > 0 && whole(gamma) && whole(beta) && ownGemm()) return [layerNormRows(x!, cols, gamma, beta, a.epsilon)];
     const axes = Array.from({ length: rank - from }, (_, i) => from + i);
     const d = tf.sub(x!, tf.mean(x!, axes, true));
     const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), a.epsilon));

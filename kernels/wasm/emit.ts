@@ -123,6 +123,8 @@ export class FunctionBuilder {
   f32Mul(): this { return this.raw(0x94); }
   f32Div(): this { return this.raw(0x95); }
   f32Max(): this { return this.raw(0x97); }
+  f32Sub(): this { return this.raw(0x93); }
+  f32Sqrt(): this { return this.raw(0x91); }
   f32ReinterpretI32(): this { return this.raw(0xbe); }
   /** [i32] → f32 */
   f32ConvertI32S(): this { return this.raw(0xb2); }

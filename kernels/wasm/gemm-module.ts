@@ -404,13 +404,65 @@ function attention(): FunctionBuilder {
   return f;
 }
 
+/**
+ * Emits a loop over columns 0…cols−1 of the row at local `row` (bytes): `body` runs on four columns at a time, then
+ * on each remaining column splatted into a vector (only lane 0 is stored). body(load, store) pushes/consumes v128s:
+ * load(base) pushes four floats of the row at `base` + the column offset, store(base, value) writes them.
+ */
+function columnsLoop(f: FunctionBuilder, cols: string, body: (load: (base: string) => void, store: (base: string, value: () => void) => void) => void): void {
+  const addr = (base: string) => f.get(base).get('j').i32(2).shl().add();
+  f.forRange('j', () => f.i32(0), () => f.get(cols).i32(3).sub(), 4, () =>
+    body(base => { addr(base); f.v128Load(); }, (base, value) => { addr(base); value(); f.v128Store(); }));
+  f.forRange('j', () => f.get(cols).i32(-4).and(), () => f.get(cols), 1, () =>
+    body(base => { addr(base); f.f32Load().f32x4Splat(); }, (base, value) => { addr(base); value(); f.f32x4ExtractLane(0).f32Store(); }));
+}
+
+/**
+ * layernorm(x, out, rows, cols, gamma, beta, epsBits): each row of x normalised to mean 0 and variance 1 (two passes,
+ * the variance from the deviations), then · gamma + beta (cols floats each, or 0 for none), into out.
+ */
+function layerNorm(): FunctionBuilder {
+  const f = new FunctionBuilder('layernorm', { x: 'i32', out: 'i32', rows: 'i32', cols: 'i32', gamma: 'i32', beta: 'i32', epsBits: 'i32' });
+  f.locals({ r: 'i32', j: 'i32', row: 'i32', dst: 'i32', mean: 'f32', sq: 'f32', inv: 'f32', acc: 'v128', mv: 'v128', iv: 'v128', y: 'v128' });
+  const sumLanes = (v: string) => { f.get(v).f32x4ExtractLane(0); for (let l = 1; l < 4; l++) f.get(v).f32x4ExtractLane(l).f32Add(); };
+  f.forRange('r', () => f.i32(0), () => f.get('rows'), 1, () => {
+    f.get('x').get('r').get('cols').mul().i32(2).shl().add().set('row');
+    f.get('out').get('r').get('cols').mul().i32(2).shl().add().set('dst');
+    f.v128Zero().set('acc');
+    f.forRange('j', () => f.i32(0), () => f.get('cols').i32(3).sub(), 4, () => { f.get('acc').get('row').get('j').i32(2).shl().add().v128Load().f32x4Add().set('acc'); });
+    sumLanes('acc'); f.set('mean');   // (loops take nothing from the stack: the running sums live in locals)
+    f.forRange('j', () => f.get('cols').i32(-4).and(), () => f.get('cols'), 1, () => { f.get('mean').get('row').get('j').i32(2).shl().add().f32Load().f32Add().set('mean'); });
+    f.get('mean').get('cols').f32ConvertI32S().f32Div().set('mean');
+    f.get('mean').f32x4Splat().set('mv');
+    f.v128Zero().set('acc');
+    f.forRange('j', () => f.i32(0), () => f.get('cols').i32(3).sub(), 4, () => {
+      f.get('row').get('j').i32(2).shl().add().v128Load().get('mv').f32x4Sub().set('y');
+      f.get('y').get('y').get('acc').f32x4RelaxedMadd().set('acc');
+    });
+    sumLanes('acc'); f.set('sq');
+    f.forRange('j', () => f.get('cols').i32(-4).and(), () => f.get('cols'), 1, () => {
+      f.get('row').get('j').i32(2).shl().add().f32Load().get('mean').f32Sub().set('inv');
+      f.get('sq').get('inv').get('inv').f32Mul().f32Add().set('sq');
+    });
+    f.get('sq').get('cols').f32ConvertI32S().f32Div().get('epsBits').f32ReinterpretI32().f32Add().f32Sqrt().set('inv');
+    f.f32(1).get('inv').f32Div().f32x4Splat().set('iv');
+    columnsLoop(f, 'cols', (load, store) => {
+      load('row'); f.get('mv').f32x4Sub().get('iv').f32x4Mul().set('y');
+      f.get('gamma').if(); f.get('y'); load('gamma'); f.f32x4Mul().set('y'); f.end();
+      f.get('beta').if(); f.get('y'); load('beta'); f.f32x4Add().set('y'); f.end();
+      store('dst', () => f.get('y'));
+    });
+  });
+  return f;
+}
+
 /** Floats of attention()'s `work` for one thread. */
 export function attentionWorkFloats(Nq: number, Nk: number, D: number, Dv: number): number {
   const panels = (n: number) => Math.ceil(n / NR) * NR;
   return panels(Nk) * (D + 1) + panels(Dv) * (Nk + 1) + Nq * Nk;
 }
 
-/** The module's bytes for a heap of this kind. Exports: micro, block, dense, conv, pack, softmax, attention. */
+/** The module's bytes for a heap of this kind. Exports: micro, block, dense, conv, pack, softmax, attention, layernorm. */
 export function gemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return wasmModule([micro(), block(), dense(), conv(), pack(), softmax(), attention()], memory);
+  return wasmModule([micro(), block(), dense(), conv(), pack(), softmax(), attention(), layerNorm()], memory);
 }

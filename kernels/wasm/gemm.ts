@@ -26,6 +26,7 @@ export interface GemmExports {
   dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
   conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
   attention(q: number, k: number, v: number, out: number, Nq: number, Nk: number, H: number, D: number, Dv: number, scaleBits: number, bh0: number, bh1: number, mcMax: number, work: number, tile: number): void;
+  layernorm(x: number, out: number, rows: number, cols: number, gamma: number, beta: number, epsBits: number): void;
 }
 
 /** One thread's buffers in the heap: a partial tile, and the im2col rows of one block. */
@@ -194,7 +195,7 @@ export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads
   const D = C / heads, Dv = Cv / heads;
   const out = g.backend.makeOutput([B, Nq, Cv], 'float32');
   const pairs = B * heads, mc = Math.min(256, Math.ceil(Nq / MR) * MR);
-  const scaleBits = new Int32Array(new Float32Array([scale]).buffer)[0]!;
+  const scaleBits = f32Bits(scale);
   const ptrs = [offsetOf(g, q), offsetOf(g, k), offsetOf(g, v), offsetOf(g, out)];
   const threads = Math.min((g.pool?.size ?? 0) + 1, pairs), per = Math.ceil(pairs / threads);
   const calls: GemmCall[] = [];
@@ -203,6 +204,24 @@ export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads
     calls.push({ fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] });
   }
   run(g, calls);
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
+
+/**
+ * (x − mean) / √(var + eps) · gamma + beta over the last `cols` values of x (gamma and beta: cols floats each, or
+ * undefined): a new tensor shaped like x. One pass for the mean, one for the variance, one to write.
+ */
+export function layerNormRows(x: tf.Tensor, cols: number, gamma: tf.Tensor | undefined, beta: tf.Tensor | undefined, eps: number): tf.Tensor {
+  const g = ownGemm()!;
+  for (const [what, p] of [['gamma', gamma], ['beta', beta]] as const) {
+    if (p && (p.size !== cols || p.dtype !== 'float32')) throw new Error(`${what} has ${p.size} ${p.dtype} values, expected ${cols} float32`);
+  }
+  const out = g.backend.makeOutput([...x.shape], 'float32');
+  if (x.size > 0) {
+    g.exports.layernorm(offsetOf(g, x), offsetOf(g, out), x.size / cols, cols, gamma ? offsetOf(g, gamma) : 0, beta ? offsetOf(g, beta) : 0, f32Bits(eps));
+  }
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 

@@ -12,7 +12,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { attentionProduct, convProduct, denseProduct, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
@@ -260,6 +260,23 @@ describe('attention (softmax(scale·Q·Kᵀ)·V per head, heads read and written
     const got = tf.tidy(() => attentionProduct(tf.tensor3d(q, [1, Nq, 1]), tf.tensor3d(k, [1, Nk, 1]), tf.tensor3d(v, [1, Nk, 1]), 1, 1).dataSync());
     expectNear(got, attention64(q, k, v, 1, Nq, Nk, 1, 1, 1, 1), 1e-6);
   });
+});
+
+describe('layer norm rows', () => {
+  for (const [rows, cols, affine] of [[1, 1, true], [3, 7, true], [5, 768, false], [2, 13, true]] as const) {
+    it(`${rows} rows of ${cols}${affine ? ', gamma and beta' : ''}: float64`, () => {
+      const x = random(rows * cols, 30, 3), gamma = random(cols, 31), beta = random(cols, 32), eps = 1e-5;
+      const want = new Float64Array(rows * cols);
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+        const mean = row.reduce((a, b) => a + b, 0) / cols;
+        const inv = 1 / Math.sqrt(row.reduce((a, b) => a + (b - mean) ** 2, 0) / cols + eps);
+        row.forEach((v, j) => { want[r * cols + j] = (v - mean) * inv * (affine ? gamma[j]! : 1) + (affine ? beta[j]! : 0); });
+      }
+      const got = tf.tidy(() => layerNormRows(tf.tensor2d(x, [rows, cols]), cols, affine ? tf.tensor1d(gamma) : undefined, affine ? tf.tensor1d(beta) : undefined, eps).dataSync());
+      expectNear(got, want, 2e-6, 1e-5);
+    });
+  }
 });
 
 describe('in a session', () => {
