@@ -81,8 +81,8 @@ function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: Ma
   return derivedOf(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
 }
 
-function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, act: Activation): tf.Tensor {
-  return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act);
+function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, act: Activation, res?: tf.Tensor): tf.Tensor {
+  return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act, res);
 }
 
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
@@ -105,7 +105,8 @@ const matMul = op({
   },
 });
 
-// ---- local:FusedMatMul: act(MatMul(A, B) + bias), written by the MatMul+Add fusion pass ------------------------
+// ---- local:FusedMatMul: act(MatMul(A, B) + bias) [+ Z], written by the fuse-matmul-* passes ----------------------
+// Inputs A, B, optional bias, optional residual Z (the product's shape; only with no activation).
 
 type Activation = 'linear' | 'relu' | 'gelu';
 
@@ -132,31 +133,41 @@ const fusedMatMul = op({
     if (act !== 'linear' && act !== 'relu' && act !== 'gelu') n.fail(`activation '${act}' is not supported ('', 'relu', 'gelu')`);
     return { act: act as Activation };
   },
-  infer: (n: InferView, [a, b, bias]) => {
-    checkFloat(n, same(a, n), same(b, n, 1), bias);
+  infer: (n: InferView, [a, b, bias, z], { act }) => {
+    checkFloat(n, same(a, n), same(b, n, 1), bias, z);
     const out = matmulShape(n, a!.shape, b!.shape).out;
     if (bias) {
       const s = broadcastShapes(out, bias.shape);
       n.check(s && s.length === out.length && s.every((d, i) => d === out[i]), () => `bias ${dims(bias.shape)} does not broadcast to the product ${dims(out)}`);
     }
+    if (z) {
+      n.check(z.dtype === a!.dtype && z.shape.join() === out.join(), () => `residual Z is ${z.dtype} ${dims(z.shape)}, expected ${a!.dtype} ${dims(out)} (the product's)`);
+      n.check(act === 'linear', () => `activation '${act}' with a residual Z is not supported`);
+    }
     return [{ dtype: a!.dtype, shape: out }];
   },
   prepare: ([, b, bias], _a, c) => void ownWeights(b, bias, fusedPlan(c), c, fusedPlan(c).fuse),
-  run: ([a, b, bias], { act }, c) => {
+  run: ([a, b, bias, z], { act }, c) => {
     const p = fusedPlan(c);
     const packed = ownWeights(b, bias, p, c, p.fuse);
-    if (packed) return [tf.reshape(ownProduct(a!, packed, p, act), p.out)];
-    if (p.rows && (p.fuse || !bias)) {
-      const y = tf.fused.matMul({
-        a: tf.reshape(a!, p.a), b: tf.reshape(b!, p.b), bias,
-        activation: act === 'relu' ? 'relu' : 'linear',
-      });
-      return [tf.reshape(act === 'gelu' ? gelu(y) : y, p.out)];
-    }
-    const y = tf.reshape(p.rows ? tf.matMul(tf.reshape(a!, p.a), tf.reshape(b!, p.b)) : product(a!, b!, p), p.out);
-    return [activate(bias ? tf.add(y, bias) : y, act)];
+    if (packed) return [tf.reshape(ownProduct(a!, packed, p, act, z), p.out)];
+    const y = tfProduct(a!, b!, bias, act, p);
+    return [z ? tf.add(y, z) : y];   // act is linear when Z is given
   },
 });
+
+/** act(A·B + bias) on tfjs: the bias and ReLU fused into the XNNPACK product where tfjs can. */
+function tfProduct(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | undefined, act: Activation, p: ReturnType<typeof fusedPlan>): tf.Tensor {
+  if (p.rows && (p.fuse || !bias)) {
+    const y = tf.fused.matMul({
+      a: tf.reshape(a, p.a), b: tf.reshape(b, p.b), bias,
+      activation: act === 'relu' ? 'relu' : 'linear',
+    });
+    return tf.reshape(act === 'gelu' ? gelu(y) : y, p.out);
+  }
+  const y = tf.reshape(p.rows ? tf.matMul(tf.reshape(a, p.a), tf.reshape(b, p.b)) : product(a, b, p), p.out);
+  return activate(bias ? tf.add(y, bias) : y, act);
+}
 
 // ---- Gemm: Y = alpha·A'·B' + beta·C ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseMatMulActivation } from './fuse-matmul-activation.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
+import { fuseMatMulResidual } from './fuse-matmul-residual.js';
 import { fuseQuantizedChains } from './fuse-quantized-chains.js';
 import { pretransposeGemm } from './pretranspose-gemm.js';
 import { toNhwc } from './to-nhwc.js';
@@ -27,7 +28,7 @@ export type { Pass, PassContext, PassReport } from './types.js';
 export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation, pretransposeGemm];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
-export const SHAPED_PASSES: Pass[] = [fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, fuseAttention];
+export const SHAPED_PASSES: Pass[] = [fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, fuseMatMulResidual, fuseAttention];
 
 /** Runs each pass once, adding to `totals` (per pass: rewrites, and nodes it removed); returns the rewrites. */
 export function runPassRound(g: Graph, ctx: PassContext, passes: readonly Pass[], totals: Map<string, PassReport>): number {

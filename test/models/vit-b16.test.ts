@@ -74,6 +74,8 @@ describe('ViT-B/16 seeded vs onnxruntime-web (full size, slow)', () => {
           expect(ops.get('local:FusedMatMul')).toBe(72);   // Q, K, V, output, two MLP linears per layer
           expect(ops.get(':Softmax') ?? 0).toBe(0);
           expect(s.passReport.find(r => r.pass === 'fuse-attention')?.changes).toBe(12);
+          expect(s.passReport.find(r => r.pass === 'fuse-matmul-residual')?.changes).toBe(24);   // both residual Adds per layer
+          expect(ops.get(':Add') ?? 0).toBe(1);   // left: the position embeddings
         }
       } finally {
         await s.release();
