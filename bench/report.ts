@@ -123,7 +123,7 @@ export function formatReport(r: BenchReport): string {
     ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ));
   for (const e of failed) parts.push(`FAILED ${name(e.model)} ${e.engine}: ${e.error}`);
-  const threadFacts = r.engines.filter(e => !e.error && e.osThreads).map(e => `${name(e.model)} ${e.engine}: OS threads ${e.osThreads!.before} → ${e.osThreads!.after}${e.kind === 'ocellus' ? ` (${String(e.info.build)}, pool ${String(e.info.threads)})` : ''}`);
+  const threadFacts = r.engines.filter(e => !e.error && e.osThreads).map(e => `${name(e.model)} ${e.engine}: OS threads ${e.osThreads!.before} → ${e.osThreads!.after}${e.kind === 'ocellus' ? ` (${String(e.info.build)}, ${String(e.info.threads)} thread(s), kernels ${String(e.info.kernels)}${e.info.kernelsReason ? `: ${String(e.info.kernelsReason)}` : ''}, XNNPACK ${String(e.info.xnnpackThreads)})` : ''}`);
   if (threadFacts.length) parts.push(`Threads started:\n  ${threadFacts.join('\n  ')}`);
   const goals = r.targets.filter(t => !t.group);
   if (goals.length) {

@@ -8,7 +8,8 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { ownGemmWanted } from './wasm/features.js';
+import { hasRelaxedSimd, ownGemmWanted } from './wasm/features.js';
+import { kernelStatus } from './wasm/status.js';
 
 /** tfjs caps its XNNPACK thread pool at 8 (the Emscripten build pre-creates 8 pthread workers). */
 export const MAX_THREADS = 8;
@@ -22,6 +23,11 @@ export interface BackendInfo {
   threads: number;
   /** Threads tfjs's XNNPACK pool runs on. */
   xnnpackThreads: number;
+  /** Who runs convolutions, products, attention and LayerNorm: ocellus's WASM kernels (relaxed SIMD) or tfjs's.
+   *  Decided when the first session binds them. */
+  kernels: 'ocellus-wasm' | 'tfjs';
+  /** Why tfjs's kernels run, when they do. */
+  kernelsReason?: string;
   /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend). */
   build: 'threaded-simd' | 'simd' | 'none';
   /** Why a threaded start was asked for but not used (the error), if so. */
@@ -78,8 +84,10 @@ export function backendInfo(): BackendInfo {
     simd: wasm && (threaded !== undefined || !!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')),
     threads: threaded?.threads ?? 1,
     xnnpackThreads: threaded?.xnnpack ?? 1,
+    kernels: kernelStatus.active ? 'ocellus-wasm' : 'tfjs',
     build: !wasm ? 'none' : threaded ? 'threaded-simd' : 'simd',
     ...(fallbackReason ? { fallbackReason } : {}),
+    ...(kernelStatus.active ? {} : { kernelsReason: kernelStatus.reason ?? (!wasm ? 'not the WASM backend' : !hasRelaxedSimd() ? 'no relaxed SIMD in this engine' : !ownGemmWanted() ? 'switched off (OCELLUS_OWN_GEMM=0)' : 'no session has run yet') }),
   };
 }
 

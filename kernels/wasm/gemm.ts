@@ -7,6 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
+import { kernelStatus } from './status.js';
 import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 
@@ -46,6 +47,7 @@ interface Bound {
 let bound: Bound | null | undefined;   // null: not available on this backend
 let boundTo: unknown;
 
+
 /** Turns ocellus's GEMM on or off for this process (undefined: back to OCELLUS_OWN_GEMM); tests and A/B runs.
  *  Products already planned keep their packed weights but take the tfjs path while it is off. The XNNPACK thread
  *  count was fixed when the backend started (see kernels/backend.ts): for a fair A/B, set OCELLUS_OWN_GEMM=0 then. */
@@ -64,15 +66,24 @@ export function ownGemm(): Bound | undefined {
   if (boundTo === backend && bound !== undefined) return bound ?? undefined;
   boundTo = backend;
   bound = null;
+  kernelStatus.active = false;
   if (tf.getBackend() !== 'wasm' || !ownGemmWanted()) return undefined;
   const memory = heapMemory(backend);
   if (!memory) return undefined;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const module = new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  let module: WebAssembly.Module, exports: GemmExports;
+  try {
+    module = new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  } catch (e) {
+    // e.g. Cloudflare Workers, which allow no WebAssembly compiled at run time: tfjs's kernels do the work there.
+    Object.assign(kernelStatus, { active: false, reason: `its WebAssembly module could not be compiled here (${(e as Error).message})` });
+    return undefined;
+  }
   const heap = backend.wasm;
   bound = { backend, memory, module, exports, scratches: [], geo: heap._malloc(CONV_FIELDS.length * 4) };
   if (shared) bound.pool = workerPool(module, memory) ?? undefined;
+  Object.assign(kernelStatus, { active: true, reason: undefined });
   return bound;
 }
 
