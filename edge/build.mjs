@@ -4,6 +4,8 @@
 //   node edge/build.mjs [--entry edge/worker.ts] [--out edge/out] [--model-dir DIR]
 // The model folder defaults to the bundled ResNet-50's (prepared on first use, as `ocellus classify` does).
 //
+// ocellus's own kernels are written out as ocellus-kernels.wasm for the Worker to import precompiled (Workers compile
+// no WASM at run time); the browser demo compiles them in the page.
 // Two things make the tfjs WASM backend bundle for Workers: its Emscripten factory is wrapped so that, when a
 // precompiled WebAssembly.Module is set (edge/engine.ts useCompiledWasm), it is instantiated through the
 // factory's `instantiateWasm` hook instead of fetching and compiling a .wasm file; and the threaded build
@@ -60,7 +62,7 @@ export default function ocellusWasmFactory(config) {
 const edgeExternalsPlugin = {
   name: 'ocellus-edge-externals',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(tfjs-backend-wasm-simd\.wasm|model\/.+)$/ }, args => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/(tfjs-backend-wasm-simd\.wasm|ocellus-kernels\.wasm|model\/.+)$/ }, args => ({ path: args.path, external: true }));
     build.onResolve({ filter: /weights-tools\// }, args => ({ path: args.path, external: true }));
     // Other node: modules are imported dynamically on Node-only paths (files, hub downloads): keep them out.
     build.onResolve({ filter: /^node:/ }, args => ({ path: args.path, external: true }));
@@ -109,6 +111,15 @@ export async function buildDemoBundle({ minify = false } = {}) {
   return result.outputFiles[0].text;
 }
 
+const KERNELS_BINARY = 'ocellus-kernels.wasm';
+
+/** ocellus's own kernels module for an unshared heap (single-threaded builds), from kernels/wasm/gemm-module.ts. */
+export async function kernelsModuleBytes() {
+  const { tsImport } = await import('tsx/esm/api');
+  const mod = await tsImport(pathToFileURL(path.join(ROOT, 'kernels', 'wasm', 'gemm-module.ts')).href, import.meta.url);
+  return mod.gemmModuleBytes({ shared: false, initialPages: 1 });
+}
+
 /** Where the bundled default model lives (prepared through the pipeline's own code, run by tsx). */
 export async function defaultModelDir() {
   if (process.env.OCELLUS_MODEL_DIR) return process.env.OCELLUS_MODEL_DIR;
@@ -147,6 +158,7 @@ export async function buildWorker({ entry = path.join(EDGE, 'worker.ts'), outDir
   });
   for (const [name, src] of Object.entries(files)) place(src, path.join(outDir, name));
   place(path.join(WASM_DIST, WASM_BINARY), path.join(outDir, WASM_BINARY));
+  fs.writeFileSync(path.join(outDir, KERNELS_BINARY), await kernelsModuleBytes());
   fs.copyFileSync(path.join(EDGE, 'workerd.capnp'), path.join(outDir, 'config.capnp'));
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   return { outDir, config: path.join(outDir, 'config.capnp'), bundleBytes: bytes, modelDir: dir };

@@ -5,6 +5,7 @@
 
 
 export { pipelineFromParts, type ModelParts } from './pipeline-from-parts.js';
+export { engineInfo } from '../src/runtime/engine-info.js';
 
 /** The global the wrapped Emscripten factory (see edge/build.mjs) reads. */
 export const WASM_MODULE_GLOBAL = '__ocellusWasmModule';
@@ -12,6 +13,13 @@ export const WASM_MODULE_GLOBAL = '__ocellusWasmModule';
 /** Must run before the first pipeline is created (the backend starts on first use). */
 export function useCompiledWasm(module: WebAssembly.Module): void {
   (globalThis as Record<string, unknown>)[WASM_MODULE_GLOBAL] = module;
+}
+
+/** ocellus's own kernels (kernels/wasm), compiled ahead of time by edge/build.mjs as ocellus-kernels.wasm: where
+ *  nothing may be compiled at run time, this is how convolutions and products get them. Same global as
+ *  KERNELS_MODULE_GLOBAL in kernels/wasm/gemm.ts. */
+export function useCompiledKernels(module: WebAssembly.Module): void {
+  (globalThis as Record<string, unknown>)['__ocellusKernelsModule'] = module;
 }
 
 export function parseJsonText(text: string | ArrayBuffer, name: string): Record<string, unknown> {

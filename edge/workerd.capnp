@@ -13,6 +13,8 @@ const ocellusWorker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     # Workers cannot compile WASM from bytes at run time: the backend gets this precompiled module.
     (name = "tfjs-backend-wasm-simd.wasm", wasm = embed "tfjs-backend-wasm-simd.wasm"),
+    # ocellus's own kernels (kernels/wasm), written by the build from kernels/wasm/gemm-module.ts.
+    (name = "ocellus-kernels.wasm", wasm = embed "ocellus-kernels.wasm"),
     (name = "model/model.onnx", data = embed "model/model.onnx"),
     (name = "model/config.json.txt", text = embed "model/config.json"),
     (name = "model/preprocessor_config.json.txt", text = embed "model/preprocessor_config.json"),

@@ -7,7 +7,7 @@ import { decodeImage } from '../../src/image/decode.js';
 import type { ImageClassificationPipeline } from '../../src/pipeline/image-classification.js';
 import type { Classification } from '../../src/pipeline/labels.js';
 import { WORKERS_AI_LABELS } from '../../src/server/workers-ai-labels.js';
-import { pipelineFromParts, useCompiledWasm } from '../engine.js';
+import { engineInfo, pipelineFromParts, useCompiledWasm } from '../engine.js';
 
 interface ServedModelInfo {
   id: string;
@@ -130,7 +130,8 @@ async function main(): Promise<void> {
         const t1 = performance.now();
         results = await p.classify(decodeImage(bytes, { name: file.name || 'image' }), { topK: 5 });
         const ms = performance.now() - t1;
-        show(results, `${file.name}: ${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`} in this page (tfjs WASM)`, file);
+        const kernels = engineInfo().kernels === 'ocellus-wasm' ? 'ocellus WASM kernels' : 'tfjs WASM kernels';
+        show(results, `${file.name}: ${ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`} in this page (${kernels})`, file);
         document.body.dataset.state = 'done';
         return;
       }

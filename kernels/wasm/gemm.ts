@@ -44,6 +44,12 @@ interface Bound {
   pool?: GemmPool;
 }
 
+/**
+ * Where an embedder that cannot compile WebAssembly at run time (Cloudflare Workers) puts the kernels module compiled
+ * ahead of time: gemmModuleBytes({ shared: false }) (edge/build.mjs writes it as ocellus-kernels.wasm).
+ */
+export const KERNELS_MODULE_GLOBAL = '__ocellusKernelsModule';
+
 let bound: Bound | null | undefined;   // null: not available on this backend
 let boundTo: unknown;
 
@@ -73,7 +79,8 @@ export function ownGemm(): Bound | undefined {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   let module: WebAssembly.Module, exports: GemmExports;
   try {
-    module = new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
+    const given = (globalThis as Record<string, unknown>)[KERNELS_MODULE_GLOBAL];
+    module = given instanceof WebAssembly.Module && !shared ? given : new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
   } catch (e) {
     // e.g. Cloudflare Workers, which allow no WebAssembly compiled at run time: tfjs's kernels do the work there.
@@ -182,6 +189,10 @@ export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvW
   const g = ownGemm()!;
   const [n, H, W, C] = x.shape as [number, number, number, number];
   const [OH, OW] = w.out;
+  // A 1×1 window at stride 1 without padding reads each input pixel as it is: the input is already A.
+  if (w.kernel.every(k => k === 1) && w.strides.every(s => s === 1) && w.padBegin.every(p => p === 0) && OH === H && OW === W) {
+    return tf.reshape(denseProduct(x, packed, n * H * W, C, N, act, res), [n, OH, OW, N]);
+  }
   const M = n * OH * OW, K = w.kernel[0] * w.kernel[1] * C;
   const r = residualAt(g, res, M * N);
   const out = g.backend.makeOutput([n, OH, OW, N], 'float32');

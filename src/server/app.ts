@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { huggingFaceImage, readBody, workersAiImage, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { ApiError, CODES, errorEnvelope, okEnvelope, toApiError } from './errors.js';
 import { ModelRegistry, type RegistryOptions } from './registry.js';
+import { engineInfo } from '../runtime/engine-info.js';
 
 export interface AppOptions extends RegistryOptions {
   /** Share a registry (and its warm models) with other apps or an AI binding; default: a new one from these options. */
@@ -54,7 +55,7 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
     await next();
   };
 
-  app.get('/health', c => c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status() }, state.draining ? 503 : 200));
+  app.get('/health', c => c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status(), engine: engineInfo() }, state.draining ? 503 : 200));
 
   app.get('/models', auth, c => c.json(okEnvelope(registry.ids().map(id => {
     const e = registry.entry(id);

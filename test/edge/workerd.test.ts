@@ -73,6 +73,10 @@ describe('the Worker in workerd', () => {
     const want = await direct(bytes, { topK: 5 });
     expect(r.json.result.map((x: { label: string }) => x.label)).toEqual(want.map(x => x.label));
     r.json.result.forEach((x: { score: number }, i: number) => expect(x.score).toBeCloseTo(want[i]!.score, 5));
+    // ocellus's own kernels ran in the Worker, from the module the build compiled ahead of time (Workers compile no
+    // WASM at run time), single-threaded on tfjs's SIMD build.
+    const health = await fetch(`${base}/health`).then(h => h.json()) as { engine: Record<string, unknown> };
+    expect(health.engine, log).toMatchObject({ backend: 'wasm', build: 'simd', threads: 1, kernels: 'ocellus-wasm' });
   });
 
   it('@cloudflare/ai Ai over createAiBinding inside workerd answers what the HTTP route answers', async () => {

@@ -193,6 +193,7 @@ describe('convolutions (im2col blocks)', () => {
     { x: [1, 12, 10, 3], k: [7, 7], M: 6, s: [2, 2], d: [1, 1], p: [3, 3], res: false, relu: false },
     { x: [3, 5, 6, 16], k: [1, 1], M: 9, s: [2, 1], d: [1, 1], p: [0, 0], res: true, relu: false },
     { x: [1, 6, 6, 2], k: [2, 3], M: 3, s: [1, 2], d: [1, 1], p: [0, 1], res: false, relu: true },
+    { x: [2, 4, 5, 6], k: [1, 1], M: 13, s: [1, 1], d: [1, 1], p: [0, 0], res: true, relu: true },   // the input is A as it is
   ] as const;
 
   for (const c of cases) {
