@@ -28,7 +28,8 @@ export interface BackendInfo {
   kernels: 'ocellus-wasm' | 'tfjs';
   /** Why tfjs's kernels run, when they do. */
   kernelsReason?: string;
-  /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend). */
+  /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend, or
+   *  not started yet: then backend is 'none'). */
   build: 'threaded-simd' | 'simd' | 'none';
   /** Why a threaded start was asked for but not used (the error), if so. */
   fallbackReason?: string;
@@ -37,6 +38,7 @@ export interface BackendInfo {
 let ready: Promise<void> | undefined;
 let threaded: { threads: number; xnnpack: number } | undefined;
 let fallbackReason: string | undefined;
+let started = false;
 
 export function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
@@ -72,11 +74,14 @@ export function ensureBackend(): Promise<void> {
     const ok = await tf.setBackend(wanted);
     if (!ok) throw new Error(`ocellus: could not start the tfjs '${wanted}' backend`);
     await tf.ready();
+    started = true;
   })();
   return ready;
 }
 
 export function backendInfo(): BackendInfo {
+  // Before ensureBackend() has finished, asking tfjs for its backend would start one (or throw): report none yet.
+  if (!started) return { backend: 'none', simd: false, threads: 1, xnnpackThreads: 1, build: 'none', kernels: 'tfjs', kernelsReason: 'the backend has not started yet' };
   const backend = tf.getBackend();
   const wasm = backend === 'wasm';
   return {

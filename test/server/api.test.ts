@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineInfo } from '../../src/runtime/engine-info.js';
 import { decodeImage } from '../../src/image/decode.js';
 import { pipeline } from '../../src/pipeline/index.js';
 import { startServer, type RunningServer } from '../../src/server/node.js';
@@ -64,7 +65,11 @@ describe('Workers AI routes', () => {
     expect(models.result[0]).toMatchObject({ labels: 'workers-ai', model: 'ocellus/resnet-50-keras' });
     const health = await fetch(`${s.url}/health`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as any).status).toBe('ok');
+    const h = (await health.json()) as any;
+    expect(h.status).toBe('ok');
+    // the engine's facts (these tests serve fake pipelines, so the backend may not have started)
+    expect(h.engine).toEqual(engineInfo());
+    expect(['wasm', 'none']).toContain(h.engine.backend);
   });
 });
 
