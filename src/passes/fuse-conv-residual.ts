@@ -5,7 +5,7 @@
 // not broadcast).
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, isFloatInfo, otherInput, sameShape } from './match.js';
+import { GraphIndex, residualAdd } from './match.js';
 import type { Pass } from './types.js';
 
 export const fuseConvResidual: Pass = {
@@ -34,11 +34,7 @@ export const fuseConvResidual: Pass = {
 
 function matchResidual(idx: GraphIndex, conv: Node): { add: Node; z: string; relu?: Node } | undefined {
   const y = conv.outputs[0]!;
-  const yi = idx.info(y);
-  const add = idx.onlyReader(y, 'Add');
-  const z = add && otherInput(add, y);
-  if (!add || !z || z === y || !isFloatInfo(yi) || yi.dtype !== 'float32') return undefined;
-  const zi = idx.info(z);
-  if (zi?.dtype !== yi.dtype || !sameShape(zi.shape, yi.shape) || !sameShape(idx.shape(add.outputs[0]), yi.shape)) return undefined;
-  return { add, z, relu: idx.onlyReader(add.outputs[0]!, 'Relu') };
+  if (idx.info(y)?.dtype !== 'float32') return undefined;
+  const r = residualAdd(idx, y);
+  return r && { ...r, relu: idx.onlyReader(r.add.outputs[0]!, 'Relu') };
 }

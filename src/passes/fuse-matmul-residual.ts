@@ -4,7 +4,7 @@
 // pass (after fuse-matmul-add and fuse-matmul-activation; Z must match exactly, not broadcast).
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, isFloatInfo, otherInput, sameShape } from './match.js';
+import { GraphIndex, residualAdd } from './match.js';
 import type { Pass } from './types.js';
 
 export const fuseMatMulResidual: Pass = {
@@ -16,7 +16,7 @@ export const fuseMatMulResidual: Pass = {
       if (mm.opType !== 'FusedMatMul' || mm.domain !== 'local' || mm.inputs.length > 3) continue;
       const act = mm.attrs['activation']?.value;
       if (act !== undefined && act !== '' && act !== 'linear') continue;
-      const m = matchResidual(idx, mm);
+      const m = residualAdd(idx, mm.outputs[0]!);
       if (!m) continue;
       const [a, b, bias] = mm.inputs;
       idx.replace([mm, m.add], {
@@ -27,14 +27,3 @@ export const fuseMatMulResidual: Pass = {
     return count;
   },
 };
-
-function matchResidual(idx: GraphIndex, mm: Node): { add: Node; z: string } | undefined {
-  const y = mm.outputs[0]!;
-  const yi = idx.info(y);
-  const add = idx.onlyReader(y, 'Add');
-  const z = add && otherInput(add, y);
-  if (!add || !z || z === y || !isFloatInfo(yi)) return undefined;
-  const zi = idx.info(z);
-  if (zi?.dtype !== yi.dtype || !sameShape(zi.shape, yi.shape) || !sameShape(idx.shape(add.outputs[0]), yi.shape)) return undefined;
-  return { add, z };
-}

@@ -123,3 +123,15 @@ export function samePerm(n: Node, perm: readonly number[]): boolean {
   const p = intsAttr(n, 'perm');
   return !!p && p.length === perm.length && p.every((v, i) => v === perm[i]);
 }
+
+/** The Add that is `value`'s only reader, when its other operand has exactly value's type and shape (a residual
+ *  connection, not a broadcast): the Add and that operand. */
+export function residualAdd(idx: GraphIndex, value: string): { add: Node; z: string } | undefined {
+  const vi = idx.info(value);
+  const add = idx.onlyReader(value, 'Add');
+  const z = add && otherInput(add, value);
+  if (!add || !z || z === value || !isFloatInfo(vi)) return undefined;
+  const zi = idx.info(z);
+  if (zi?.dtype !== vi.dtype || !sameShape(zi.shape, vi.shape) || !sameShape(idx.shape(add.outputs[0]), vi.shape)) return undefined;
+  return { add, z };
+}
