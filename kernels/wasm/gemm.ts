@@ -41,6 +41,7 @@ interface Bound {
   /** Per thread (0 = this one), made on first use. */
   scratches: ThreadScratch[];
   geo: number;
+  geoView?: Int32Array;
   pool?: GemmPool;
 }
 
@@ -197,11 +198,18 @@ export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvW
   const r = residualAt(g, res, M * N);
   const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
   const { mc, kc } = blocking(M, K, true);
-  const geo = new Int32Array(g.memory.buffer, g.geo, CONV_FIELDS.length);
+  const geo = geoView(g);
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
   const pb = offsetOf(g, packed), c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+/** The conv geometry record as an Int32Array, made again only when the heap has grown (a view per call was garbage
+ *  the soak could see). */
+function geoView(g: Bound): Int32Array {
+  if (g.geoView?.buffer !== g.memory.buffer) g.geoView = new Int32Array(g.memory.buffer, g.geo, CONV_FIELDS.length);
+  return g.geoView;
 }
 
 /** Largest score matrix (Nq·Nk floats per thread) attentionProduct takes; longer sequences stay on tfjs. */

@@ -36,24 +36,31 @@ function spinMs(v: string | undefined): number {
 /** A worker that takes longer than this over one call is taken for dead (no call here takes near that long). */
 const ANSWER_TIMEOUT_MS = 60_000;
 
+// The loop allocates nothing per call (a worker's young generation would otherwise grow under a long run): arguments
+// go through one array (wasm exports ignore extra ones), and the spin reads the clock every 1024 polls.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl } = workerData;
 const c = new Int32Array(ctrl);
-let ex;
-try { ex = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { ex = undefined; }
+let fns;
+try {
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  fns = ${JSON.stringify(FNS)}.map(name => ex[name]);
+} catch (e) { fns = undefined; }
+const args = new Array(${MAX_ARGS}).fill(0);
 let seq = 0;
 for (;;) {
-  // Spin a little before sleeping (SPIN_MS).
+  let polls = 0;
   const until = performance.now() + ${SPIN_MS};
-  while (Atomics.load(c, 0) === seq && performance.now() < until);
+  while (Atomics.load(c, 0) === seq) if ((++polls & 1023) === 0 && performance.now() >= until) break;
   Atomics.wait(c, 0, seq);
   seq = Atomics.load(c, 0);
   if (seq < 0) break;
   let err = 0;
-  if (!ex) err = ${NO_INSTANCE};
+  if (!fns) err = ${NO_INSTANCE};
   else {
-    try { ex[${JSON.stringify(FNS)}[c[1]]](...Array.from(c.subarray(3, 3 + c[2]))); } catch (e) { err = ${TRAPPED}; }
+    for (let i = 0; i < ${MAX_ARGS}; i++) args[i] = c[3 + i];
+    try { fns[c[1]].apply(undefined, args); } catch (e) { err = ${TRAPPED}; }
   }
   c[${ERR}] = err;
   Atomics.store(c, ${DONE}, seq);
@@ -104,6 +111,7 @@ function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { po
         s.ctrl[1] = FNS.indexOf(fn);
         s.ctrl[2] = args.length;
         s.ctrl.set(args, 3);
+        s.ctrl.fill(0, 3 + args.length, 3 + MAX_ARGS);
         s.seq++;
         Atomics.store(s.ctrl, 0, s.seq);
         Atomics.notify(s.ctrl, 0);
@@ -112,7 +120,8 @@ function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { po
       try { invoke(calls[0]!); } catch (e) { error = e; }
       posted.forEach((s, i) => {
         const t0 = Date.now(), spinUntil = performance.now() + SPIN_MS;
-        while (Atomics.load(s.ctrl, DONE) !== s.seq && performance.now() < spinUntil);
+        let polls = 0;
+        while (Atomics.load(s.ctrl, DONE) !== s.seq) if ((++polls & 1023) === 0 && performance.now() >= spinUntil) break;
         while (Atomics.load(s.ctrl, DONE) !== s.seq) {
           if (Atomics.wait(s.ctrl, DONE, s.seq - 1, 1000) === 'timed-out' && Date.now() - t0 > ANSWER_TIMEOUT_MS) {
             broken = true;
