@@ -4,16 +4,20 @@
 // and an add per 4 products; with f32x4.relaxed_madd one instruction does both (vfmadd on x86-64 with FMA3, fmla
 // on arm64), which is most of why this kernel is faster than the one it replaces.
 //
-//   C[M×N] = act(A[M×K] · B[K×N] + bias)    A rows at a stride (lda); or, for a convolution, rows gathered
-//                                             from an NHWC input (im2col, one block of rows at a time)
+//   C[M×N] = act(A[M×K] · B[K×N] + bias + R)   A rows at a stride (lda); or, for a convolution, rows gathered
+//                                                from an NHWC input (im2col, one block of rows at a time);
+//                                                R an optional residual laid out like C; act none, ReLU or GELU
+//
+// The same module holds what is built on that product: attention (Kᵀ and V packed per head, a SIMD softmax) and
+// LayerNorm rows. Exports: micro, block, dense, conv, pack, softmax, attention, layernorm.
 //
 // Layout and loops (Goto-style, sized for 32–48 KiB L1 / ≥1 MiB L2):
 //   B packed in panels of NR columns: panel p holds rows k = 0…K−1 of columns p·NR…p·NR+NR−1, zero-padded;
 //   the packed bias follows, padded to whole panels.
 //   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of `kc` (a panel chunk,
 //   kc·NR floats, stays in L1), then panels, then tiles of MR rows: the micro-kernel computes an MR×NR tile of C
-//   in 2·MR registers over one K chunk, starting from the bias (first chunk) or from C (later chunks), and applies
-//   ReLU after the last chunk.
+//   in 2·MR registers over one K chunk, starting from bias + R (first chunk) or from C (later chunks), and applies
+//   ReLU after the last chunk; GELU runs over each finished block while it is in cache.
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 

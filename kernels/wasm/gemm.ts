@@ -54,7 +54,6 @@ export const KERNELS_MODULE_GLOBAL = '__ocellusKernelsModule';
 let bound: Bound | null | undefined;   // null: not available on this backend
 let boundTo: unknown;
 
-
 /** Turns ocellus's GEMM on or off for this process (undefined: back to OCELLUS_OWN_GEMM); tests and A/B runs.
  *  Products already planned keep their packed weights but take the tfjs path while it is off. The XNNPACK thread
  *  count was fixed when the backend started (see kernels/backend.ts): for a fair A/B, set OCELLUS_OWN_GEMM=0 then. */
@@ -93,11 +92,6 @@ export function ownGemm(): Bound | undefined {
   if (shared) bound.pool = workerPool(module, memory) ?? undefined;
   Object.assign(kernelStatus, { active: true, reason: undefined });
   return bound;
-}
-
-/** Whether products run on ocellus's GEMM here (for reports and tests). */
-export function ownGemmActive(): boolean {
-  return !!ownGemm();
 }
 
 const offsetOf = (g: Bound, t: tf.TensorInfo) => g.backend.getMemoryOffset(t.dataId);
