@@ -85,6 +85,9 @@ function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, act: Activat
   return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act, res);
 }
 
+/** A MatMul step's plan, made once. */
+const planOf = (c: RunCtx) => once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape));
+
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
   for (const [i, x] of xs.entries()) if (x) n.check(isFloat(x.dtype), () => `input ${i} is ${x.dtype}: only float products are supported`);
 }
@@ -96,9 +99,9 @@ const matMul = op({
     checkFloat(n, same(a, n), same(b, n, 1));
     return [{ dtype: a!.dtype, shape: matmulShape(n, a!.shape, b!.shape).out }];
   },
-  prepare: ([, b], _a, c) => void ownWeights(b, undefined, once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape)), c, false),
+  prepare: ([, b], _a, c) => void ownWeights(b, undefined, planOf(c), c, false),
   run: ([a, b], _a, c) => {
-    const p = once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape));
+    const p = planOf(c);
     const packed = ownWeights(b, undefined, p, c, false);
     if (packed) return [tf.reshape(ownProduct(a!, packed, p, 'linear'), p.out)];
     return [tf.reshape(p.rows ? tf.matMul(tf.reshape(a!, p.a), tf.reshape(b!, p.b)) : product(a!, b!, p), p.out)];
