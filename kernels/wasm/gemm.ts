@@ -126,12 +126,25 @@ export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-const tune = (name: string, dflt: number) => Number((typeof process !== 'undefined' && process.env?.[name]) || dflt);
+/** Blocking and threading knobs: the K chunk, and how a product splits over threads ('auto': rows when M > N). From
+ *  OCELLUS_GEMM_KC / OCELLUS_GEMM_SPLIT, read once (not per product); setGemmTuning changes them (tests, A/B runs). */
+export interface GemmTuning { kc: number; split: 'auto' | 'm' | 'n' }
+const envOf = (name: string) => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
+const DEFAULT_TUNING: GemmTuning = {
+  kc: Number(envOf('OCELLUS_GEMM_KC')) || 1024,
+  split: envOf('OCELLUS_GEMM_SPLIT') === 'm' || envOf('OCELLUS_GEMM_SPLIT') === 'n' ? envOf('OCELLUS_GEMM_SPLIT') as 'm' | 'n' : 'auto',
+};
+let tuning: GemmTuning = { ...DEFAULT_TUNING };
+
+/** Overrides some knobs; undefined restores the defaults. */
+export function setGemmTuning(t: Partial<GemmTuning> | undefined): void {
+  tuning = t ? { ...tuning, ...t } : { ...DEFAULT_TUNING };
+}
 
 /** Blocking: K in chunks of kc (a panel chunk, kc·NR floats, stays in L1); rows in blocks of mc, so a block's
  *  im2col rows stay within ~1 MiB and a dense block's K chunk within 512 KiB (L2). */
 function blocking(M: number, K: number, im2col: boolean): { mc: number; kc: number } {
-  const kc = Math.min(K, tune('OCELLUS_GEMM_KC', 1024));
+  const kc = Math.min(K, tuning.kc);
   const cap = im2col ? Math.floor(262144 / K) : Math.floor(131072 / kc);
   return { kc, mc: Math.max(MR, Math.min(256, Math.floor(cap / MR) * MR, Math.ceil(M / MR) * MR)) };
 }
@@ -267,7 +280,7 @@ function run(g: Bound, calls: GemmCall[]): void {
  * rows): split by rows (multiples of MR) or by columns (multiples of NR).
  */
 function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
-  const mode = (typeof process !== 'undefined' && process.env?.OCELLUS_GEMM_SPLIT) || 'auto';
+  const mode = tuning.split;
   // Split by rows, each thread reads all of B and its share of A; by columns, its share of B and all of A (and
   // gathers all im2col rows): the rows when M > N. Measured, ResNet-50 batch 1, 1 → 2 threads: 1.25× with rows
   // always (stage 4's 3×3 convs, M 196 × N 256 × K 2304, 1.1×), 1.5× with this rule.

@@ -12,7 +12,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packWeights, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packWeights, setGemmTuning, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
@@ -23,8 +23,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   setOwnGemm(undefined);
-  delete process.env.OCELLUS_GEMM_KC;
-  delete process.env.OCELLUS_GEMM_SPLIT;
+  setGemmTuning(undefined);
 });
 
 /** erf in float64: its Maclaurin series below 3, Laplace's continued fraction for erfc above (the series cancels
@@ -106,8 +105,8 @@ describe('dense products', () => {
   for (const act of ['linear', 'relu', 'gelu'] as const) {
     it(`act(A·B + bias [+ residual]) = float64 (${act}), K in one chunk and in several`, () => {
       for (const [M, K, N] of shapes) {
-        for (const [withBias, withRes, kc] of [[true, false, ''], [false, true, '16'], [true, true, '64']] as const) {
-          process.env.OCELLUS_GEMM_KC = kc;
+        for (const [withBias, withRes, kc] of [[true, false, 0], [false, true, 16], [true, true, 64]] as const) {
+          setGemmTuning(kc ? { kc } : undefined);   // 0: the default chunk
           const a = random(M * K, 1), b = random(K * N, 2, 0.5), bias = withBias ? random(N, 3) : undefined, res = withRes ? random(M * N, 4) : undefined;
           const want = reference(M, K, N, a, b, bias, res, act);
           const got = tf.tidy(() => {
@@ -144,8 +143,8 @@ describe('dense products', () => {
     g.pool = undefined;
     const single = Array.from(run());
     g.pool = pool;
-    for (const split of ['m', 'n']) {
-      process.env.OCELLUS_GEMM_SPLIT = split;
+    for (const split of ['m', 'n'] as const) {
+      setGemmTuning({ split });
       expect(Array.from(run()), `split ${split}`).toEqual(single);
     }
   });
@@ -205,8 +204,8 @@ describe('convolutions (im2col blocks)', () => {
       const x = random(n * H * W * C, 12), w = random(kh * kw * C * c.M, 13), bias = random(c.M, 14);
       const res = c.res ? random(n * OH * OW * c.M, 15) : undefined;
       const want = conv64(x, [...c.x], w, [kh, kw, C, c.M], bias, [...c.s], [...c.d], [...c.p], [OH, OW], res, c.relu);
-      for (const kc of ['', '8']) {
-        process.env.OCELLUS_GEMM_KC = kc;
+      for (const kc of [0, 8]) {
+        setGemmTuning(kc ? { kc } : undefined);
         const got = tf.tidy(() => {
           const packed = packWeights(tf.tensor4d(w, [kh, kw, C, c.M]), kh * kw * C, c.M, tf.tensor1d(bias));
           return convProduct(tf.tensor4d(x, [n, H, W, C]), packed, c.M, {
