@@ -8,7 +8,7 @@ import type { NodeView, RunCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { isFloat } from './util.js';
 import { derivedOf } from './derived.js';
-import { convProduct, ownGemm, packWeights } from './wasm/gemm.js';
+import { convProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ const nhwcConv = op({
 
 /** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
  *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. */
-function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): tf.Tensor | undefined {
+function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): PackedWeights | undefined {
   const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
     && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;

@@ -8,7 +8,7 @@ import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { broadcastShapes, isFloat, matrices, same } from './util.js';
 import { derivedOf } from './derived.js';
-import { denseProduct, ownGemm, packWeights } from './wasm/gemm.js';
+import { denseProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
 
 const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -73,7 +73,7 @@ function product(a: tf.Tensor, b: tf.Tensor, p: MatMulPlan): tf.Tensor {
 
 /** B packed for ocellus's GEMM (kernels/wasm/gemm.ts) when it runs here, B is a constant matrix and the bias, if
  *  any, a constant per output column (packed with it); else undefined. */
-function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: MatMulPlan, c: RunCtx, fuse: boolean): tf.Tensor | undefined {
+function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: MatMulPlan, c: RunCtx, fuse: boolean): PackedWeights | undefined {
   const [m, k] = p.a as [number, number], n = p.b[1]!;
   const fits = p.rows && c.inputs[0]!.dtype === 'float32' && !!b && !!c.consts[1] && (!c.inputs[2] || (fuse && !!bias && !!c.consts[2]))
     && m > 0 && k > 0 && n > 0;
@@ -81,7 +81,7 @@ function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: Ma
   return derivedOf(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
 }
 
-function ownProduct(a: tf.Tensor, packed: tf.Tensor, p: MatMulPlan, act: Activation, res?: tf.Tensor): tf.Tensor {
+function ownProduct(a: tf.Tensor, packed: PackedWeights, p: MatMulPlan, act: Activation, res?: tf.Tensor): tf.Tensor {
   return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act, res);
 }
 

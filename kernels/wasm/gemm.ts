@@ -1,8 +1,8 @@
 // Runs ocellus's WASM GEMM (gemm-module.ts) on tfjs tensors, in place in the tfjs WASM backend's heap: the module
 // imports the backend's own memory, reads A and writes C at the tensors' heap offsets (no copies), and B is packed
-// once per weight into a tensor kept with it (kernels/derived.ts). Used where it applies — float32 products and
-// convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU — when the engine has
-// relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column ranges go to a pool
+// once per weight into a heap block kept with it (PackedWeights, kernels/derived.ts). Used where it applies —
+// float32 products and convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU —
+// when the engine has relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column ranges go to a pool
 // of workers on the same heap (pool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -100,15 +100,51 @@ const f32 = (g: Bound, ptr: number, n: number) => new Float32Array(g.memory.buff
 /** Floats of a packed B for K×N (the panels, then the bias padded to whole panels). */
 export const packedLength = (K: number, N: number) => Math.ceil(N / NR) * NR * (K + 1);
 
+let packedLive = 0, packedLiveBytes = 0;
+
+/**
+ * A weight matrix packed into panels for the kernel: a block of the tfjs heap that ocellus allocates and frees itself,
+ * not a tfjs tensor. Packing makes one per product when a session is planned, all kept; made as tensors, that burst
+ * of long-lived objects taught V8 to allocate every later tensor's bookkeeping (tfjs's allocation sites, shared with
+ * each run's activations) straight into the old generation (allocation-site pretenuring), and RSS crept up run after
+ * run in the 1,000-run soak.
+ */
+export class PackedWeights {
+  // ES private: tf.tidy walks what its function returns, and must not walk into the backend's heap from here.
+  readonly #g: Bound;
+  #freed = false;
+  constructor(g: Bound, readonly ptr: number, readonly K: number, readonly N: number) {
+    this.#g = g;
+    packedLive++;
+    packedLiveBytes += packedLength(K, N) * 4;
+  }
+  get isDisposed(): boolean { return this.#freed; }
+  /** Whether it lives in the heap of this binding (a replaced backend took its heap with it). */
+  livesIn(g: Bound): boolean { return this.#g === g; }
+  dispose(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    packedLive--;
+    packedLiveBytes -= packedLength(this.K, this.N) * 4;
+    if (this.#g === bound) this.#g.backend.wasm._free(this.ptr);
+  }
+}
+
+/** Packed weight blocks alive in the heap, and their bytes (tests, engine facts). */
+export const packedStats = () => ({ count: packedLive, bytes: packedLiveBytes });
+
 /**
  * Packs B (K×N row-major, or N×K when `transposed`) and an optional bias [N] into panels, straight from their heap
- * copies into a new heap tensor.
+ * copies into a new heap block (dispose() frees it).
  */
-export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor, transposed = false): tf.Tensor {
+export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor, transposed = false): PackedWeights {
   const g = ownGemm();
   if (!g) throw new Error('ocellus GEMM is not available on this backend');
-  const info = g.backend.makeOutput([packedLength(K, N)], 'float32');
-  const dst = f32(g, offsetOf(g, info), packedLength(K, N));   // views taken after the allocation (it may grow the heap)
+  if (b.size !== K * N || b.dtype !== 'float32') throw new Error(`packWeights: B has ${b.size} ${b.dtype} values, expected ${K}×${N} = ${K * N} float32`);
+  if (bias && (bias.size !== N || bias.dtype !== 'float32')) throw new Error(`packWeights: the bias has ${bias.size} ${bias.dtype} values, expected ${N} float32`);
+  const ptr = g.backend.wasm._malloc(packedLength(K, N) * 4);
+  if (!ptr) throw new Error(`packWeights: the heap has no room for ${packedLength(K, N) * 4} bytes of packed weights`);
+  const dst = f32(g, ptr, packedLength(K, N));   // views taken after the allocation (it may grow the heap)
   const src = f32(g, offsetOf(g, b), K * N);
   const panels = Math.ceil(N / NR);
   for (let p = 0; p < panels; p++) {
@@ -123,7 +159,15 @@ export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor
   const tail = panels * NR * K;
   dst.fill(0, tail);
   if (bias) dst.set(f32(g, offsetOf(g, bias), N), tail);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  return new PackedWeights(g, ptr, K, N);
+}
+
+/** The packed block's offset, checked to be live and to hold K×N. */
+function packedAt(g: Bound, p: PackedWeights, K: number, N: number): number {
+  if (p.isDisposed) throw new Error('the packed weights were disposed');
+  if (!p.livesIn(g)) throw new Error('the packed weights belong to a tfjs backend that was replaced');
+  if (p.K !== K || p.N !== N) throw new Error(`the packed weights are ${p.K}×${p.N}, the product needs ${K}×${N}`);
+  return p.ptr;
 }
 
 /** Blocking and threading knobs: the K chunk, and how a product splits over threads ('auto': rows when M > N). From
@@ -171,11 +215,11 @@ function residualAt(g: Bound, res: tf.Tensor | undefined, size: number): number 
  * act(A·B + bias + res) for A [M, K] (any tensor holding M·K floats), B packed by packWeights and an optional
  * residual holding M·N floats: a new [M, N] tensor.
  */
-export function denseProduct(a: tf.Tensor, packed: tf.Tensor, M: number, K: number, N: number, act: GemmActivation, res?: tf.Tensor): tf.Tensor {
+export function denseProduct(a: tf.Tensor, packed: PackedWeights, M: number, K: number, N: number, act: GemmActivation, res?: tf.Tensor): tf.Tensor {
   const g = ownGemm()!;
-  const r = residualAt(g, res, M * N);
+  const r = residualAt(g, res, M * N), pb = packedAt(g, packed, K, N);
   const out = g.backend.makeOutput([M, N], 'float32');
-  const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), pb = offsetOf(g, packed), c = offsetOf(g, out), flags = FLAGS[act];
+  const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, 0, (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
@@ -193,7 +237,7 @@ export interface ConvWindow {
  * act(conv(x, W) + bias + res) for NHWC x [n, H, W, C], W [kh, kw, C, N] packed as K = kh·kw·C rows and an optional
  * residual shaped like the output: [n, OH, OW, N].
  */
-export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvWindow, act: 'linear' | 'relu', res?: tf.Tensor): tf.Tensor {
+export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: ConvWindow, act: 'linear' | 'relu', res?: tf.Tensor): tf.Tensor {
   const g = ownGemm()!;
   const [n, H, W, C] = x.shape as [number, number, number, number];
   const [OH, OW] = w.out;
@@ -202,12 +246,12 @@ export function convProduct(x: tf.Tensor, packed: tf.Tensor, N: number, w: ConvW
     return tf.reshape(denseProduct(x, packed, n * H * W, C, N, act, res), [n, OH, OW, N]);
   }
   const M = n * OH * OW, K = w.kernel[0] * w.kernel[1] * C;
-  const r = residualAt(g, res, M * N);
+  const r = residualAt(g, res, M * N), pb = packedAt(g, packed, K, N);
   const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
   const { mc, kc } = blocking(M, K, true);
   const geo = geoView(g);
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
-  const pb = offsetOf(g, packed), c = offsetOf(g, out), flags = FLAGS[act];
+  const c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }

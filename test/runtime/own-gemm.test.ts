@@ -12,7 +12,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packWeights, setGemmTuning, setOwnGemm, type GemmActivation } from '../../kernels/wasm/gemm.js';
+import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packedStats, packWeights, setGemmTuning, setOwnGemm, type GemmActivation, type PackedWeights } from '../../kernels/wasm/gemm.js';
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
@@ -21,9 +21,18 @@ beforeAll(async () => {
   await ensureBackend();
 });
 
+/** Weights packed by a test, freed after it (packed blocks are heap memory of ours, not tensors a tidy frees). */
+const packedByTest: PackedWeights[] = [];
+const pack = (...args: Parameters<typeof packWeights>): PackedWeights => {
+  const p = tf.tidy(() => packWeights(...args));
+  packedByTest.push(p);
+  return p;
+};
+
 afterEach(() => {
   setOwnGemm(undefined);
   setGemmTuning(undefined);
+  for (const p of packedByTest.splice(0)) p.dispose();
 });
 
 /** erf in float64: its Maclaurin series below 3, Laplace's continued fraction for erfc above (the series cancels
@@ -111,7 +120,7 @@ describe('dense products', () => {
           const want = reference(M, K, N, a, b, bias, res, act);
           const got = tf.tidy(() => {
             const bt = tf.tensor2d(b, [K, N]);
-            const packed = packWeights(bt, K, N, bias && tf.tensor1d(bias));
+            const packed = pack(bt, K, N, bias && tf.tensor1d(bias));
             return denseProduct(tf.tensor2d(a, [M, K]), packed, M, K, N, act, res && tf.tensor2d(res, [M, N])).dataSync();
           });
           expectNear(got, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5);
@@ -127,8 +136,8 @@ describe('dense products', () => {
     for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
     const [x, y] = tf.tidy(() => {
       const at = tf.tensor2d(a, [M, K]);
-      return [denseProduct(at, packWeights(tf.tensor2d(b, [K, N]), K, N), M, K, N, 'linear').dataSync(),
-        denseProduct(at, packWeights(tf.tensor2d(bT, [N, K]), K, N, undefined, true), M, K, N, 'linear').dataSync()];
+      return [denseProduct(at, pack(tf.tensor2d(b, [K, N]), K, N), M, K, N, 'linear').dataSync(),
+        denseProduct(at, pack(tf.tensor2d(bT, [N, K]), K, N, undefined, true), M, K, N, 'linear').dataSync()];
     });
     expect(Array.from(y)).toEqual(Array.from(x));
   });
@@ -138,7 +147,8 @@ describe('dense products', () => {
     if (backendInfo().threads > 1) expect(g.pool?.size).toBe(backendInfo().threads - 1);
     const [M, K, N] = [101, 530, 75];
     const a = random(M * K, 7), b = random(K * N, 8), bias = random(N, 9);
-    const run = () => tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packWeights(tf.tensor2d(b, [K, N]), K, N, tf.tensor1d(bias)), M, K, N, 'gelu').dataSync());
+    const packed = pack(tf.tensor2d(b, [K, N]), K, N, tf.tensor1d(bias));
+    const run = () => tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packed, M, K, N, 'gelu').dataSync());
     const pool = g.pool;
     g.pool = undefined;
     const single = Array.from(run());
@@ -150,21 +160,37 @@ describe('dense products', () => {
   });
 
   it('refuses a residual of the wrong size, naming both sizes', () => {
-    expect(() => tf.tidy(() => denseProduct(tf.zeros([4, 3]), packWeights(tf.zeros([3, 2]), 3, 2), 4, 3, 2, 'linear', tf.zeros([4, 3]))))
+    expect(() => tf.tidy(() => denseProduct(tf.zeros([4, 3]), pack(tf.zeros([3, 2]), 3, 2), 4, 3, 2, 'linear', tf.zeros([4, 3]))))
       .toThrow(/residual has 12 float32 values, the product 8/);
+  });
+
+  it('packs into a heap block of its own (no tensor), refuses it disposed or of another shape, and frees it', () => {
+    const before = packedStats(), tensors = tf.memory().numTensors;
+    const [K, N] = [7, 13];
+    const packed = tf.tidy(() => packWeights(tf.tensor2d(random(K * N, 16), [K, N]), K, N, tf.tensor1d(random(N, 17))));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(packedStats()).toEqual({ count: before.count + 1, bytes: before.bytes + Math.ceil(N / NR) * NR * (K + 1) * 4 });
+    expect(() => tf.tidy(() => denseProduct(tf.zeros([2, K + 1]), packed, 2, K + 1, N, 'linear'))).toThrow(/packed weights are 7×13, the product needs 8×13/);
+    expect(() => tf.tidy(() => packWeights(tf.zeros([K, N]), K, N + 1))).toThrow(/B has 91 float32 values, expected 7×14 = 98/);
+    expect(tf.memory().numTensors).toBe(tensors);
+    packed.dispose();
+    packed.dispose();   // twice is harmless
+    expect(packedStats()).toEqual(before);
+    expect(() => tf.tidy(() => denseProduct(tf.zeros([2, K]), packed, 2, K, N, 'linear'))).toThrow(/packed weights were disposed/);
+    expect(tf.memory().numTensors).toBe(tensors);
   });
 
   it('keeps working after the heap grows under it', () => {
     const [M, K, N] = [20, 30, 10];
     const a = random(M * K, 10), b = random(K * N, 11);
     const want = reference(M, K, N, a, b, undefined, undefined, 'linear');
-    const packed = tf.tidy(() => packWeights(tf.tensor2d(b, [K, N]), K, N));
+    const packed = pack(tf.tensor2d(b, [K, N]), K, N);
     const pages = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
     const before = pages();
     const big = tf.zeros([64 * 2 ** 20]);   // 256 MiB: more than the heap had
     expect(pages()).toBeGreaterThan(before);
     const got = tf.tidy(() => denseProduct(tf.tensor2d(a, [M, K]), packed, M, K, N, 'linear').dataSync());
-    tf.dispose([big, packed]);
+    tf.dispose(big);
     expectNear(got, want, 1e-5);
   });
 });
@@ -207,7 +233,7 @@ describe('convolutions (im2col blocks)', () => {
       for (const kc of [0, 8]) {
         setGemmTuning(kc ? { kc } : undefined);
         const got = tf.tidy(() => {
-          const packed = packWeights(tf.tensor4d(w, [kh, kw, C, c.M]), kh * kw * C, c.M, tf.tensor1d(bias));
+          const packed = pack(tf.tensor4d(w, [kh, kw, C, c.M]), kh * kw * C, c.M, tf.tensor1d(bias));
           return convProduct(tf.tensor4d(x, [n, H, W, C]), packed, c.M, {
             kernel: [kh, kw], strides: [...c.s], dilations: [...c.d], padBegin: [...c.p], out: [OH, OW],
           }, c.relu ? 'relu' : 'linear', res && tf.tensor4d(res, [n, OH, OW, c.M])).dataSync();
@@ -305,14 +331,16 @@ describe('in a session', () => {
   }
 
   it('packs weights when planning and frees them on release', async () => {
-    const base = tf.memory().numTensors, kept = derivedCount();
+    const base = tf.memory().numTensors, kept = derivedCount(), blocks = packedStats().count;
     const s = await InferenceSession.create(model());
     const planned = tf.memory().numTensors;
     expect(derivedCount() - kept).toBe(3);   // two convs and the product
+    expect(packedStats().count - blocks).toBe(3);
     await s.run(feeds);
     expect(tf.memory().numTensors).toBe(planned);
     await s.release();
     expect(derivedCount()).toBe(kept);
+    expect(packedStats().count).toBe(blocks);
     expect(tf.memory().numTensors).toBe(base);
   });
 });
