@@ -1,7 +1,9 @@
 // One engine variant on one model, in a process of its own (so its peak RSS is its own). Started by the suite
-// with an IPC channel: receives a ChildJob, sends progress lines and one ChildResult (or an error), then exits.
-// Order: load → timed runs per batch size → peak RSS → profile → soak → accuracy outputs. A BASELINE_REQUEST instead
-// answers with the peak RSS of the child as it is before any engine loads (the baseline of the RSS columns).
+// with an IPC channel: receives a ChildJob and loads the engine ('loaded'), then answers each TIME request with its
+// samples ('samples': the suite asks for one batch size at a time, in rounds that alternate between the engines
+// when --rounds > 1), and a FINISH request with peak RSS → profile → soak → accuracy outputs ('result'); then exits.
+// Any failure answers 'error'. A BASELINE_REQUEST instead of a job answers with the peak RSS of the child as it is
+// before any engine loads (the baseline of the RSS columns).
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,21 +29,24 @@ export interface ChildJob {
 }
 
 export interface ChildResult {
-  loadMs: number;
   osThreads: { before: number; after: number };
   info: Record<string, unknown>;
   peakRssMiB: number;
-  timings: { batch: number; samplesMs: number[] }[];
   profiles: { batch: number; summary: ProfileSummary }[];
   soak?: { runs: number; rssMiB: [number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
   outputs?: { classes: number; data: Float32Array };
 }
 
 export const BASELINE_REQUEST = { type: 'baseline' } as const;
+/** Timed runs at one batch size after `warmup` untimed ones. */
+export interface TimeRequest { type: 'time'; batch: number; runs: number; warmup: number }
+export const FINISH_REQUEST = { type: 'finish' } as const;
 
 export type ChildMessage =
   | { type: 'progress'; text: string; transient?: boolean }
   | { type: 'baseline'; peakRssMiB: number }
+  | { type: 'loaded'; loadMs: number }
+  | { type: 'samples'; batch: number; samplesMs: number[] }
   | { type: 'result'; result: ChildResult }
   | { type: 'error'; message: string; stack?: string };
 
@@ -76,19 +81,19 @@ export function readImages(job: ChildJob, start: number, count: number): Float32
   return out;
 }
 
-async function timeBatch(engine: Engine, job: ChildJob, batch: number, label: string): Promise<number[]> {
+async function timeBatch(engine: Engine, job: ChildJob, { batch, runs, warmup }: TimeRequest, label: string): Promise<number[]> {
   const data = readImages(job, 0, batch);
   const dims = [batch, ...job.inputs.imageDims];
-  for (let i = 0; i < job.warmup; i++) {
-    progress(`${label} batch ${batch}: warm-up ${i + 1}/${job.warmup}`, true);
+  for (let i = 0; i < warmup; i++) {
+    progress(`${label} batch ${batch}: warm-up ${i + 1}/${warmup}`, true);
     await engine.run(data, dims);
   }
   const samples: number[] = [];
-  for (let i = 0; i < job.runs; i++) {
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await engine.run(data, dims);
     samples.push(performance.now() - t0);
-    progress(`${label} batch ${batch}: run ${i + 1}/${job.runs} ${samples.at(-1)!.toFixed(0)} ms`, true);
+    progress(`${label} batch ${batch}: run ${i + 1}/${runs} ${samples.at(-1)!.toFixed(0)} ms`, true);
   }
   return samples;
 }
@@ -129,52 +134,85 @@ async function outputsFor(engine: Engine, job: ChildJob, label: string): Promise
   return out ? { classes, data: out } : undefined;
 }
 
-export async function runJob(job: ChildJob): Promise<ChildResult> {
-  const label = `${job.model} ${job.engine.kind}:${job.engine.threads}`;
-  const before = osThreads();
-  const t0 = performance.now();
-  const engine = await createEngine(job.engine.kind, job.engine.threads, job.modelPath);
-  const loadMs = performance.now() - t0;
-  progress(`${label}: loaded in ${(loadMs / 1000).toFixed(1)} s`);
-  const timings: ChildResult['timings'] = [];
-  let after = NaN;
-  for (const batch of job.batches) {
-    const samplesMs = await timeBatch(engine, job, batch, label);
-    if (Number.isNaN(after)) after = osThreads();
-    timings.push({ batch, samplesMs });
+/** A loaded engine answering the suite's requests (see the top of this file). */
+export class JobRunner {
+  private readonly label: string;
+  private threadsAfter = NaN;
+  private constructor(private readonly job: ChildJob, private readonly engine: Engine, private readonly threadsBefore: number, readonly loadMs: number) {
+    this.label = `${job.model} ${job.engine.kind}:${job.engine.threads}`;
+  }
+
+  static async load(job: ChildJob): Promise<JobRunner> {
+    const before = osThreads();
+    const t0 = performance.now();
+    const engine = await createEngine(job.engine.kind, job.engine.threads, job.modelPath);
+    const runner = new JobRunner(job, engine, before, performance.now() - t0);
+    progress(`${runner.label}: loaded in ${(runner.loadMs / 1000).toFixed(1)} s`);
+    return runner;
+  }
+
+  async time(req: TimeRequest): Promise<number[]> {
+    const samplesMs = await timeBatch(this.engine, this.job, req, this.label);
+    if (Number.isNaN(this.threadsAfter)) this.threadsAfter = osThreads();
     const sorted = [...samplesMs].sort((a, b) => a - b);
-    progress(`${label} batch ${batch}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms`);
+    progress(`${this.label} batch ${req.batch}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms`);
+    return samplesMs;
   }
-  const peak = peakRssMiB();
-  const profiles: ChildResult['profiles'] = [];
-  if (job.profile && engine.runProfiled) {
-    for (const batch of job.batches) {
-      const rec = new ProfileRecorder();
-      const data = readImages(job, 0, batch);
-      for (let i = 0; i < Math.min(job.runs, 3); i++) {
-        progress(`${label} batch ${batch}: profile run ${i + 1}`, true);
-        engine.runProfiled(data, [batch, ...job.inputs.imageDims], rec);
+
+  /** Peak RSS (after the timed runs), then the profile, soak and accuracy outputs; disposes the engine. */
+  async finish(): Promise<ChildResult> {
+    const { job, engine, label } = this;
+    const peak = peakRssMiB();
+    const profiles: ChildResult['profiles'] = [];
+    if (job.profile && engine.runProfiled) {
+      for (const batch of job.batches) {
+        const rec = new ProfileRecorder();
+        const data = readImages(job, 0, batch);
+        for (let i = 0; i < Math.min(job.runs, 3); i++) {
+          progress(`${label} batch ${batch}: profile run ${i + 1}`, true);
+          engine.runProfiled(data, [batch, ...job.inputs.imageDims], rec);
+        }
+        profiles.push({ batch, summary: rec.summary(10) });
       }
-      profiles.push({ batch, summary: rec.summary(10) });
     }
+    const soakResult = job.soak > 0 ? await soak(engine, job, label) : undefined;
+    const outputs = job.accuracy > 0 ? await outputsFor(engine, job, label) : undefined;
+    const info = engine.info();
+    await engine.dispose();
+    return {
+      osThreads: { before: this.threadsBefore, after: this.threadsAfter }, info, peakRssMiB: peak, profiles,
+      ...(soakResult ? { soak: soakResult } : {}), ...(outputs ? { outputs } : {}),
+    };
   }
-  const soakResult = job.soak > 0 ? await soak(engine, job, label) : undefined;
-  const outputs = job.accuracy > 0 ? await outputsFor(engine, job, label) : undefined;
-  const info = engine.info();
-  await engine.dispose();
-  return { loadMs, osThreads: { before, after }, info, peakRssMiB: peak, timings, profiles, ...(soakResult ? { soak: soakResult } : {}), ...(outputs ? { outputs } : {}) };
+}
+
+type Request = ChildJob | TimeRequest | typeof FINISH_REQUEST | typeof BASELINE_REQUEST;
+
+/** Answers one request at a time, in order; the first failure is reported and ends the child. */
+function serve(): void {
+  let runner: Promise<JobRunner> | undefined;
+  let queue = Promise.resolve();
+  const fail = async (e: Error) => { await send({ type: 'error', message: e.message, stack: e.stack }); process.exit(1); };
+  process.on('message', (req: Request) => {
+    queue = queue.then(async () => {
+      if ('type' in req && req.type === 'baseline') {
+        await send({ type: 'baseline', peakRssMiB: peakRssMiB() });
+        process.exit(0);
+      } else if (!('type' in req)) {
+        if (runner) throw new Error('the child already has a job');
+        runner = JobRunner.load(req);
+        await send({ type: 'loaded', loadMs: (await runner).loadMs });
+      } else if (!runner) {
+        throw new Error(`'${req.type}' before a job`);
+      } else if (req.type === 'time') {
+        await send({ type: 'samples', batch: req.batch, samplesMs: await (await runner).time(req) });
+      } else {
+        await send({ type: 'result', result: await (await runner).finish() });
+        process.exit(0);
+      }
+    }).catch(fail);
+  });
 }
 
 // Only as the forked entry (importing this file, e.g. from a test, must not take over the process's IPC channel).
-if (process.send && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.once('message', (job: ChildJob | typeof BASELINE_REQUEST) => {
-    if ('type' in job) {
-      void send({ type: 'baseline', peakRssMiB: peakRssMiB() }).then(() => process.exit(0));
-      return;
-    }
-    runJob(job).then(
-      async result => { await send({ type: 'result', result }); process.exit(0); },
-      async (e: Error) => { await send({ type: 'error', message: e.message, stack: e.stack }); process.exit(1); },
-    );
-  });
-}
+if (process.send && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) serve();

@@ -33,6 +33,8 @@ export interface BenchOptions {
   engines: EngineVariant[];
   batches: number[];
   runs: number;
+  /** Times the timed runs are repeated, alternating between a model's engines (1: each engine once, in turn). */
+  rounds: number;
   warmup: number;
   /** Photos of the ImageNet dev set for the accuracy section (0 = skip). */
   accuracy: number;
@@ -50,7 +52,7 @@ export interface BenchOptions {
 export class BenchUsageError extends Error {}
 
 export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16,resnet50-q8,vitb16-q8|all] [--engines ocellus,ort-web,ort-node] [--threads 1,2] [--batch 1,8]
-                [--runs N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]`;
+                [--runs N] [--rounds N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]`;
 
 export const BENCH_OPTIONS = `Bench options:
   --models LIST    resnet50 (bundled Keras ResNet-50), vitb16 (seeded ViT-B/16), resnet50-q8 and vitb16-q8
@@ -61,6 +63,10 @@ export const BENCH_OPTIONS = `Bench options:
   --threads LIST   thread counts for engines listed without one (default 1,2)
   --batch LIST     batch sizes (default 1,8)
   --runs N         timed runs per batch size (default 10; --quick 3)
+  --rounds N       repeat the timed runs N times, the model's engines taking turns (all loaded at once, the
+                   order reversed every other round; one warm-up run before each later round): a machine whose
+                   speed drifts during the run weighs on every engine alike; the goals show each round's ratio
+                   (default 1: each engine runs once, alone)
   --warmup N       untimed runs first (default 3; --quick 1)
   --accuracy N     ImageNet dev photos for the accuracy section, 0 to skip (default 200; --quick 16)
   --profile        ocellus: time per op type and the 10 slowest nodes
@@ -133,7 +139,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       args: [...argv], strict: true, allowPositionals: false,
       options: {
         models: { type: 'string' }, engines: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' },
-        runs: { type: 'string' }, warmup: { type: 'string' }, accuracy: { type: 'string' }, json: { type: 'string' },
+        runs: { type: 'string' }, rounds: { type: 'string' }, warmup: { type: 'string' }, accuracy: { type: 'string' }, json: { type: 'string' },
         profile: { type: 'boolean', default: false }, soak: { type: 'string' }, cache: { type: 'string' },
         quick: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
       },
@@ -148,6 +154,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     engines: parseEngines(values.engines, threads),
     batches: intList(values.batch, '--batch', [1, 8], 1, 256),
     runs: intFlag(values.runs, '--runs', quick ? 3 : 10, 1),
+    rounds: intFlag(values.rounds, '--rounds', 1, 1),
     warmup: intFlag(values.warmup, '--warmup', quick ? 1 : 3, 0),
     accuracy: intFlag(values.accuracy, '--accuracy', quick ? 16 : 200, 0),
     json: values.json,

@@ -65,6 +65,8 @@ export interface TimingResult {
   /** At the median latency. */
   imagesPerSec: number;
   gflops: number;
+  /** The median of each round (--rounds > 1), in the order they ran. */
+  roundMedians?: number[];
 }
 
 export interface EngineAccuracy {
@@ -118,6 +120,8 @@ export interface TargetCheck {
   theirs?: number;
   /** ours / theirs where the goal is a ratio. */
   ratio?: number;
+  /** The ratio per round (--rounds > 1), from each round's medians. */
+  perRound?: number[];
   met: boolean;
 }
 
@@ -165,7 +169,7 @@ export interface BenchReport {
   command: string;
   machine: MachineInfo;
   versions: Record<string, string>;
-  options: { models: string[]; engines: string[]; batches: number[]; runs: number; warmup: number; accuracy: number; soak: number; profile: boolean };
+  options: { models: string[]; engines: string[]; batches: number[]; runs: number; rounds?: number; warmup: number; accuracy: number; soak: number; profile: boolean };
   models: ModelInfo[];
   engines: EngineRun[];
   results: TimingResult[];
@@ -211,13 +215,13 @@ const REPORT: Check = obj({
   version: num, createdAt: str, command: str,
   machine: obj({ cpu: str, cores: num, memoryGB: num, platform: str, arch: str, node: str, loadavgStart: arr(num), loadavgEnd: arr(num) }),
   versions: record(str),
-  options: obj({ models: arr(str), engines: arr(str), batches: arr(num), runs: num, warmup: num, accuracy: num, soak: num, profile: bool }),
+  options: obj({ models: arr(str), engines: arr(str), batches: arr(num), runs: num, rounds: opt(num), warmup: num, accuracy: num, soak: num, profile: bool }),
   models: arr(obj({
     id: str, name: str, macsPerImage: num, path: str, inputs: str, fileMiB: opt(num), quantizedFrom: opt(str),
     quantize: opt(obj({ matmuls: num, convs: num, kept: arr(str), seconds: num })),
   })),
   engines: arr(obj({ ...variant, loadMs: opt(num), peakRssMiB: opt(num), osThreads: opt(obj({ before: num, after: num })), info: record(any), error: opt(str) })),
-  results: arr(obj({ ...variant, batch: num, runs: num, warmup: num, ms: latency, imagesPerSec: num, gflops: num })),
+  results: arr(obj({ ...variant, batch: num, runs: num, warmup: num, ms: latency, imagesPerSec: num, gflops: num, roundMedians: opt(arr(num)) })),
   accuracy: arr(obj({
     model: str, images: num, reference: str, note: opt(str), batch: opt(num),
     engines: arr(obj({ engine: str, top1: num, top5: num, vsReference: opt(obj({ maxAbsDiff: numOrNull, meanAbsDiff: numOrNull, top1Agreement: num, top5Agreement: num })) })),
@@ -231,7 +235,7 @@ const REPORT: Check = obj({
     model: str, engine: str, runs: num, rssMiB: arr(arr(num)), startMiB: num, endMiB: num, maxMiB: num, slopeMiBPer1000: num, medianMs: num,
     tensors: opt(obj({ before: num, after: num })),
   })),
-  targets: arr(obj({ group: opt(str), model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), met: bool })),
+  targets: arr(obj({ group: opt(str), model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), perRound: opt(arr(num)), met: bool })),
   baseline: opt(obj({ emptyNodeMiB: num, emptyChildMiB: opt(num) })),
   rssProbes: opt(arr(obj({
     model: str, threads: num, batch: num, readyMiB: opt(num), peakMiB: opt(num), overEmptyNodeMiB: opt(num), loadMs: opt(num), runMs: opt(num), error: opt(str),

@@ -1,5 +1,6 @@
 // The bench run: prepares the models and their input tensors once, runs every engine variant on every model in a
-// child process of its own (one at a time, so they never compete for the cores), then prints the table and writes
+// child process of its own (one running at a time, so they never compete for the cores; with --rounds, a model's
+// engines stay loaded and take turns), then prints the table and writes
 // the JSON report and SVG chart. A model and its int8 twin in one run share their inputs, and add the "q8 vs fp32"
 // section: side-by-side numbers, plus single-session RSS probes against an empty Node process (bench/rss-probe.ts).
 // An engine that fails on a model is recorded with its error and the run goes on. benchMain(argv) is what
@@ -11,16 +12,19 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BASELINE_REQUEST, type ChildJob, type ChildMessage, type ChildResult } from './child.js';
+import { BASELINE_REQUEST, FINISH_REQUEST, type ChildJob, type ChildMessage, type ChildResult, type TimeRequest } from './child.js';
 import { DEFAULT_CACHE, MODELS, pickPhotos, prepareModel, REPO_ROOT, writeInputs, type InputSet } from './models.js';
 import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, parseBenchArgs, quantizedFrom, quantizedPairs, variantName, type BenchOptions, type EngineVariant, type ModelId } from './options.js';
 import { oneLine, quantizedComparison, quantizedTargets, type OutputsByModel } from './quantized.js';
-import { accuracyRow, formatReport, soakRow, targetChecks, timingRows } from './report.js';
+import { accuracyRow, formatReport, soakRow, targetChecks, timingRows, type VariantRef } from './report.js';
 import { bundleProbe, emptyNodeMiB, runProbe } from './rss-probe.js';
 import { REPORT_VERSION, type BenchReport, type EngineRun, type MachineInfo, type RssProbe } from './schema.js';
 import { renderSvg } from './svg.js';
 
 const require = createRequire(import.meta.url);
+
+/** An engine's child during a model's timed rounds: samples per batch size, per round. */
+interface Live { v: VariantRef; child: ChildHandle; rounds: Map<number, number[][]>; error?: Error }
 const CHILD = path.join(import.meta.dirname, 'child.ts');
 export const DEFAULT_JSON = path.join(REPO_ROOT, 'bench', 'out', 'latest.json');
 const ACCURACY_BATCH = 8;
@@ -97,9 +101,19 @@ function forkChild() {
   });
 }
 
-/** Runs one job in a fresh Node process. Rejects (never throws past the caller's catch) when the child reports an
- *  error, exits or is killed without a result, cannot be started, or cannot be sent the job. */
-export function runChild(job: ChildJob, progress: Progress, verbose: boolean): Promise<ChildResult> {
+/** A bench child with its engine loaded (startChild): asked for timed runs, any number of times, then finish(). */
+export interface ChildHandle {
+  readonly loadMs: number;
+  time(batch: number, runs: number, warmup: number): Promise<number[]>;
+  /** Peak RSS, profile, soak, accuracy outputs; the child exits after it. */
+  finish(): Promise<ChildResult>;
+  kill(): void;
+}
+
+/** Starts a fresh Node process on one job and waits for its engine to load. Every request rejects (never throws past
+ *  the caller's catch) when the child reports an error, exits or is killed without answering, cannot be started, or
+ *  cannot be sent the request. */
+export function startChild(job: ChildJob, progress: Progress, verbose: boolean): Promise<ChildHandle> {
   const label = `${job.model} ${variantName(job.engine)}`;
   const child = forkChild();
   const forward = (chunk: Buffer) => {
@@ -107,20 +121,35 @@ export function runChild(job: ChildJob, progress: Progress, verbose: boolean): P
   };
   child.stdout!.on('data', forward);
   child.stderr!.on('data', forward);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (e: Error) => { if (!settled) { settled = true; reject(e); } };
-    child.on('message', (m: ChildMessage) => {
-      if (m.type === 'progress') (m.transient ? progress.status(m.text) : progress.line(`  ${m.text}`));
-      else if (m.type === 'result') { settled = true; resolve(m.result); }
-      else if (m.type === 'error') fail(new Error(verbose && m.stack ? m.stack : m.message));
-    });
-    child.on('error', e => { fail(new Error(`child process: ${e.message}`)); child.kill(); });
-    child.on('close', (code, signal) => {   // after the IPC channel and stdio have drained
-      fail(new Error(`child process exited (${signal ?? `code ${code}`}) without a result`));
-    });
-    child.send(job, e => { if (e) { fail(new Error(`could not send the job to the child: ${e.message}`)); child.kill(); } });
+  let waiting: { type: ChildMessage['type']; resolve(m: ChildMessage): void; reject(e: Error): void } | undefined;
+  let dead: Error | undefined;
+  const fail = (e: Error) => {
+    dead ??= e;
+    const w = waiting;
+    waiting = undefined;
+    w?.reject(e);
+  };
+  child.on('message', (m: ChildMessage) => {
+    if (m.type === 'progress') (m.transient ? progress.status(m.text) : progress.line(`  ${m.text}`));
+    else if (m.type === 'error') fail(new Error(verbose && m.stack ? m.stack : m.message));
+    else if (waiting?.type === m.type) { const w = waiting; waiting = undefined; w.resolve(m); }
   });
+  child.on('error', e => { fail(new Error(`child process: ${e.message}`)); child.kill(); });
+  child.on('close', (code, signal) => {   // after the IPC channel and stdio have drained
+    fail(new Error(`child process exited (${signal ?? `code ${code}`}) without a result`));
+  });
+  const request = <T extends ChildMessage['type']>(msg: unknown, type: T): Promise<Extract<ChildMessage, { type: T }>> => {
+    if (dead) return Promise.reject(dead);
+    const answer = new Promise<ChildMessage>((resolve, reject) => { waiting = { type, resolve, reject }; });
+    child.send(msg as object, e => { if (e) { fail(new Error(`could not send the child a request: ${e.message}`)); child.kill(); } });
+    return answer as Promise<Extract<ChildMessage, { type: T }>>;
+  };
+  return request(job, 'loaded').then(({ loadMs }) => ({
+    loadMs,
+    time: (batch, runs, warmup) => request({ type: 'time', batch, runs, warmup } satisfies TimeRequest, 'samples').then(m => m.samplesMs),
+    finish: () => request(FINISH_REQUEST, 'result').then(m => m.result),
+    kill: () => { child.kill(); },
+  }), (e: Error) => { child.kill(); throw e; });
 }
 
 /** Peak RSS (MiB) of a bench child that loads no engine: what every engine's peak RSS column includes anyway. */
@@ -147,7 +176,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-bench-'));
   const report: BenchReport = {
     version: REPORT_VERSION, createdAt: new Date().toISOString(), command, machine, versions: packageVersions(),
-    options: { models: opts.models, engines: opts.engines.map(variantName), batches: opts.batches, runs: opts.runs, warmup: opts.warmup, accuracy: opts.accuracy, soak: opts.soak, profile: opts.profile },
+    options: { models: opts.models, engines: opts.engines.map(variantName), batches: opts.batches, runs: opts.runs, rounds: opts.rounds, warmup: opts.warmup, accuracy: opts.accuracy, soak: opts.soak, profile: opts.profile },
     models: [], engines: [], results: [], accuracy: [], profiles: [], soak: [], targets: [],
   };
   const accVariants = accuracyVariants(opts.engines);
@@ -178,25 +207,56 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
       const accuracyBatch = model.spec.quantizedFrom ? QUANTIZED_ACCURACY_BATCH : ACCURACY_BATCH;
       const outputs = new Map<string, { classes: number; data: Float32Array }>();
       outputsOf.set(id, outputs);
-      for (const engine of opts.engines) {
-        const v = { model: id, engine: variantName(engine), kind: engine.kind, threads: engine.threads };
-        progress.line(`${model.spec.name} · ${v.engine}`);
-        const job: ChildJob = {
-          model: id, modelPath: model.onnxPath, engine, inputs: { file: inputs.file, count: inputs.count, imageDims: inputs.imageDims },
-          batches: opts.batches, runs: opts.runs, warmup: opts.warmup,
-          accuracy: accVariants.has(v.engine) ? accuracyCount : 0, accuracyBatch,
-          profile: opts.profile && engine.kind === 'ocellus', soak: opts.soak,
-        };
-        try {
-          const res = await runChild(job, progress, opts.verbose);
-          report.engines.push({ ...v, loadMs: res.loadMs, peakRssMiB: res.peakRssMiB, osThreads: res.osThreads, info: res.info });
-          report.results.push(...timingRows(v, res.timings, model.spec.macsPerImage, opts.warmup));
-          for (const p of res.profiles) report.profiles.push({ model: id, engine: v.engine, batch: p.batch, ...p.summary });
-          if (res.soak) report.soak.push(soakRow(v, res.soak));
-          if (res.outputs) outputs.set(v.engine, res.outputs);
-        } catch (e) {
-          progress.line(`  FAILED: ${(e as Error).message}`);
-          report.engines.push({ ...v, info: {}, error: oneLine((e as Error).message) } satisfies EngineRun);
+      const jobOf = (engine: EngineVariant, v: VariantRef): ChildJob => ({
+        model: id, modelPath: model.onnxPath, engine, inputs: { file: inputs.file, count: inputs.count, imageDims: inputs.imageDims },
+        batches: opts.batches, runs: opts.runs, warmup: opts.warmup,
+        accuracy: accVariants.has(v.engine) ? accuracyCount : 0, accuracyBatch,
+        profile: opts.profile && engine.kind === 'ocellus', soak: opts.soak,
+      });
+      const failed = (v: VariantRef, e: unknown) => {
+        progress.line(`  FAILED: ${(e as Error).message}`);
+        report.engines.push({ ...v, info: {}, error: oneLine((e as Error).message) } satisfies EngineRun);
+      };
+      // One engine at a time; with --rounds > 1, all of the model's engines loaded at once and their timed runs in
+      // rounds that alternate between them (the order reversed every other round), so that a machine slowing down
+      // or speeding up over minutes weighs on every engine alike.
+      for (const group of opts.rounds > 1 ? [opts.engines] : opts.engines.map(e => [e])) {
+        const live: Live[] = [];
+        for (const engine of group) {
+          const v = { model: id, engine: variantName(engine), kind: engine.kind, threads: engine.threads };
+          progress.line(`${model.spec.name} · ${v.engine}`);
+          try {
+            live.push({ v, child: await startChild(jobOf(engine, v), progress, opts.verbose), rounds: new Map() });
+          } catch (e) {
+            failed(v, e);
+          }
+        }
+        for (let round = 0; round < opts.rounds; round++) {
+          if (opts.rounds > 1) progress.line(`${model.spec.name}: round ${round + 1}/${opts.rounds}`);
+          for (const batch of opts.batches) {
+            for (const l of round % 2 ? [...live].reverse() : live) {
+              if (l.error) continue;
+              try {
+                const samples = await l.child.time(batch, opts.runs, round === 0 ? opts.warmup : Math.min(opts.warmup, 1));
+                l.rounds.set(batch, [...l.rounds.get(batch) ?? [], samples]);
+              } catch (e) {
+                l.error = e as Error;
+              }
+            }
+          }
+        }
+        for (const l of live) {
+          if (l.error) { failed(l.v, l.error); l.child.kill(); continue; }
+          try {
+            const res = await l.child.finish();
+            report.engines.push({ ...l.v, loadMs: l.child.loadMs, peakRssMiB: res.peakRssMiB, osThreads: res.osThreads, info: res.info });
+            report.results.push(...timingRows(l.v, [...l.rounds].map(([batch, rounds]) => ({ batch, rounds })), model.spec.macsPerImage, opts.warmup));
+            for (const p of res.profiles) report.profiles.push({ model: id, engine: l.v.engine, batch: p.batch, ...p.summary });
+            if (res.soak) report.soak.push(soakRow(l.v, res.soak));
+            if (res.outputs) outputs.set(l.v.engine, res.outputs);
+          } catch (e) {
+            failed(l.v, e);
+          }
         }
       }
       const ref = [...outputs.keys()].find(k => k.startsWith('ort-web:')) ?? [...outputs.keys()][0];

@@ -38,7 +38,7 @@ export function syntheticReport(): BenchReport {
       const [kind, t] = engine.split(':');
       const v = { model, engine, kind: kind!, threads: Number(t) };
       r.engines.push({ ...v, loadMs: 1000, peakRssMiB: rss[engine]! * (model === 'vitb16' ? 2 : 1), osThreads: { before: 10, after: 11 }, info: {} });
-      r.results.push(...timingRows(v, Object.entries(byBatch).map(([b, s]) => ({ batch: Number(b), samplesMs: s })), MACS[model as 'resnet50'], 1));
+      r.results.push(...timingRows(v, Object.entries(byBatch).map(([b, s]) => ({ batch: Number(b), rounds: [s] })), MACS[model as 'resnet50'], 1));
       // ocellus grows 0.5 MiB per 100 runs on ResNet-50, nothing elsewhere
       const grow = engine.startsWith('ocellus') && model === 'resnet50' ? 0.005 : 0;
       r.soak.push(soakRow(v, { runs: 100, rssMiB: [0, 50, 100].map(i => [i, 300 + grow * i] as [number, number]), samplesMs: [10, 11, 12], ...(kind === 'ocellus' ? { tensors: { before: 5, after: 5 } } : {}) }));
@@ -93,7 +93,7 @@ export function syntheticQ8Report(): { report: BenchReport; outputs: Map<string,
       const [kind, t] = engine.split(':');
       const v = { model, engine, kind: kind!, threads: Number(t) };
       r.engines.push({ ...v, loadMs: 500, peakRssMiB: rss[`${model} ${engine}`]!, osThreads: { before: 10, after: 11 }, info: {} });
-      r.results.push(...timingRows(v, Object.entries(byBatch).map(([b, s]) => ({ batch: Number(b), samplesMs: s })), MACS[model.slice(0, -3) as 'resnet50'], 1));
+      r.results.push(...timingRows(v, Object.entries(byBatch).map(([b, s]) => ({ batch: Number(b), rounds: [s] })), MACS[model.slice(0, -3) as 'resnet50'], 1));
     }
   }
   r.engines.push({ model: 'vitb16-q8', engine: 'ort-web:2', kind: 'ort-web', threads: 2, info: {}, error: 'Could not find an implementation for MatMulInteger(10) node with name \'m0\'' });

@@ -8,13 +8,39 @@ import { syntheticReport } from './fixtures.js';
 describe('timingRows', () => {
   it('summarises samples per batch and derives images/s and GFLOP/s at the median', () => {
     const [b1, b8] = timingRows({ model: 'm', engine: 'e:2', kind: 'e', threads: 2 }, [
-      { batch: 1, samplesMs: [120, 100, 80] },
-      { batch: 8, samplesMs: [400, 500] },
+      { batch: 1, rounds: [[120, 100, 80]] },
+      { batch: 8, rounds: [[400, 500]] },
     ], 1e9, 2);
     expect(b1).toMatchObject({ batch: 1, runs: 3, warmup: 2, ms: { min: 80, median: 100, max: 120 }, imagesPerSec: 10 });
     expect(b1!.gflops).toBeCloseTo(20, 12);         // 2 × 1e9 FLOP in 0.1 s
     expect(b8).toMatchObject({ batch: 8, ms: { median: 450 } });
     expect(b8!.imagesPerSec).toBeCloseTo(8 / 0.45, 12);
+    expect(b1!.roundMedians).toBeUndefined();
+  });
+
+  it('pools the samples of every round and keeps each round\'s median', () => {
+    const [b1] = timingRows({ model: 'm', engine: 'e:2', kind: 'e', threads: 2 }, [{ batch: 1, rounds: [[100, 110, 90], [200, 190, 210], [95, 105, 100]] }], 1e9, 1);
+    expect(b1).toMatchObject({ runs: 9, ms: { min: 90, median: 105, max: 210 }, roundMedians: [100, 200, 100] });
+  });
+});
+
+describe('rounds in the goals', () => {
+  it('each round\'s ratio of medians, for latency (ours/theirs) and throughput (theirs/ours); shown in the goals table', () => {
+    const r = syntheticReport();
+    const row = (engine: string, batch: number) => r.results.find(x => x.model === 'resnet50' && x.engine === engine && x.batch === batch)!;
+    row('ocellus:2', 1).roundMedians = [150, 170];
+    row('ort-web:2', 1).roundMedians = [200, 340];
+    row('ocellus:2', 8).roundMedians = [1000, 1200];
+    row('ort-web:2', 8).roundMedians = [1500, 1800];
+    r.targets = targetChecks(r);
+    const goal = (start: string) => r.targets.find(t => t.model === 'resnet50' && t.goal.startsWith(start))!;
+    expect(goal('batch 1').perRound).toEqual([0.75, 0.5]);
+    expect(goal('batch 8').perRound).toEqual([1.5, 1.5]);
+    expect(goal('peak RSS').perRound).toBeUndefined();
+    expect(r.targets.find(t => t.model === 'vitb16' && t.goal.startsWith('batch 1'))!.perRound).toBeUndefined();   // one round there
+    const text = formatReport(r);
+    expect(text).toMatch(/ratio\s+per round/);
+    expect(text).toMatch(/batch 1 median latency.*0\.76\s+0\.75 0\.50\s+met/);
   });
 });
 
