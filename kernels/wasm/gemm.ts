@@ -2,8 +2,8 @@
 // imports the backend's own memory, reads A and writes C at the tensors' heap offsets (no copies), and B is packed
 // once per weight into a heap block kept with it (PackedWeights, kernels/derived.ts). Used where it applies —
 // float32 products and convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU —
-// when the engine has relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column ranges go to a pool
-// of workers on the same heap (pool.ts).
+// when the engine has relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column
+// ranges go to a pool of workers on the same heap (pool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
@@ -103,11 +103,11 @@ export const packedLength = (K: number, N: number) => Math.ceil(N / NR) * NR * (
 let packedLive = 0, packedLiveBytes = 0;
 
 /**
- * A weight matrix packed into panels for the kernel: a block of the tfjs heap that ocellus allocates and frees itself,
- * not a tfjs tensor. Packing makes one per product when a session is planned, all kept; made as tensors, that burst
- * of long-lived objects taught V8 to allocate every later tensor's bookkeeping (tfjs's allocation sites, shared with
- * each run's activations) straight into the old generation (allocation-site pretenuring), and RSS crept up run after
- * run in the 1,000-run soak.
+ * A weight matrix packed into panels for the kernel: a block of the tfjs heap that ocellus allocates and frees
+ * itself, not a tfjs tensor (so not in tf.memory(); packedStats() counts them). Packing makes one per product when a
+ * session is planned, all kept; made as tensors, that burst of long-lived objects taught V8 to allocate every later
+ * tensor's bookkeeping (tfjs's allocation sites, shared with each run's activations) straight into the old
+ * generation (allocation-site pretenuring), and RSS crept up run after run in the 1,000-run soak.
  */
 export class PackedWeights {
   // ES private: tf.tidy walks what its function returns, and must not walk into the backend's heap from here.
@@ -130,7 +130,7 @@ export class PackedWeights {
   }
 }
 
-/** Packed weight blocks alive in the heap, and their bytes (tests, engine facts). */
+/** Packed weight blocks alive in the heap, and their bytes. */
 export const packedStats = () => ({ count: packedLive, bytes: packedLiveBytes });
 
 /**
