@@ -28,6 +28,9 @@ export interface BackendInfo {
   kernels: 'ocellus-wasm' | 'tfjs';
   /** Why tfjs's kernels run, when they do. */
   kernelsReason?: string;
+  /** Weights ocellus's kernels keep packed in the WASM heap (blocks of their own, not tensors: tf.memory() does not
+   *  count them), when any are. */
+  packedWeights?: { count: number; MiB: number };
   /** Which Emscripten build runs: 'threaded-simd', 'simd' (tfjs's own start-up) or 'none' (not the WASM backend, or
    *  not started yet: then backend is 'none'). */
   build: 'threaded-simd' | 'simd' | 'none';
@@ -92,6 +95,7 @@ export function backendInfo(): BackendInfo {
     kernels: kernelStatus.active ? 'ocellus-wasm' : 'tfjs',
     build: !wasm ? 'none' : threaded ? 'threaded-simd' : 'simd',
     ...(fallbackReason ? { fallbackReason } : {}),
+    ...(kernelStatus.packed.count ? { packedWeights: { count: kernelStatus.packed.count, MiB: +(kernelStatus.packed.bytes / 2 ** 20).toFixed(1) } } : {}),
     ...(kernelStatus.active ? {} : { kernelsReason: kernelStatus.reason ?? (!wasm ? 'not the WASM backend' : !hasRelaxedSimd() ? 'no relaxed SIMD in this engine' : !ownGemmWanted() ? 'switched off (OCELLUS_OWN_GEMM=0)' : 'no session has run yet') }),
   };
 }

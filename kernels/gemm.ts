@@ -200,8 +200,22 @@ function gemmInfer(n: NodeView, [a, b, cc]: readonly (ValueInfo | undefined)[], 
 /** Transposing an operand first pays off once it is reused enough (rows of the other side ≥ 16): XNNPACK path. */
 const MATERIALISE_TRANSPOSE_AT = 16;
 
+/** Gemm's B (as stored, transposed or not) packed for ocellus's GEMM when it runs here and the node is a plain
+ *  product: A not transposed, alpha 1, B constant, C absent, ignored (beta 0) or a constant per-column bias at beta 1
+ *  (a classifier head as exporters write it); else undefined. */
+function ownGemmWeights(b: tf.Tensor | undefined, cc: tf.Tensor | undefined, at: GemmAttrs, c: RunCtx): PackedWeights | undefined {
+  const [m, n] = c.outputs[0]!.shape as [number, number], k = c.inputs[1]!.shape[at.transB ? 1 : 0]!;
+  const bias = cc && at.beta !== 0 ? cc : undefined;
+  const fits = !at.transA && at.alpha === 1 && c.inputs[0]!.dtype === 'float32' && !!b && !!c.consts[1] && m > 0 && k > 0 && n > 0
+    && (!bias || (at.beta === 1 && perColumn(c.inputs[2], n) && !!c.consts[2]));
+  if (!fits || !ownGemm()) return undefined;
+  return derivedOf(b, `gemm${at.transB ? 'T' : ''}/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias, at.transB));
+}
+
 function gemmRun([a, b, cc]: readonly (tf.Tensor | undefined)[], at: GemmAttrs, c: RunCtx): tf.Tensor[] {
   const [m, n] = c.outputs[0]!.shape as [number, number];
+  const packed = ownGemmWeights(b, cc, at, c);
+  if (packed) return [denseProduct(a!, packed, m, packed.K, n, 'linear')];
   const ta = at.transA && n >= MATERIALISE_TRANSPOSE_AT, tb = at.transB && m >= MATERIALISE_TRANSPOSE_AT;
   const A = ta ? tf.transpose(a!) : a!, B = tb ? tf.transpose(b!) : b!;
   const transA = at.transA && !ta, transB = at.transB && !tb;
@@ -223,6 +237,7 @@ const gemm = (since: number) => op({
     return gemmParse(n);
   },
   infer: (n: InferView, xs, at) => gemmInfer(n, xs, at),
+  prepare: ([, b, cc], at, c) => void ownGemmWeights(b, cc, at, c),
   run: gemmRun,
 });
 

@@ -100,8 +100,6 @@ const f32 = (g: Bound, ptr: number, n: number) => new Float32Array(g.memory.buff
 /** Floats of a packed B for K×N (the panels, then the bias padded to whole panels). */
 export const packedLength = (K: number, N: number) => Math.ceil(N / NR) * NR * (K + 1);
 
-let packedLive = 0, packedLiveBytes = 0;
-
 /**
  * A weight matrix packed into panels for the kernel: a block of the tfjs heap that ocellus allocates and frees
  * itself, not a tfjs tensor (so not in tf.memory(); packedStats() counts them). Packing makes one per product when a
@@ -115,8 +113,8 @@ export class PackedWeights {
   #freed = false;
   constructor(g: Bound, readonly ptr: number, readonly K: number, readonly N: number) {
     this.#g = g;
-    packedLive++;
-    packedLiveBytes += packedLength(K, N) * 4;
+    kernelStatus.packed.count++;
+    kernelStatus.packed.bytes += packedLength(K, N) * 4;
   }
   get isDisposed(): boolean { return this.#freed; }
   /** Whether it lives in the heap of this binding (a replaced backend took its heap with it). */
@@ -124,14 +122,14 @@ export class PackedWeights {
   dispose(): void {
     if (this.#freed) return;
     this.#freed = true;
-    packedLive--;
-    packedLiveBytes -= packedLength(this.K, this.N) * 4;
+    kernelStatus.packed.count--;
+    kernelStatus.packed.bytes -= packedLength(this.K, this.N) * 4;
     if (this.#g === bound) this.#g.backend.wasm._free(this.ptr);
   }
 }
 
-/** Packed weight blocks alive in the heap, and their bytes. */
-export const packedStats = () => ({ count: packedLive, bytes: packedLiveBytes });
+/** Packed weight blocks alive in the heap, and their bytes (engine facts report them too). */
+export const packedStats = () => ({ ...kernelStatus.packed });
 
 /**
  * Packs B (K×N row-major, or N×K when `transposed`) and an optional bias [N] into panels, straight from their heap

@@ -77,6 +77,9 @@ describe('the Worker in workerd', () => {
     // WASM at run time), single-threaded on tfjs's SIMD build.
     const health = await fetch(`${base}/health`).then(h => h.json()) as { engine: Record<string, unknown> };
     expect(health.engine, log).toMatchObject({ backend: 'wasm', build: 'simd', threads: 1, kernels: 'ocellus-wasm' });
+    // Every product's weights packed for them: ResNet-50's 53 convolutions and its classifier (~25.6 M floats).
+    expect((health.engine.packedWeights as { count: number }).count).toBe(54);
+    expect((health.engine.packedWeights as { MiB: number }).MiB).toBeGreaterThan(90);
   });
 
   it('@cloudflare/ai Ai over createAiBinding inside workerd answers what the HTTP route answers', async () => {

@@ -330,12 +330,39 @@ describe('in a session', () => {
     });
   }
 
+  /** x [3, 20] · Gemm(B, C): a classifier head as exporters write it, and the variants that stay on tfjs. */
+  const gemmCases: { name: string; attrs: Record<string, number | { type: 'float'; value: number }>; c?: number[]; packed: number }[] = [
+    { name: 'transB, bias [N]', attrs: { transB: 1 }, c: [7], packed: 1 },
+    { name: 'B as is, no C', attrs: {}, packed: 1 },
+    { name: 'beta 0 (C ignored)', attrs: { beta: { type: 'float', value: 0 } }, c: [7], packed: 1 },
+    { name: 'C [1, N] (broadcast, added after)', attrs: { transB: 1 }, c: [1, 7], packed: 0 },
+    { name: 'alpha 0.5', attrs: { transB: 1, alpha: 0.5 }, c: [7], packed: 0 },
+    { name: 'beta 2', attrs: { beta: { type: 'float', value: 2 } }, c: [7], packed: 0 },
+  ];
+  for (const g of gemmCases) {
+    it(`Gemm, ${g.name}: ${g.packed ? 'on the kernel' : 'on tfjs'}, matches onnxruntime`, async () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', 'float32', [3, 20]);
+      const B = b.init('B', randomConst(g.attrs.transB ? [7, 20] : [20, 7], 21));
+      b.output(b.op('Gemm', [x, B, ...(g.c ? [b.init('C', randomConst(g.c, 22))] : [])], g.attrs));
+      const m = b.model(13);
+      const blocks = packedStats().count;
+      const s = await InferenceSession.create(m);
+      expect(packedStats().count - blocks).toBe(g.packed);
+      await s.release();
+      expect(packedStats().count).toBe(blocks);
+      await checkAgainstOrt(m, { x: randomTensor([3, 20], 23, -2, 2) });
+    });
+  }
+
   it('packs weights when planning and frees them on release', async () => {
     const base = tf.memory().numTensors, kept = derivedCount(), blocks = packedStats().count;
     const s = await InferenceSession.create(model());
     const planned = tf.memory().numTensors;
     expect(derivedCount() - kept).toBe(3);   // two convs and the product
     expect(packedStats().count - blocks).toBe(3);
+    expect(backendInfo().packedWeights?.count).toBe(blocks + 3);
+    expect(backendInfo().packedWeights!.MiB).toBeCloseTo(packedStats().bytes / 2 ** 20, 1);
     await s.run(feeds);
     expect(tf.memory().numTensors).toBe(planned);
     await s.release();
