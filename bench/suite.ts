@@ -1,7 +1,6 @@
 // The bench run: prepares the models and their input tensors once, runs every engine variant on every model in a
 // child process of its own (one running at a time, so they never compete for the cores; with --rounds, a model's
-// engines stay loaded and take turns), then prints the table and writes
-// the JSON report and SVG chart. A model and its int8 twin in one run share their inputs, and add the "q8 vs fp32"
+// engines stay loaded and take turns), then prints the table and writes the JSON report and SVG chart. A model and its int8 twin in one run share their inputs, and add the "q8 vs fp32"
 // section: side-by-side numbers, plus single-session RSS probes against an empty Node process (bench/rss-probe.ts).
 // An engine that fails on a model is recorded with its error and the run goes on. benchMain(argv) is what
 // `npm run bench` and `ocellus bench` call.
@@ -22,9 +21,6 @@ import { REPORT_VERSION, type BenchReport, type EngineRun, type MachineInfo, typ
 import { renderSvg } from './svg.js';
 
 const require = createRequire(import.meta.url);
-
-/** An engine's child during a model's timed rounds: samples per batch size, per round. */
-interface Live { v: VariantRef; child: ChildHandle; rounds: Map<number, number[][]>; error?: Error }
 const CHILD = path.join(import.meta.dirname, 'child.ts');
 export const DEFAULT_JSON = path.join(REPO_ROOT, 'bench', 'out', 'latest.json');
 const ACCURACY_BATCH = 8;
@@ -109,6 +105,9 @@ export interface ChildHandle {
   finish(): Promise<ChildResult>;
   kill(): void;
 }
+
+/** An engine's child during a model's timed rounds: samples per batch size, per round. */
+interface Live { v: VariantRef; child: ChildHandle; rounds: Map<number, number[][]>; failed?: true }
 
 /** Starts a fresh Node process on one job and waits for its engine to load. Every request rejects (never throws past
  *  the caller's catch) when the child reports an error, exits or is killed without answering, cannot be started, or
@@ -235,18 +234,20 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
           if (opts.rounds > 1) progress.line(`${model.spec.name}: round ${round + 1}/${opts.rounds}`);
           for (const batch of opts.batches) {
             for (const l of round % 2 ? [...live].reverse() : live) {
-              if (l.error) continue;
+              if (l.failed) continue;
               try {
                 const samples = await l.child.time(batch, opts.runs, round === 0 ? opts.warmup : Math.min(opts.warmup, 1));
                 l.rounds.set(batch, [...l.rounds.get(batch) ?? [], samples]);
               } catch (e) {
-                l.error = e as Error;
+                l.failed = true;
+                l.child.kill();
+                failed(l.v, e);
               }
             }
           }
         }
         for (const l of live) {
-          if (l.error) { failed(l.v, l.error); l.child.kill(); continue; }
+          if (l.failed) continue;
           try {
             const res = await l.child.finish();
             report.engines.push({ ...l.v, loadMs: l.child.loadMs, peakRssMiB: res.peakRssMiB, osThreads: res.osThreads, info: res.info });
