@@ -139,6 +139,8 @@ export function startChild(job: ChildJob, progress: Progress, verbose: boolean):
   });
   const request = <T extends ChildMessage['type']>(msg: unknown, type: T): Promise<Extract<ChildMessage, { type: T }>> => {
     if (dead) return Promise.reject(dead);
+    // One request at a time (the suite awaits each): a second would take the first one's answer.
+    if (waiting) return Promise.reject(new Error(`the child is still answering '${waiting.type}'`));
     const answer = new Promise<ChildMessage>((resolve, reject) => { waiting = { type, resolve, reject }; });
     child.send(msg as object, e => { if (e) { fail(new Error(`could not send the child a request: ${e.message}`)); child.kill(); } });
     return answer as Promise<Extract<ChildMessage, { type: T }>>;
