@@ -6,6 +6,7 @@
 // before any engine loads (the baseline of the RSS columns).
 
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from './engines.js';
 import type { EngineVariant, ModelId } from './options.js';
@@ -33,7 +34,7 @@ export interface ChildResult {
   info: Record<string, unknown>;
   peakRssMiB: number;
   profiles: { batch: number; summary: ProfileSummary }[];
-  soak?: { runs: number; rssMiB: [number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
+  soak?: { runs: number; rssMiB: [number, number][]; heapMiB?: [number, number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
   outputs?: { classes: number; data: Float32Array };
 }
 
@@ -103,21 +104,28 @@ async function soak(engine: Engine, job: ChildJob, label: string): Promise<Child
   const dims = [1, ...job.inputs.imageDims];
   const every = Math.max(1, Math.floor(job.soak / 50));
   const before = engine.liveTensors?.();
-  // RSS after a full GC (the suite starts children with --expose-gc): garbage not yet collected is not a leak.
-  const settled = () => { (globalThis as { gc?: () => void }).gc?.(); return rssMiB(); };
-  const rss: [number, number][] = [[0, settled()]];
+  const rss: [number, number][] = [], heap: [number, number, number][] = [];
+  // RSS after a full GC (the suite starts children with --expose-gc): garbage not yet collected is not a leak. The
+  // V8 heap's young and old generations beside it say which part of a step is V8 resizing its heap.
+  const sample = (i: number) => {
+    (globalThis as { gc?: () => void }).gc?.();
+    rss.push([i, rssMiB()]);
+    const space = (name: string) => (v8.getHeapSpaceStatistics().find(s => s.space_name === name)?.space_size ?? 0) / 2 ** 20;
+    heap.push([i, space('new_space'), space('old_space')]);
+  };
+  sample(0);
   const samplesMs: number[] = [];
   for (let i = 1; i <= job.soak; i++) {
     const t0 = performance.now();
     await engine.run(data, dims);
     samplesMs.push(performance.now() - t0);
     if (i % every === 0 || i === job.soak) {
-      rss.push([i, settled()]);
-      progress(`${label} soak: run ${i}/${job.soak}, RSS ${rssMiB().toFixed(0)} MiB`, true);
+      sample(i);
+      progress(`${label} soak: run ${i}/${job.soak}, RSS ${rss.at(-1)![1].toFixed(0)} MiB`, true);
     }
   }
   const after = engine.liveTensors?.();
-  return { runs: job.soak, rssMiB: rss, samplesMs, ...(before !== undefined && after !== undefined ? { tensors: { before, after } } : {}) };
+  return { runs: job.soak, rssMiB: rss, heapMiB: heap, samplesMs, ...(before !== undefined && after !== undefined ? { tensors: { before, after } } : {}) };
 }
 
 async function outputsFor(engine: Engine, job: ChildJob, label: string): Promise<ChildResult['outputs']> {

@@ -34,6 +34,14 @@ function perRound(ours: TimingResult, theirs: TimingResult, ratio: (o: number, t
   return o && t && o.length === t.length ? { perRound: o.map((x, i) => ratio(x, t[i]!)) } : {};
 }
 
+/** A V8 heap space over the soak, first → last sample (min–max when it moved in between). */
+function heapSpan(s: SoakResult, col: 1 | 2): string {
+  if (!s.heapMiB?.length) return '';
+  const v = s.heapMiB.map(h => h[col]);
+  const lo = Math.min(...v), hi = Math.max(...v), ends = `${v[0]!.toFixed(1)} → ${v.at(-1)!.toFixed(1)}`;
+  return lo < Math.min(v[0]!, v.at(-1)!) || hi > Math.max(v[0]!, v.at(-1)!) ? `${ends} (${lo.toFixed(1)}–${hi.toFixed(1)})` : ends;
+}
+
 /** The soak's numbers; the slope leaves out the first 10 % of the runs (allocators and heaps settling). */
 export function soakRow(v: VariantRef, soak: NonNullable<ChildResult['soak']>): SoakResult {
   const ys = soak.rssMiB.map(([, m]) => m);
@@ -41,7 +49,7 @@ export function soakRow(v: VariantRef, soak: NonNullable<ChildResult['soak']>): 
   const fit = late.length >= 2 ? late : soak.rssMiB;
   return {
     model: v.model, engine: v.engine, runs: soak.runs, rssMiB: soak.rssMiB,
-    startMiB: ys[0]!, endMiB: ys.at(-1)!, maxMiB: Math.max(...ys),
+    startMiB: ys[0]!, endMiB: ys.at(-1)!, maxMiB: Math.max(...ys), ...(soak.heapMiB ? { heapMiB: soak.heapMiB } : {}),
     slopeMiBPer1000: slope(fit.map(([i]) => i), fit.map(([, m]) => m)) * 1000,
     medianMs: soak.samplesMs.length ? summarize(soak.samplesMs).median : 0,
     ...(soak.tensors ? { tensors: soak.tensors } : {}),
@@ -170,9 +178,10 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.soak.length) {
     parts.push('Soak (batch 1):\n' + formatTable(
-      ['model', 'engine', 'runs', 'RSS start MiB', 'end MiB', 'max MiB', 'slope MiB/1000 runs', 'median ms', 'live tensors'],
-      r.soak.map(s => [name(s.model), s.engine, String(s.runs), f(s.startMiB), f(s.endMiB), f(s.maxMiB), f(s.slopeMiBPer1000, 2), f(s.medianMs), s.tensors ? `${s.tensors.before} → ${s.tensors.after}` : '']),
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['model', 'engine', 'runs', 'RSS start MiB', 'end MiB', 'max MiB', 'slope MiB/1000 runs', 'V8 young MiB', 'V8 old MiB', 'median ms', 'live tensors'],
+      r.soak.map(s => [name(s.model), s.engine, String(s.runs), f(s.startMiB), f(s.endMiB), f(s.maxMiB), f(s.slopeMiBPer1000, 2),
+        heapSpan(s, 1), heapSpan(s, 2), f(s.medianMs), s.tensors ? `${s.tensors.before} → ${s.tensors.after}` : '']),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ));
   }
   const q8 = formatQuantized(r);

@@ -102,6 +102,9 @@ export interface SoakResult {
   startMiB: number;
   endMiB: number;
   maxMiB: number;
+  /** [run index, V8 young generation (new space) MiB, old space MiB] at the same samples as rssMiB: a step in RSS
+   *  that the young generation takes too is V8 resizing its heap, not the engine keeping memory. */
+  heapMiB?: [number, number, number][];
   /** Least-squares slope over the samples after the first 10 % of the runs, MiB per 1000 runs. */
   slopeMiBPer1000: number;
   medianMs: number;

@@ -8,7 +8,7 @@ import type { NodeView, RunCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { isFloat } from './util.js';
 import { derivedOf } from './derived.js';
-import { convProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
+import { convProduct, ownGemm, packWeights, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -232,16 +232,10 @@ const nhwcConv = op({
   },
   prepare: ([, w, b], a, c) => void ownConvWeights(w, b, a, c),
   run: ([x, w, b, z], a, c) => {
+    const packed = ownConvWeights(w, b, a, c);
+    if (packed) return [convProduct(x!, packed, c.inputs[1]!.shape[3]!, convWindow(c, a), a.activation === 'relu' ? 'relu' : 'linear', z)];
     const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
     const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
-    const packed = ownConvWeights(w, b, a, c);
-    if (packed) {
-      const [kh, kw, , m] = ws as [number, number, number, number];
-      const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
-      return [convProduct(x!, packed, m, {
-        kernel: [kh, kw], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1),
-      }, a.activation === 'relu' ? 'relu' : 'linear', z)];
-    }
     const p = call2d(g, a, a.group > 1 && a.group === xs[3]);
     if (!z) return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, p)];
     const y = tf.add(conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, { ...p, activation: '' }), z);
@@ -249,14 +243,32 @@ const nhwcConv = op({
   },
 });
 
+/** The window of a planned NhwcConv step, worked out on its first run (a plan's shapes are fixed): per-run
+ *  geometry was a sixth of what a ResNet-50 run allocated in JavaScript. */
+const windows = new WeakMap<RunCtx, ConvWindow>();
+
+function convWindow(c: RunCtx, a: ConvAttrs): ConvWindow {
+  let w = windows.get(c);
+  if (!w) {
+    const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
+    const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
+    const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
+    w = { kernel: [ws[0]!, ws[1]!], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1) };
+    windows.set(c, w);
+  }
+  return w;
+}
+
 /** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
  *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. */
 function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): PackedWeights | undefined {
   const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
     && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
-  const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
-  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
+  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => {
+    const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+    return packWeights(w, kh * kw * cin, m, b);
+  });
 }
 
 export const CONV_OPS: OpDef<any>[] = [conv, nhwcConv];

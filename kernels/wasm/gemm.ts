@@ -43,6 +43,9 @@ interface Bound {
   geo: number;
   geoView?: Int32Array;
   pool?: GemmPool;
+  /** invoke() bound to this binding, for the pool; reused call arrays by length (callList). */
+  invoke: (call: GemmCall) => void;
+  callLists: GemmCall[][];
 }
 
 /**
@@ -88,8 +91,9 @@ export function ownGemm(): Bound | undefined {
     return undefined;
   }
   const heap = backend.wasm;
-  bound = { backend, memory, module, exports, scratches: [], geo: heap._malloc(CONV_FIELDS.length * 4) };
-  if (shared) bound.pool = workerPool(module, memory) ?? undefined;
+  const b: Bound = { backend, memory, module, exports, scratches: [], geo: heap._malloc(CONV_FIELDS.length * 4), invoke: call => invoke(b, call), callLists: [] };
+  bound = b;
+  if (shared) b.pool = workerPool(module, memory) ?? undefined;
   Object.assign(kernelStatus, { active: true, reason: undefined });
   return bound;
 }
@@ -211,12 +215,12 @@ function residualAt(g: Bound, res: tf.Tensor | undefined, size: number): number 
 
 /**
  * act(A·B + bias + res) for A [M, K] (any tensor holding M·K floats), B packed by packWeights and an optional
- * residual holding M·N floats: a new [M, N] tensor.
+ * residual holding M·N floats: a new [M, N] tensor (or `shape`, holding M·N values).
  */
-export function denseProduct(a: tf.Tensor, packed: PackedWeights, M: number, K: number, N: number, act: GemmActivation, res?: tf.Tensor): tf.Tensor {
+export function denseProduct(a: tf.Tensor, packed: PackedWeights, M: number, K: number, N: number, act: GemmActivation, res?: tf.Tensor, shape?: number[]): tf.Tensor {
   const g = ownGemm()!;
   const r = residualAt(g, res, M * N), pb = packedAt(g, packed, K, N);
-  const out = g.backend.makeOutput([M, N], 'float32');
+  const out = g.backend.makeOutput(shape ?? [M, N], 'float32');
   const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, 0, (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
@@ -237,13 +241,11 @@ export interface ConvWindow {
  */
 export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: ConvWindow, act: 'linear' | 'relu', res?: tf.Tensor): tf.Tensor {
   const g = ownGemm()!;
-  const [n, H, W, C] = x.shape as [number, number, number, number];
-  const [OH, OW] = w.out;
+  const xs = x.shape, n = xs[0]!, H = xs[1]!, W = xs[2]!, C = xs[3]!;
+  const OH = w.out[0], OW = w.out[1], M = n * OH * OW;
   // A 1×1 window at stride 1 without padding reads each input pixel as it is: the input is already A.
-  if (w.kernel.every(k => k === 1) && w.strides.every(s => s === 1) && w.padBegin.every(p => p === 0) && OH === H && OW === W) {
-    return tf.reshape(denseProduct(x, packed, n * H * W, C, N, act, res), [n, OH, OW, N]);
-  }
-  const M = n * OH * OW, K = w.kernel[0] * w.kernel[1] * C;
+  if (isPointwise(w) && OH === H && OW === W) return denseProduct(x, packed, M, C, N, act, res, [n, OH, OW, N]);
+  const K = w.kernel[0] * w.kernel[1] * C;
   const r = residualAt(g, res, M * N), pb = packedAt(g, packed, K, N);
   const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
   const { mc, kc } = blocking(M, K, true);
@@ -253,6 +255,9 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
   split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
+
+const isPointwise = (w: ConvWindow) => w.kernel[0] === 1 && w.kernel[1] === 1 && w.strides[0] === 1 && w.strides[1] === 1
+  && w.padBegin[0] === 0 && w.padBegin[1] === 0;
 
 /** The conv geometry record as an Int32Array, made again only when the heap has grown (a view per call was garbage
  *  the soak could see). */
@@ -277,10 +282,10 @@ export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads
   const scaleBits = f32Bits(scale);
   const ptrs = [offsetOf(g, q), offsetOf(g, k), offsetOf(g, v), offsetOf(g, out)];
   const threads = Math.min((g.pool?.size ?? 0) + 1, pairs), per = Math.ceil(pairs / threads);
-  const calls: GemmCall[] = [];
+  const calls = callList(g, Math.ceil(pairs / per));
   for (let p = 0, t = 0; p < pairs; p += per, t++) {
     const s = scratchFor(g, t, attentionWorkFloats(Nq, Nk, D, Dv) * 4);
-    calls.push({ fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] });
+    calls[t] = { fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] };
   }
   run(g, calls);
   return tf.engine().makeTensorFromTensorInfo(out);
@@ -312,16 +317,23 @@ function scratchFor(g: Bound, t: number, rowBytes: number): ThreadScratch {
 
 /** Runs calls[0] here and the others on the pool's workers. */
 function run(g: Bound, calls: GemmCall[]): void {
-  const invoke = ({ fn, args }: GemmCall) => (g.exports[fn] as (...a: number[]) => void)(...args);
-  if (calls.length === 1) return invoke(calls[0]!);
-  g.pool!.run(calls, invoke);
+  if (calls.length === 1) return invoke(g, calls[0]!);
+  g.pool!.run(calls, g.invoke);
+}
+
+/** Calls an export with the call's arguments (a WebAssembly function ignores extra ones; spreading or apply() would
+ *  allocate an argument list per call). */
+function invoke(g: Bound, { fn, args: a }: GemmCall): void {
+  (g.exports[fn] as (...a: number[]) => void)(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
 }
 
 /**
  * Runs the M×N output over this thread and the pool's workers, each with its own scratch (`rowBytes` of im2col
- * rows): split by rows (multiples of MR) or by columns (multiples of NR).
+ * rows): split by rows (multiples of MR) or by columns (multiples of NR). `call` makes one thread's call.
+ * Allocates only the calls' argument lists: a ResNet-50 run makes ~100 of these, and the soak watches what V8 keeps.
  */
 function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
+  if (M === 0 || N === 0) return;
   const mode = tuning.split;
   // Split by rows, each thread reads all of B and its share of A; by columns, its share of B and all of A (and
   // gathers all im2col rows): the rows when M > N. Measured, ResNet-50 batch 1, 1 → 2 threads: 1.25× with rows
@@ -329,15 +341,19 @@ function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: numb
   const T = (g.pool?.size ?? 0) + 1;
   const rowsOk = M >= 2 * MR * T, colsOk = N >= 2 * NR * T;
   const byRows = mode === 'm' || (mode === 'auto' && rowsOk && (M > N || !colsOk));
-  const [len, unit] = byRows ? [M, MR] : [N, NR];
-  if (M === 0 || N === 0) return;
-  const threads = Math.min((g.pool?.size ?? 0) + 1, Math.ceil(len / (2 * unit)));
+  const len = byRows ? M : N, unit = byRows ? MR : NR;
+  const threads = Math.min(T, Math.ceil(len / (2 * unit)));
   const per = Math.ceil(len / threads / unit) * unit;
-  const calls: GemmCall[] = [];
+  const calls = callList(g, Math.ceil(len / per));
   for (let x = 0, t = 0; x < len; x += per, t++) {
     const s = scratchFor(g, t, rowBytes);
     const x1 = Math.min(len, x + per);
-    calls.push(byRows ? call(x, x1, 0, N, s) : call(0, M, x, x1, s));
+    calls[t] = byRows ? call(x, x1, 0, N, s) : call(0, M, x, x1, s);
   }
   run(g, calls);
+}
+
+/** A reused array for `count` calls (one per thread count). */
+function callList(g: Bound, count: number): GemmCall[] {
+  return g.callLists[count] ??= new Array<GemmCall>(count);
 }

@@ -254,8 +254,11 @@ export class InferenceSession {
         slots[slot] = tf.tensor(toTfData(t), [...t.dims], tfDtype(t.type));
         owned.add(slot);
       }
+      // Plain loops below: this is every node of every run, and what a run allocates in JavaScript is what V8's
+      // young generation has to absorb (the bench's soak watches RSS).
       for (const step of plan.steps) {
-        const ins = step.ins.map(s => (s < 0 ? undefined : slots[s]));
+        const ins: (tf.Tensor | undefined)[] = new Array(step.ins.length);
+        for (let i = 0; i < ins.length; i++) { const s = step.ins[i]!; ins[i] = s < 0 ? undefined : slots[s]; }
         const t0 = hooks ? performance.now() : 0;
         let outs: tf.Tensor[];
         try {
@@ -264,15 +267,16 @@ export class InferenceSession {
           if (e instanceof ModelError) throw e;
           throw new ModelError({ ...step.node, opset: undefined }, `kernel failed: ${(e as Error).message}`);
         }
-        step.outs.forEach((s, i) => {
-          if (s < 0) { outs[i]?.dispose(); return; }
+        for (let i = 0; i < step.outs.length; i++) {
+          const s = step.outs[i]!;
           let out = outs[i];
+          if (s < 0) { out?.dispose(); continue; }
           if (!out) throw new ModelError(step.node, `kernel returned ${outs.length} output(s), expected ${step.outs.length}`);
           if (ins.includes(out)) out = out.clone();  // an op that passes its input through must not alias it
           if (this.checkShapes) checkOutput(step, i, out);
           slots[s] = out;
           owned.add(s);
-        });
+        }
         for (let i = step.outs.length; i < outs.length; i++) outs[i]!.dispose();  // outputs the node does not name
         hooks?.afterStep?.(step, step.outs.map(s => (s < 0 ? undefined : slots[s])), performance.now() - t0);
         for (const s of step.free) {

@@ -47,6 +47,22 @@ describe('bench child', () => {
     await expect(child.time(1, 1, 0)).rejects.toThrow(/exited|could not send/);
   });
 
+  it('soaks: RSS and the V8 heap spaces sampled after full GCs, live tensors counted before and after', async () => {
+    const child = await startChild({ ...job({ kind: 'ocellus', threads: 1 }), batches: [1], accuracy: 0, profile: false, soak: 4 }, progress, false);
+    await child.time(1, 1, 0);
+    const { soak } = await child.finish();
+    expect(soak!.runs).toBe(4);
+    expect(soak!.rssMiB.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
+    expect(soak!.heapMiB!.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
+    for (const [, rss] of soak!.rssMiB) expect(rss).toBeGreaterThan(30);
+    for (const [, young, old] of soak!.heapMiB!) {
+      expect(young).toBeGreaterThan(0);
+      expect(old).toBeGreaterThan(young / 16);
+    }
+    expect(soak!.tensors!.after).toBe(soak!.tensors!.before);
+    expect(soak!.samplesMs).toHaveLength(4);
+  });
+
   it('a model that cannot load rejects the start with the engine\'s error, naming the file', async () => {
     const missing = path.join(tmp, 'no-such-model.onnx');
     await expect(startChild(job({ kind: 'ocellus', threads: 1 }, missing), progress, false)).rejects.toThrow(/no-such-model\.onnx/);
