@@ -119,10 +119,9 @@ async function soak(engine: Engine, job: ChildJob, label: string): Promise<Child
     const t0 = performance.now();
     await engine.run(data, dims);
     samplesMs.push(performance.now() - t0);
-    if (i % every === 0 || i === job.soak) {
-      sample(i);
-      progress(`${label} soak: run ${i}/${job.soak}, RSS ${rss.at(-1)![1].toFixed(0)} MiB`, true);
-    }
+    if (i % every === 0 || i === job.soak) sample(i);
+    // every run, so a long soak never looks like a hung child to the suite (--timeout)
+    progress(`${label} soak: run ${i}/${job.soak}, RSS ${rss.at(-1)![1].toFixed(0)} MiB`, true);
   }
   const after = engine.liveTensors?.();
   return { runs: job.soak, rssMiB: rss, heapMiB: heap, samplesMs, ...(before !== undefined && after !== undefined ? { tensors: { before, after } } : {}) };

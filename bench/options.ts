@@ -43,6 +43,9 @@ export interface BenchOptions {
   profile: boolean;
   /** Runs at batch 1 per engine watching RSS (0 = no soak). */
   soak: number;
+  /** Seconds a child may stay silent (no answer, no progress) while the suite waits on it before it is taken for
+   *  hung and killed (0: no limit). */
+  timeout: number;
   /** Model cache folder (default: the tests' .cache/test, so models are prepared once). */
   cache: string | undefined;
   quick: boolean;
@@ -51,8 +54,12 @@ export interface BenchOptions {
 
 export class BenchUsageError extends Error {}
 
+/** --timeout's default: far above the longest silence of a healthy child here (loading ViT-B/16, ~20 s; one ViT-B/16
+ *  batch-8 run on one thread of a loaded machine, under a minute). */
+export const DEFAULT_TIMEOUT_S = 300;
+
 export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16,resnet50-q8,vitb16-q8|all] [--engines ocellus,ort-web,ort-node] [--threads 1,2] [--batch 1,8]
-                [--runs N] [--rounds N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]`;
+                [--runs N] [--rounds N] [--warmup N] [--accuracy N] [--profile] [--soak N] [--timeout S] [--json out.json] [--quick]`;
 
 export const BENCH_OPTIONS = `Bench options:
   --models LIST    resnet50 (bundled Keras ResNet-50), vitb16 (seeded ViT-B/16), resnet50-q8 and vitb16-q8
@@ -71,6 +78,8 @@ export const BENCH_OPTIONS = `Bench options:
   --accuracy N     ImageNet dev photos for the accuracy section, 0 to skip (default 200; --quick 16)
   --profile        ocellus: time per op type and the 10 slowest nodes
   --soak N         N batch-1 runs per engine, watching RSS for growth
+  --timeout S      an engine's child that says nothing (no result, no progress) for S seconds is taken for hung:
+                   killed, its engine reported FAILED, the run goes on (default ${DEFAULT_TIMEOUT_S}; 0: no limit)
   --json FILE      write the JSON report there, the SVG chart next to it (default bench/out/latest.json)
   --cache DIR      model cache (default .cache/test, shared with the tests)
   --quick          fewer runs and photos (a smoke run)`;
@@ -140,7 +149,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       options: {
         models: { type: 'string' }, engines: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' },
         runs: { type: 'string' }, rounds: { type: 'string' }, warmup: { type: 'string' }, accuracy: { type: 'string' }, json: { type: 'string' },
-        profile: { type: 'boolean', default: false }, soak: { type: 'string' }, cache: { type: 'string' },
+        profile: { type: 'boolean', default: false }, soak: { type: 'string' }, timeout: { type: 'string' }, cache: { type: 'string' },
         quick: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
       },
     }));
@@ -160,6 +169,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     json: values.json,
     profile: values.profile!,
     soak: intFlag(values.soak, '--soak', 0, 0),
+    timeout: intFlag(values.timeout, '--timeout', DEFAULT_TIMEOUT_S, 0),
     cache: values.cache,
     quick,
     verbose: values.verbose!,

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BASELINE_REQUEST, FINISH_REQUEST, type ChildJob, type ChildMessage, type ChildResult, type TimeRequest } from './child.js';
 import { DEFAULT_CACHE, MODELS, pickPhotos, prepareModel, REPO_ROOT, writeInputs, type InputSet } from './models.js';
-import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, parseBenchArgs, quantizedFrom, quantizedPairs, variantName, type BenchOptions, type EngineVariant, type ModelId } from './options.js';
+import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, DEFAULT_TIMEOUT_S, parseBenchArgs, quantizedFrom, quantizedPairs, variantName, type BenchOptions, type EngineVariant, type ModelId } from './options.js';
 import { oneLine, quantizedComparison, quantizedTargets, type OutputsByModel } from './quantized.js';
 import { accuracyRow, formatReport, soakRow, targetChecks, timingRows, type VariantRef } from './report.js';
 import { bundleProbe, emptyNodeMiB, runProbe } from './rss-probe.js';
@@ -86,10 +86,10 @@ export function packageVersions(root = REPO_ROOT): Record<string, string> {
 }
 
 /** A fresh bench child (tsx loader, --expose-gc, IPC with structured clone for the output arrays). */
-function forkChild() {
+function forkChild(script = CHILD) {
   const env = { ...process.env };
   delete env.OCELLUS_THREADS;   // the ocellus engine sets its own
-  return fork(CHILD, [], {
+  return fork(script, [], {
     execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href, '--expose-gc'],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -109,12 +109,16 @@ export interface ChildHandle {
 /** An engine's child during a model's timed rounds: samples per batch size, per round. */
 interface Live { v: VariantRef; child: ChildHandle; rounds: Map<number, number[][]>; failed?: true }
 
+/** How startChild watches its child: after `silenceS` seconds without a word from it (no answer, no progress line)
+ *  while a request is pending, the child is taken for hung and killed (0: wait for ever). `script`: tests only. */
+export interface ChildWatch { silenceS: number; script?: string }
+
 /** Starts a fresh Node process on one job and waits for its engine to load. Every request rejects (never throws past
- *  the caller's catch) when the child reports an error, exits or is killed without answering, cannot be started, or
- *  cannot be sent the request. */
-export function startChild(job: ChildJob, progress: Progress, verbose: boolean): Promise<ChildHandle> {
+ *  the caller's catch) when the child reports an error, exits or is killed without answering, stays silent too long
+ *  (`watch`), cannot be started, or cannot be sent the request. */
+export function startChild(job: ChildJob, progress: Progress, verbose: boolean, watch: ChildWatch = { silenceS: DEFAULT_TIMEOUT_S }): Promise<ChildHandle> {
   const label = `${job.model} ${variantName(job.engine)}`;
-  const child = forkChild();
+  const child = forkChild(watch.script);
   const forward = (chunk: Buffer) => {
     for (const l of chunk.toString().split('\n')) if (l.trim() && (verbose || /error|warn/i.test(l))) progress.line(`  [${label}] ${l}`);
   };
@@ -122,16 +126,29 @@ export function startChild(job: ChildJob, progress: Progress, verbose: boolean):
   child.stderr!.on('data', forward);
   let waiting: { type: ChildMessage['type']; resolve(m: ChildMessage): void; reject(e: Error): void } | undefined;
   let dead: Error | undefined;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
   const fail = (e: Error) => {
+    clearTimeout(watchdog);
     dead ??= e;
     const w = waiting;
     waiting = undefined;
     w?.reject(e);
   };
+  // (Re)started by every request and every message while one is pending.
+  const rearm = () => {
+    clearTimeout(watchdog);
+    const w = waiting;
+    if (!w || !(watch.silenceS > 0)) return;
+    watchdog = setTimeout(() => {
+      fail(new Error(`${label}: no word from the child for ${watch.silenceS} s while waiting for '${w.type}' (hung?); killed it (--timeout sets the limit)`));
+      child.kill('SIGKILL');
+    }, watch.silenceS * 1000);
+  };
   child.on('message', (m: ChildMessage) => {
     if (m.type === 'progress') (m.transient ? progress.status(m.text) : progress.line(`  ${m.text}`));
     else if (m.type === 'error') fail(new Error(verbose && m.stack ? m.stack : m.message));
     else if (waiting?.type === m.type) { const w = waiting; waiting = undefined; w.resolve(m); }
+    rearm();
   });
   child.on('error', e => { fail(new Error(`child process: ${e.message}`)); child.kill(); });
   child.on('close', (code, signal) => {   // after the IPC channel and stdio have drained
@@ -142,6 +159,7 @@ export function startChild(job: ChildJob, progress: Progress, verbose: boolean):
     // One request at a time (the suite awaits each): a second would take the first one's answer.
     if (waiting) return Promise.reject(new Error(`the child is still answering '${waiting.type}'`));
     const answer = new Promise<ChildMessage>((resolve, reject) => { waiting = { type, resolve, reject }; });
+    rearm();
     child.send(msg as object, e => { if (e) { fail(new Error(`could not send the child a request: ${e.message}`)); child.kill(); } });
     return answer as Promise<Extract<ChildMessage, { type: T }>>;
   };
@@ -227,7 +245,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
           const v = { model: id, engine: variantName(engine), kind: engine.kind, threads: engine.threads };
           progress.line(`${model.spec.name} · ${v.engine}`);
           try {
-            live.push({ v, child: await startChild(jobOf(engine, v), progress, opts.verbose), rounds: new Map() });
+            live.push({ v, child: await startChild(jobOf(engine, v), progress, opts.verbose, { silenceS: opts.timeout }), rounds: new Map() });
           } catch (e) {
             failed(v, e);
           }

@@ -63,6 +63,20 @@ describe('bench child', () => {
     expect(soak!.samplesMs).toHaveLength(4);
   });
 
+  it('a child silent for longer than the limit while a request is pending is killed and the request rejected', async () => {
+    const script = path.join(import.meta.dirname, 'stub-child.mjs');
+    const silent = await startChild(job({ kind: 'silent', threads: 1 } as unknown as ChildJob['engine']), progress, false, { silenceS: 3, script });
+    const t0 = Date.now();
+    await expect(silent.time(1, 3, 0)).rejects.toThrow(/no word from the child for 3 s while waiting for 'samples' \(hung\?\); killed it/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
+    await expect(silent.time(1, 1, 0)).rejects.toThrow(/no word from the child/);   // dead for good
+    // A child that keeps reporting progress is waited for, however long the request takes (40 × 100 ms against a
+    // limit of 3 s; the limit also covers starting the child, so it cannot be much shorter).
+    const chatty = await startChild(job({ kind: 'chatty', threads: 1 } as unknown as ChildJob['engine']), progress, false, { silenceS: 3, script });
+    expect(await chatty.time(1, 40, 0)).toEqual(Array(40).fill(100));
+    chatty.kill();
+  });
+
   it('a model that cannot load rejects the start with the engine\'s error, naming the file', async () => {
     const missing = path.join(tmp, 'no-such-model.onnx');
     await expect(startChild(job({ kind: 'ocellus', threads: 1 }, missing), progress, false)).rejects.toThrow(/no-such-model\.onnx/);

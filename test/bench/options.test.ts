@@ -9,7 +9,7 @@ describe('parseBenchArgs', () => {
     const o = parseBenchArgs([]);
     expect(o.models).toEqual(['resnet50', 'vitb16']);
     expect(o.engines.map(variantName)).toEqual(['ocellus:1', 'ocellus:2', 'ort-web:1', 'ort-web:2', 'ort-node:1', 'ort-node:2']);
-    expect(o).toMatchObject({ batches: [1, 8], runs: 10, rounds: 1, warmup: 3, accuracy: 200, profile: false, soak: 0, quick: false, json: undefined });
+    expect(o).toMatchObject({ batches: [1, 8], runs: 10, rounds: 1, warmup: 3, accuracy: 200, profile: false, soak: 0, timeout: 300, quick: false, json: undefined });
   });
 
   it('--quick lowers runs, warm-ups and photos unless they are given', () => {
@@ -19,16 +19,17 @@ describe('parseBenchArgs', () => {
 
   it('reads every option', () => {
     const o = parseBenchArgs(['--models', 'vit', '--engines', 'ocellus,ort-web:2', '--threads', '4', '--batch', '2,8,2', '--runs', '5',
-      '--rounds', '3', '--warmup', '0', '--accuracy', '50', '--json', 'x.json', '--profile', '--soak', '1000', '--cache', '/tmp/c']);
+      '--rounds', '3', '--warmup', '0', '--accuracy', '50', '--json', 'x.json', '--profile', '--soak', '1000', '--timeout', '0', '--cache', '/tmp/c']);
     expect(o.models).toEqual(['vitb16']);
     expect(o.engines.map(variantName)).toEqual(['ocellus:4', 'ort-web:2']);
-    expect(o).toMatchObject({ batches: [2, 8], runs: 5, rounds: 3, warmup: 0, accuracy: 50, json: 'x.json', profile: true, soak: 1000, cache: '/tmp/c' });
+    expect(o).toMatchObject({ batches: [2, 8], runs: 5, rounds: 3, warmup: 0, accuracy: 50, json: 'x.json', profile: true, soak: 1000, timeout: 0, cache: '/tmp/c' });
   });
 
   it.each([
     [['--runs', '0'], /--runs must be an integer ≥ 1, got '0'/],
     [['--warmup', 'x'], /--warmup must be an integer ≥ 0/],
     [['--rounds', '0'], /--rounds must be an integer ≥ 1, got '0'/],
+    [['--timeout', '1.5'], /--timeout must be an integer ≥ 0, got '1.5'/],
     [['--batch', '1,0'], /--batch: '0' is not an integer from 1 to 256/],
     [['--models', 'alexnet'], /unknown model 'alexnet' \(known: resnet50, vitb16, resnet50-q8, vitb16-q8, all\)/],
     [['--models', 'resnet50-q4'], /unknown model 'resnet50-q4'/],
