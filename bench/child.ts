@@ -34,7 +34,7 @@ export interface ChildResult {
   info: Record<string, unknown>;
   peakRssMiB: number;
   profiles: { batch: number; summary: ProfileSummary }[];
-  soak?: { runs: number; rssMiB: [number, number][]; heapMiB?: [number, number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
+  soak?: { runs: number; rssMiB: [number, number][]; heapMiB?: [number, number, number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
   outputs?: { classes: number; data: Float32Array };
 }
 
@@ -104,14 +104,15 @@ async function soak(engine: Engine, job: ChildJob, label: string): Promise<Child
   const dims = [1, ...job.inputs.imageDims];
   const every = Math.max(1, Math.floor(job.soak / 50));
   const before = engine.liveTensors?.();
-  const rss: [number, number][] = [], heap: [number, number, number][] = [];
+  const rss: [number, number][] = [], heap: [number, number, number, number][] = [];
   // RSS after a full GC (the suite starts children with --expose-gc): garbage not yet collected is not a leak. The
-  // V8 heap's young and old generations beside it say which part of a step is V8 resizing its heap.
+  // V8 heap's young and old generations (the memory V8 has committed to them) beside it say which part of a step is
+  // V8 resizing its heap; the heap's live objects after the GC are what the JavaScript side retains.
   const sample = (i: number) => {
     (globalThis as { gc?: () => void }).gc?.();
     rss.push([i, rssMiB()]);
     const space = (name: string) => (v8.getHeapSpaceStatistics().find(s => s.space_name === name)?.space_size ?? 0) / 2 ** 20;
-    heap.push([i, space('new_space'), space('old_space')]);
+    heap.push([i, space('new_space'), space('old_space'), v8.getHeapStatistics().used_heap_size / 2 ** 20]);
   };
   sample(0);
   const samplesMs: number[] = [];

@@ -35,7 +35,7 @@ function perRound(ours: TimingResult, theirs: TimingResult, ratio: (o: number, t
 }
 
 /** A V8 heap space over the soak, first → last sample (min–max when it moved in between). */
-function heapSpan(s: SoakResult, col: 1 | 2): string {
+function heapSpan(s: SoakResult, col: 1 | 2 | 3): string {
   if (!s.heapMiB?.length) return '';
   const v = s.heapMiB.map(h => h[col]);
   const lo = Math.min(...v), hi = Math.max(...v), ends = `${v[0]!.toFixed(1)} → ${v.at(-1)!.toFixed(1)}`;
@@ -178,10 +178,10 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.soak.length) {
     parts.push('Soak (batch 1):\n' + formatTable(
-      ['model', 'engine', 'runs', 'RSS start MiB', 'end MiB', 'max MiB', 'slope MiB/1000 runs', 'V8 young MiB', 'V8 old MiB', 'median ms', 'live tensors'],
+      ['model', 'engine', 'runs', 'RSS start MiB', 'end MiB', 'max MiB', 'slope MiB/1000 runs', 'V8 young MiB', 'V8 old MiB', 'V8 live MiB', 'median ms', 'live tensors'],
       r.soak.map(s => [name(s.model), s.engine, String(s.runs), f(s.startMiB), f(s.endMiB), f(s.maxMiB), f(s.slopeMiBPer1000, 2),
-        heapSpan(s, 1), heapSpan(s, 2), f(s.medianMs), s.tensors ? `${s.tensors.before} → ${s.tensors.after}` : '']),
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        heapSpan(s, 1), heapSpan(s, 2), heapSpan(s, 3), f(s.medianMs), s.tensors ? `${s.tensors.before} → ${s.tensors.after}` : '']),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ));
   }
   const q8 = formatQuantized(r);

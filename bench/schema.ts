@@ -102,9 +102,10 @@ export interface SoakResult {
   startMiB: number;
   endMiB: number;
   maxMiB: number;
-  /** [run index, V8 young generation (new space) MiB, old space MiB] at the same samples as rssMiB: a step in RSS
-   *  that the young generation takes too is V8 resizing its heap, not the engine keeping memory. */
-  heapMiB?: [number, number, number][];
+  /** [run index, V8 young generation (new space) MiB, old space MiB, live objects MiB] at the same samples as rssMiB:
+   *  the spaces are what V8 has committed to them (a step in RSS that the young generation takes too is V8 resizing
+   *  its heap), the live objects what the JavaScript side retains after the GC. */
+  heapMiB?: [number, number, number, number][];
   /** Least-squares slope over the samples after the first 10 % of the runs, MiB per 1000 runs. */
   slopeMiBPer1000: number;
   medianMs: number;

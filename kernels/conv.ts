@@ -243,8 +243,8 @@ const nhwcConv = op({
   },
 });
 
-/** The window of a planned NhwcConv step, worked out on its first run (a plan's shapes are fixed): per-run
- *  geometry was a sixth of what a ResNet-50 run allocated in JavaScript. */
+/** The window of a planned NhwcConv step, worked out on its first run (a plan's shapes are fixed): worked out on
+ *  every run it was ~70 KB of the ~555 KB of JavaScript objects a ResNet-50 run allocated. */
 const windows = new WeakMap<RunCtx, ConvWindow>();
 
 function convWindow(c: RunCtx, a: ConvAttrs): ConvWindow {

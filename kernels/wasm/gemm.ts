@@ -321,8 +321,8 @@ function run(g: Bound, calls: GemmCall[]): void {
   g.pool!.run(calls, g.invoke);
 }
 
-/** Calls an export with the call's arguments (a WebAssembly function ignores extra ones; spreading or apply() would
- *  allocate an argument list per call). */
+/** Calls an export with the call's arguments, at most 16 (pool.ts's MAX_ARGS; a WebAssembly function ignores extra
+ *  ones): spreading or apply() would allocate an argument list per call. */
 function invoke(g: Bound, { fn, args: a }: GemmCall): void {
   (g.exports[fn] as (...a: number[]) => void)(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
 }

@@ -55,9 +55,11 @@ describe('bench child', () => {
     expect(soak!.rssMiB.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
     expect(soak!.heapMiB!.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
     for (const [, rss] of soak!.rssMiB) expect(rss).toBeGreaterThan(30);
-    for (const [, young, old] of soak!.heapMiB!) {
+    for (const [, young, old, live] of soak!.heapMiB!) {
       expect(young).toBeGreaterThan(0);
       expect(old).toBeGreaterThan(young / 16);
+      expect(live).toBeGreaterThan(1);   // the engine's and the bench's own objects
+      expect(live).toBeLessThan(young * 3 + old + 64);
     }
     expect(soak!.tensors!.after).toBe(soak!.tensors!.before);
     expect(soak!.samplesMs).toHaveLength(4);

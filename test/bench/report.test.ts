@@ -151,7 +151,7 @@ describe('terminal text', () => {
     expect(text).toMatch(/conv1\s+Conv\s+30\.00\s+\[1, 64, 112, 112\]/);
     expect(text).toMatch(/Soak \(batch 1\)/);
     // V8's heap beside RSS: the young generation's ends and, since it moved in between, its range
-    expect(text).toMatch(/V8 young MiB\s+V8 old MiB/);
-    expect(text).toMatch(/ResNet-50\s+ocellus:2\s+100\s+300\.0\s+300\.5\s+300\.5\s+5\.00\s+1\.0 → 2\.0 \(1\.0–4\.0\)\s+13\.2 → 13\.3 \(13\.2–13\.4\)/);
+    expect(text).toMatch(/V8 young MiB\s+V8 old MiB\s+V8 live MiB/);
+    expect(text).toMatch(/ResNet-50\s+ocellus:2\s+100\s+300\.0\s+300\.5\s+300\.5\s+5\.00\s+1\.0 → 2\.0 \(1\.0–4\.0\)\s+13\.2 → 13\.3 \(13\.2–13\.4\)\s+20\.1 → 20\.2\s/);
   });
 });
