@@ -1,7 +1,8 @@
 // The bench run: prepares the models and their input tensors once, runs every engine variant on every model in a
 // child process of its own (one running at a time, so they never compete for the cores; with --rounds, a model's
-// engines stay loaded and take turns), then prints the table and writes the JSON report and SVG chart. A model and its int8 twin in one run share their inputs, and add the "q8 vs fp32"
-// section: side-by-side numbers, plus single-session RSS probes against an empty Node process (bench/rss-probe.ts).
+// engines stay loaded and take turns), then prints the table and writes the JSON report and SVG chart. A model and
+// its int8 twin in one run share their inputs, and add the "q8 vs fp32" section: side-by-side numbers, plus
+// single-session RSS probes against an empty Node process (bench/rss-probe.ts).
 // An engine that fails on a model is recorded with its error and the run goes on. benchMain(argv) is what
 // `npm run bench` and `ocellus bench` call.
 
