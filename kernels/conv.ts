@@ -8,7 +8,7 @@ import type { NodeView, RunCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { isFloat } from './util.js';
 import { derivedOf } from './derived.js';
-import { convProduct, ownGemm, packWeights, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
+import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -260,15 +260,15 @@ function convWindow(c: RunCtx, a: ConvAttrs): ConvWindow {
 }
 
 /** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
- *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. */
+ *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. 3×3 convs at stride 1 are
+ *  packed for Winograd (measured on ResNet-50's, 1.3–2.5× faster than im2col at batch 1 and 8); the rest as one B. */
 function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): PackedWeights | undefined {
   const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
     && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
-  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => {
-    const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
-    return packWeights(w, kh * kw * cin, m, b);
-  });
+  const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+  if (winogradWanted(convWindow(c, a), cin, m)) return derivedOf(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b));
+  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
 }
 
 export const CONV_OPS: OpDef<any>[] = [conv, nhwcConv];

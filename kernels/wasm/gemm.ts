@@ -26,6 +26,7 @@ interface WasmBackend {
 export interface GemmExports {
   dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
   conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
+  winograd(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pu: number, N: number, c: number, res: number, flags: number, work: number, scratch: number): void;
   attention(q: number, k: number, v: number, out: number, Nq: number, Nk: number, H: number, D: number, Dv: number, scaleBits: number, bh0: number, bh1: number, mcMax: number, work: number, tile: number): void;
   layernorm(x: number, out: number, rows: number, cols: number, gamma: number, beta: number, epsBits: number): void;
 }
@@ -103,6 +104,12 @@ const f32 = (g: Bound, ptr: number, n: number) => new Float32Array(g.memory.buff
 
 /** Floats of a packed B for K×N (the panels, then the bias padded to whole panels). */
 export const packedLength = (K: number, N: number) => Math.ceil(N / NR) * NR * (K + 1);
+/** Floats of a 3×3 conv's weights packed for Winograd (C in, N out): 16 packed C×N blocks, then the bias. */
+export const winogradLength = (C: number, N: number) => 16 * packedLength(C, N) + N;
+
+/** How a PackedWeights block is laid out: one B for a product (K×N), or a 3×3 conv's 16 Winograd blocks (C×N). */
+export type PackedKind = 'gemm' | 'winograd';
+const packedFloats = (kind: PackedKind, K: number, N: number) => (kind === 'gemm' ? packedLength(K, N) : winogradLength(K, N));
 
 /**
  * A weight matrix packed into panels for the kernel: a block of the tfjs heap that ocellus allocates and frees
@@ -115,10 +122,10 @@ export class PackedWeights {
   // ES private: tf.tidy walks what its function returns, and must not walk into the backend's heap from here.
   readonly #g: Bound;
   #freed = false;
-  constructor(g: Bound, readonly ptr: number, readonly K: number, readonly N: number) {
+  constructor(g: Bound, readonly ptr: number, readonly K: number, readonly N: number, readonly kind: PackedKind = 'gemm') {
     this.#g = g;
     kernelStatus.packed.count++;
-    kernelStatus.packed.bytes += packedLength(K, N) * 4;
+    kernelStatus.packed.bytes += packedFloats(kind, K, N) * 4;
   }
   get isDisposed(): boolean { return this.#freed; }
   /** Whether it lives in the heap of this binding (a replaced backend took its heap with it). */
@@ -127,7 +134,7 @@ export class PackedWeights {
     if (this.#freed) return;
     this.#freed = true;
     kernelStatus.packed.count--;
-    kernelStatus.packed.bytes -= packedLength(this.K, this.N) * 4;
+    kernelStatus.packed.bytes -= packedFloats(this.kind, this.K, this.N) * 4;
     if (this.#g === bound) this.#g.backend.wasm._free(this.ptr);
   }
 }
@@ -164,21 +171,70 @@ export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor
   return new PackedWeights(g, ptr, K, N);
 }
 
-/** The packed block's offset, checked to be live and to hold K×N. */
-function packedAt(g: Bound, p: PackedWeights, K: number, N: number): number {
+/** Winograd's G for F(2×2, 3×3): U = G·g·Gᵀ turns a 3×3 kernel g into the 4×4 one the tiles are multiplied by. */
+const WINOGRAD_G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] as const;
+
+/**
+ * Packs a 3×3 conv's weights w [3, 3, C, N] (tfjs layout) and an optional bias [N] for winograd(): for each of the
+ * 16 positions ξ = (a, b) of the 4×4 transformed kernel, U[ξ][c][n] = (G·g·Gᵀ)[a][b] with g = w[·, ·, c, n], packed
+ * as a C×N B; the bias after the 16 blocks.
+ */
+export function packWinograd(w: tf.Tensor, C: number, N: number, bias?: tf.Tensor): PackedWeights {
+  const g = ownGemm();
+  if (!g) throw new Error('ocellus GEMM is not available on this backend');
+  if (w.size !== 9 * C * N || w.dtype !== 'float32') throw new Error(`packWinograd: the weight has ${w.size} ${w.dtype} values, expected 3×3×${C}×${N} = ${9 * C * N} float32`);
+  if (bias && (bias.size !== N || bias.dtype !== 'float32')) throw new Error(`packWinograd: the bias has ${bias.size} ${bias.dtype} values, expected ${N} float32`);
+  const floats = winogradLength(C, N), L = packedLength(C, N);
+  const ptr = g.backend.wasm._malloc(floats * 4);
+  if (!ptr) throw new Error(`packWinograd: the heap has no room for ${floats * 4} bytes of packed weights`);
+  const dst = f32(g, ptr, floats), src = f32(g, offsetOf(g, w), 9 * C * N);
+  dst.fill(0);
+  const k = new Float64Array(9), t = new Float64Array(12);
+  for (let c = 0; c < C; c++) {
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < 9; i++) k[i] = src[(i * C + c) * N + n]!;
+      for (let a = 0; a < 4; a++) {     // t = G·g (4×3)
+        const [g0, g1, g2] = WINOGRAD_G[a]!;
+        for (let j = 0; j < 3; j++) t[a * 3 + j] = g0 * k[j]! + g1 * k[3 + j]! + g2 * k[6 + j]!;
+      }
+      const o = (Math.floor(n / NR) * C + c) * NR + (n % NR);
+      for (let a = 0; a < 4; a++) {     // U = t·Gᵀ (4×4)
+        for (let b = 0; b < 4; b++) {
+          const [g0, g1, g2] = WINOGRAD_G[b]!;
+          dst[(a * 4 + b) * L + o] = g0 * t[a * 3]! + g1 * t[a * 3 + 1]! + g2 * t[a * 3 + 2]!;
+        }
+      }
+    }
+  }
+  if (bias) dst.set(f32(g, offsetOf(g, bias), N), 16 * L);
+  return new PackedWeights(g, ptr, C, N, 'winograd');
+}
+
+/** Whether winograd() can run this conv: 3×3, stride 1, no dilation, channels in and out multiples of 4. */
+export function winogradFits(w: Pick<ConvWindow, 'kernel' | 'strides' | 'dilations'>, C: number, N: number): boolean {
+  return w.kernel[0] === 3 && w.kernel[1] === 3 && w.strides[0] === 1 && w.strides[1] === 1 && w.dilations[0] === 1 && w.dilations[1] === 1
+    && C % 4 === 0 && N % 4 === 0;
+}
+
+/** The packed block's offset, checked to be live and to hold K×N of this kind. */
+function packedAt(g: Bound, p: PackedWeights, K: number, N: number, kind: PackedKind = 'gemm'): number {
   if (p.isDisposed) throw new Error('the packed weights were disposed');
   if (!p.livesIn(g)) throw new Error('the packed weights belong to a tfjs backend that was replaced');
+  const layout = (k: PackedKind) => (k === 'gemm' ? 'a product' : 'a Winograd 3×3 conv');
+  if (p.kind !== kind) throw new Error(`the packed weights are laid out for ${layout(p.kind)}, this is ${layout(kind)}`);
   if (p.K !== K || p.N !== N) throw new Error(`the packed weights are ${p.K}×${p.N}, the product needs ${K}×${N}`);
   return p.ptr;
 }
 
-/** Blocking and threading knobs: the K chunk, and how a product splits over threads ('auto': rows when M > N). From
- *  OCELLUS_GEMM_KC / OCELLUS_GEMM_SPLIT, read once (not per product); setGemmTuning changes them (tests, A/B runs). */
-export interface GemmTuning { kc: number; split: 'auto' | 'm' | 'n' }
+/** Blocking and threading knobs: the K chunk, how a product splits over threads ('auto': rows when M > N), and
+ *  whether 3×3 convs at stride 1 go by Winograd. From OCELLUS_GEMM_KC / OCELLUS_GEMM_SPLIT / OCELLUS_WINOGRAD (0:
+ *  off), read once (not per product); setGemmTuning changes them (tests, A/B runs; Winograd for convs planned after). */
+export interface GemmTuning { kc: number; split: 'auto' | 'm' | 'n'; winograd: boolean }
 const envOf = (name: string) => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
 const DEFAULT_TUNING: GemmTuning = {
   kc: Number(envOf('OCELLUS_GEMM_KC')) || 1024,
   split: envOf('OCELLUS_GEMM_SPLIT') === 'm' || envOf('OCELLUS_GEMM_SPLIT') === 'n' ? envOf('OCELLUS_GEMM_SPLIT') as 'm' | 'n' : 'auto',
+  winograd: envOf('OCELLUS_WINOGRAD') !== '0',
 };
 let tuning: GemmTuning = { ...DEFAULT_TUNING };
 
@@ -243,6 +299,7 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
   const g = ownGemm()!;
   const xs = x.shape, n = xs[0]!, H = xs[1]!, W = xs[2]!, C = xs[3]!;
   const OH = w.out[0], OW = w.out[1], M = n * OH * OW;
+  if (packed.kind === 'winograd') return winogradConv(g, x, packed, N, w, act, res);
   // A 1×1 window at stride 1 without padding reads each input pixel as it is: the input is already A.
   if (isPointwise(w) && OH === H && OW === W) return denseProduct(x, packed, M, C, N, act, res, [n, OH, OW, N]);
   const K = w.kernel[0] * w.kernel[1] * C;
@@ -253,6 +310,30 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
   const c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+/** Tiles per block of winograd(): the block's V and M (16 × tiles × (C + N) floats) within ~2 MiB, whole micro-tiles. */
+function winogradBlocking(tiles: number, C: number, N: number): { mc: number; kc: number } {
+  const cap = Math.floor(Number(envOf('OCELLUS_WINO_BYTES') || 2 ** 21) / (64 * (C + N)));
+  return { kc: Math.min(C, tuning.kc), mc: Math.max(MR, Math.min(Math.floor(cap / MR) * MR, Math.ceil(tiles / MR) * MR)) };
+}
+
+/** Whether a conv planned now should be packed for Winograd: it fits, and the tuning has it on. */
+export const winogradWanted = (w: Pick<ConvWindow, 'kernel' | 'strides' | 'dilations'>, C: number, N: number) => tuning.winograd && winogradFits(w, C, N);
+
+/** convProduct for weights packed by packWinograd: 2×2 output tiles, split over the threads by tiles or by columns. */
+function winogradConv(g: Bound, x: tf.Tensor, packed: PackedWeights, N: number, w: ConvWindow, act: 'linear' | 'relu', res?: tf.Tensor): tf.Tensor {
+  const xs = x.shape, n = xs[0]!, H = xs[1]!, W = xs[2]!, C = xs[3]!;
+  const OH = w.out[0], OW = w.out[1];
+  if (!winogradFits(w, C, N)) throw new Error(`Winograd weights for a ${w.kernel.join('×')} window at stride ${w.strides.join('/')}, dilation ${w.dilations.join('/')}, ${C} → ${N} channels: it takes 3×3, stride 1, no dilation, channels multiples of 4`);
+  const r = residualAt(g, res, n * OH * OW * N), pu = packedAt(g, packed, C, N, 'winograd');
+  const out = g.backend.makeOutput([n, OH, OW, N], 'float32');
+  const tiles = n * Math.ceil(OH / 2) * Math.ceil(OW / 2);
+  const { mc, kc } = winogradBlocking(tiles, C, N);
+  geoView(g).set([offsetOf(g, x), H, W, C, OH, OW, 3, 3, 1, 1, 1, 1, w.padBegin[0], w.padBegin[1]]);
+  const c = offsetOf(g, out), flags = FLAGS[act];
+  split(g, tiles, N, (16 * mc * (C + N) + C) * 4, (m0, m1, n0, n1, s) => ({ fn: 'winograd', args: [g.geo, m0, m1, n0, n1, mc, kc, pu, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 

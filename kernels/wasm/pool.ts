@@ -4,10 +4,10 @@
 
 import { MAX_THREADS, backendInfo, isNode } from '../backend.js';
 
-export interface GemmCall { fn: 'dense' | 'conv' | 'attention'; args: number[] }
+export interface GemmCall { fn: 'dense' | 'conv' | 'attention' | 'winograd'; args: number[] }
 
 /** Function numbers in the control block. */
-const FNS: readonly GemmCall['fn'][] = ['dense', 'conv', 'attention'];
+const FNS: readonly GemmCall['fn'][] = ['dense', 'conv', 'attention', 'winograd'];
 
 export interface GemmPool {
   /** Worker threads (the calling thread is one more); 0 once a worker could not start. */

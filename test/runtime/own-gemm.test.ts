@@ -12,7 +12,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
-import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packedStats, packWeights, setGemmTuning, setOwnGemm, type GemmActivation, type PackedWeights } from '../../kernels/wasm/gemm.js';
+import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packedLength, packedStats, packWeights, packWinograd, setGemmTuning, setOwnGemm, winogradLength, type ConvWindow, type GemmActivation, type PackedWeights } from '../../kernels/wasm/gemm.js';
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
@@ -25,6 +25,11 @@ beforeAll(async () => {
 const packedByTest: PackedWeights[] = [];
 const pack = (...args: Parameters<typeof packWeights>): PackedWeights => {
   const p = tf.tidy(() => packWeights(...args));
+  packedByTest.push(p);
+  return p;
+};
+const packWino = (...args: Parameters<typeof packWinograd>): PackedWeights => {
+  const p = tf.tidy(() => packWinograd(...args));
   packedByTest.push(p);
   return p;
 };
@@ -195,23 +200,24 @@ describe('dense products', () => {
   });
 });
 
-describe('convolutions (im2col blocks)', () => {
-  function conv64(x: Float32Array, [n, H, W, C]: number[], w: Float32Array, [kh, kw, , M]: number[], bias: Float32Array,
-    s: [number, number], d: [number, number], p: [number, number], [OH, OW]: [number, number], res: Float32Array | undefined, relu: boolean): Float64Array {
-    const out = new Float64Array(n * OH * OW * M);
-    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let m = 0; m < M; m++) {
-      const o = ((b * OH + oy) * OW + ox) * M + m;
-      let acc = bias[m]! + (res?.[o] ?? 0);
-      for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-        const iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
-        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-        for (let c = 0; c < C; c++) acc += x[((b * H + iy) * W + ix) * C + c]! * w[((ky * kw + kx) * C + c) * M + m]!;
-      }
-      out[o] = relu ? Math.max(0, acc) : acc;
+/** A 2-D convolution in float64: NHWC x, weights [kh, kw, C, M], padding before (the output size says the rest). */
+function conv64(x: Float32Array, [n, H, W, C]: number[], w: Float32Array, [kh, kw, , M]: number[], bias: Float32Array,
+  s: [number, number], d: [number, number], p: [number, number], [OH, OW]: [number, number], res: Float32Array | undefined, relu: boolean): Float64Array {
+  const out = new Float64Array(n * OH * OW * M);
+  for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let m = 0; m < M; m++) {
+    const o = ((b * OH + oy) * OW + ox) * M + m;
+    let acc = bias[m]! + (res?.[o] ?? 0);
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      for (let c = 0; c < C; c++) acc += x[((b * H + iy) * W + ix) * C + c]! * w[((ky * kw + kx) * C + c) * M + m]!;
     }
-    return out;
+    out[o] = relu ? Math.max(0, acc) : acc;
   }
+  return out;
+}
 
+describe('convolutions (im2col blocks)', () => {
   const cases = [
     { x: [2, 9, 7, 5], k: [3, 3], M: 11, s: [2, 2], d: [1, 1], p: [1, 1], res: false, relu: true },
     { x: [1, 8, 8, 4], k: [3, 3], M: 8, s: [1, 1], d: [2, 2], p: [2, 2], res: true, relu: true },
@@ -242,6 +248,72 @@ describe('convolutions (im2col blocks)', () => {
       }
     });
   }
+});
+
+describe('convolutions (Winograd F(2×2, 3×3))', () => {
+  /** A 3×3 conv at stride 1 with `pad` on every side, through packWinograd: [got, float64 reference]. */
+  function wino(x: readonly number[], M: number, pad: number, res: boolean, relu: boolean, seed: number, tune?: Parameters<typeof setGemmTuning>[0]): [Float32Array, Float64Array] {
+    const [n, H, W, C] = x as [number, number, number, number];
+    const OH = H + 2 * pad - 2, OW = W + 2 * pad - 2;
+    const xs = random(n * H * W * C, seed), w = random(9 * C * M, seed + 1), bias = random(M, seed + 2);
+    const r = res ? random(n * OH * OW * M, seed + 3) : undefined;
+    const want = conv64(xs, [n, H, W, C], w, [3, 3, C, M], bias, [1, 1], [1, 1], [pad, pad], [OH, OW], r, relu);
+    setGemmTuning(tune);
+    const got = tf.tidy(() => {
+      const packed = packWino(tf.tensor4d(w, [3, 3, C, M]), C, M, tf.tensor1d(bias));
+      const win: ConvWindow = { kernel: [3, 3], strides: [1, 1], dilations: [1, 1], padBegin: [pad, pad], out: [OH, OW] };
+      return convProduct(tf.tensor4d(xs, [n, H, W, C]), packed, M, win, relu ? 'relu' : 'linear', r && tf.tensor4d(r, [n, OH, OW, M])).dataSync() as Float32Array;
+    });
+    return [got, want];
+  }
+
+  // Odd output sizes leave tiles half outside (second row, column or both); pad 0 and 2 move the patch off the
+  // borders; M not a multiple of 8 leaves a panel part-filled; C above kc splits each of the 16 products' K.
+  const cases = [
+    { x: [1, 7, 9, 4], M: 12, pad: 1, res: true, relu: true },
+    { x: [2, 6, 6, 8], M: 8, pad: 0, res: false, relu: false },
+    { x: [1, 5, 4, 16], M: 4, pad: 2, res: false, relu: true },
+    { x: [3, 10, 3, 20], M: 16, pad: 1, res: true, relu: true, kc: 8 },
+    { x: [1, 1, 1, 4], M: 4, pad: 1, res: true, relu: false },
+  ] as const;
+  for (const c of cases) {
+    it(`x [${c.x.join(', ')}] → ${c.M} channels, pad ${c.pad}${c.res ? ', residual' : ''}${c.relu ? ', relu' : ''}${'kc' in c ? `, K in chunks of ${c.kc}` : ''}: float64`, () => {
+      const [got, want] = wino(c.x, c.M, c.pad, c.res, c.relu, 40, 'kc' in c ? { kc: c.kc } : undefined);
+      // Winograd's transforms add and subtract up to 4 terms each side of the products: a few ulps more than im2col.
+      expectNear(got, want, 4e-5 * Math.sqrt(9 * c.x[3]) + 1e-6, 1e-5);
+    });
+  }
+
+  it('gives the same bits on one thread, split by tiles and split by columns', () => {
+    const g = ownGemm()!, pool = g.pool;
+    g.pool = undefined;
+    let single: number[];
+    try {
+      single = Array.from(wino([2, 14, 13, 32], 40, 1, true, true, 50)[0]);
+    } finally {
+      g.pool = pool;
+    }
+    for (const split of ['m', 'n'] as const) expect(Array.from(wino([2, 14, 13, 32], 40, 1, true, true, 50, { split })[0]), `split ${split}`).toEqual(single);
+  });
+
+  it('packs 16 blocks and the bias into one heap block, counted and freed like any packed weights', () => {
+    const before = packedStats(), tensors = tf.memory().numTensors;
+    const [C, M] = [8, 12];
+    const packed = tf.tidy(() => packWinograd(tf.tensor4d(random(9 * C * M, 60), [3, 3, C, M]), C, M, tf.tensor1d(random(M, 61))));
+    expect(winogradLength(C, M)).toBe(16 * packedLength(C, M) + M);
+    expect(packedStats()).toEqual({ count: before.count + 1, bytes: before.bytes + winogradLength(C, M) * 4 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    packed.dispose();
+    expect(packedStats()).toEqual(before);
+  });
+
+  it('refuses a weight of the wrong size, a window it cannot run, and a plain product on its blocks', () => {
+    expect(() => tf.tidy(() => packWinograd(tf.zeros([3, 3, 4, 5]), 4, 6))).toThrow(/weight has 180 float32 values, expected 3×3×4×6 = 216/);
+    const packed = packWino(tf.zeros([3, 3, 4, 8]), 4, 8);
+    const strided: ConvWindow = { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padBegin: [1, 1], out: [3, 3] };
+    expect(() => tf.tidy(() => convProduct(tf.zeros([1, 6, 6, 4]), packed, 8, strided, 'linear'))).toThrow(/Winograd weights for a 3×3 window at stride 2\/2.*it takes 3×3, stride 1/);
+    expect(() => tf.tidy(() => denseProduct(tf.zeros([2, 4]), packed, 2, 4, 8, 'linear'))).toThrow(/packed weights are laid out for a Winograd 3×3 conv, this is a product/);
+  });
 });
 
 describe('attention (softmax(scale·Q·Kᵀ)·V per head, heads read and written in place)', () => {
@@ -356,11 +428,13 @@ describe('in a session', () => {
   }
 
   it('packs weights when planning and frees them on release', async () => {
-    const base = tf.memory().numTensors, kept = derivedCount(), blocks = packedStats().count;
+    const base = tf.memory().numTensors, kept = derivedCount(), blocks = packedStats().count, bytes = packedStats().bytes;
     const s = await InferenceSession.create(model());
     const planned = tf.memory().numTensors;
     expect(derivedCount() - kept).toBe(3);   // two convs and the product
     expect(packedStats().count - blocks).toBe(3);
+    // the 1×1 conv as one B, the 3×3 conv (stride 1) for Winograd, the MatMul as one B
+    expect(packedStats().bytes - bytes).toBe((packedLength(8, 8) + winogradLength(8, 8) + packedLength(200, 12)) * 4);
     expect(backendInfo().packedWeights?.count).toBe(blocks + 3);
     expect(backendInfo().packedWeights!.MiB).toBeCloseTo(packedStats().bytes / 2 ** 20, 1);
     await s.run(feeds);
