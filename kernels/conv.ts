@@ -266,9 +266,18 @@ function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: C
   const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
     && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
-  const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
-  if (winogradWanted(convWindow(c, a), cin, m)) return derivedOf(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b));
-  return derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
+  let p = packedFor.get(c);
+  if (!p || p.isDisposed) {
+    const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+    p = winogradWanted(convWindow(c, a), cin, m)
+      ? derivedOf(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b))
+      : derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
+    packedFor.set(c, p);
+  }
+  return p;
 }
+
+/** The packing a planned NhwcConv step chose when it was planned (Winograd or not is decided once per plan). */
+const packedFor = new WeakMap<RunCtx, PackedWeights>();
 
 export const CONV_OPS: OpDef<any>[] = [conv, nhwcConv];
