@@ -16,7 +16,8 @@
 //   B packed in panels of NR columns: panel p holds rows k = 0…K−1 of columns p·NR…p·NR+NR−1, zero-padded;
 //   the packed bias follows, padded to whole panels.
 //   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of `kc` (a panel chunk,
-//   kc·NR floats, stays in L1), then panels, then tiles of MR rows: the micro-kernel computes an MR×NR tile of C
+//   kc·NR floats, stays in L1); each chunk of the block's rows is packed first (per tile of MR rows, k by k: the
+//   micro-kernel reads A as one stream at constant offsets), then panels, then tiles: the micro-kernel computes an MR×NR tile of C
 //   in 2·MR registers over one K chunk, starting from bias + R (first chunk) or from C (later chunks), and applies
 //   ReLU after the last chunk; GELU runs over each finished block while it is in cache.
 
@@ -33,28 +34,21 @@ const MICRO = 0, BLOCK = 1, DENSE = 2, PACK = 4, SOFTMAX = 5;
 export const ACCUMULATE = 1, RELU = 2, GELU = 4;
 
 /**
- * micro(a, lda, pb, c, ldc, kc, bias, res, mr, nr, flags, scratch): one MR×NR tile of C over kc values of k.
- * a: first row of A (rows lda bytes apart; rows ≥ mr alias row 0), pb: the panel at this chunk, bias: NR floats or
- * 0, res: a tile to add (rows ldc apart, like C) or 0, scratch: MR·NR floats for a partial tile (mr < MR or nr < NR).
+ * micro(pa, pb, c, ldc, kc, bias, res, mr, nr, flags, scratch): one MR×NR tile of C over kc values of k.
+ * pa: the tile's rows of A packed by packA (MR floats per k), pb: the panel at this chunk, bias: NR floats or 0,
+ * res: a tile to add (rows ldc apart, like C) or 0, scratch: MR·NR floats for a partial tile (mr < MR or nr < NR).
  * Starts from C when flags has ACCUMULATE, else from bias + res.
  */
 function micro(): FunctionBuilder {
   const f = new FunctionBuilder('micro', {
-    a: 'i32', lda: 'i32', pb: 'i32', c: 'i32', ldc: 'i32', kc: 'i32', bias: 'i32', res: 'i32', mr: 'i32', nr: 'i32', flags: 'i32', scratch: 'i32',
+    pa: 'i32', pb: 'i32', c: 'i32', ldc: 'i32', kc: 'i32', bias: 'i32', res: 'i32', mr: 'i32', nr: 'i32', flags: 'i32', scratch: 'i32',
   });
   const acc = (r: number, v: number) => `acc${r}_${v}`;
-  const row = (r: number) => `a${r}`;
-  const decl: Record<string, 'i32' | 'v128'> = { av: 'v128', koff: 'i32', kend: 'i32', i: 'i32', j: 'i32', full: 'i32' };
-  for (let r = 0; r < MR; r++) {
-    decl[row(r)] = 'i32';
-    for (let v = 0; v < NV; v++) decl[acc(r, v)] = 'v128';
-  }
+  const decl: Record<string, 'i32' | 'v128'> = { av: 'v128', pend: 'i32', i: 'i32', j: 'i32', full: 'i32' };
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) decl[acc(r, v)] = 'v128';
   for (let v = 0; v < NV; v++) decl[`b${v}`] = 'v128';
   f.locals(decl);
 
-  // Row pointers; rows past mr read row 0 (always in bounds) and are never stored.
-  f.get('a').set(row(0));
-  for (let r = 1; r < MR; r++) f.get('a').get('lda').i32(r).mul().add().get('a').i32(r).get('mr').ltS().select().set(row(r));
   f.get('mr').i32(MR).eq().get('nr').i32(NR).eq().and().set('full');
 
   // A partial tile goes through scratch: C (when accumulating) or the residual is copied there first, and the
@@ -96,16 +90,17 @@ function micro(): FunctionBuilder {
   }
   f.end();
 
-  // The k loop: NV panel loads, then per row one broadcast load and NV fused multiply-adds.
-  f.i32(0).set('koff').get('kc').i32(2).shl().set('kend');
+  // The k loop: NV panel loads, then per row one broadcast load (at a constant offset in the packed A) and NV fused
+  // multiply-adds; both pointers step once per k.
+  f.get('pb').get('kc').i32(NR * 4).mul().add().set('pend');
   f.loop();
   for (let v = 0; v < NV; v++) f.get('pb').v128Load(v * 16).set(`b${v}`);
   for (let r = 0; r < MR; r++) {
-    f.get(row(r)).get('koff').add().loadSplat32().set('av');
+    f.get('pa').loadSplat32(r * 4).set('av');
     for (let v = 0; v < NV; v++) f.get('av').get(`b${v}`).get(acc(r, v)).f32x4RelaxedMadd().set(acc(r, v));
   }
-  f.get('pb').i32(NR * 4).add().set('pb');
-  f.get('koff').i32(4).add().tee('koff').get('kend').ne().brIf(0);
+  f.get('pa').i32(MR * 4).add().set('pa');
+  f.get('pb').i32(NR * 4).add().tee('pb').get('pend').ne().brIf(0);
   f.end();
 
   f.get('flags').i32(RELU).and().if();
@@ -142,26 +137,52 @@ function gelu(f: FunctionBuilder): void {
     .f32x4Mul().set('v');
 }
 
+/** Bytes of a thread's scratch before its packed-A area: the partial tile. */
+export const PACKED_A_AT = MR * NR * 4;
+/** Bytes of scratch block() needs for blocks of mc rows and K chunks of kc. */
+export const scratchBytes = (mc: number, kc: number) => PACKED_A_AT + Math.ceil(mc / MR) * MR * kc * 4;
+
 /**
  * block(a, lda, mc, pb, bias, res, K, N, c, ldc, flags, scratch, kcMax): rows 0…mc−1 and columns 0…N−1 of C (rows
  * ldc bytes apart) from rows of A (lda apart), B's panels from pb on, the bias (N floats, padded) and a residual
- * to add (like C, or 0). K goes in chunks of kcMax; RELU or GELU in flags apply once the last chunk is in.
+ * to add (like C, or 0). K goes in chunks of kcMax; RELU or GELU in flags apply once the last chunk is in. Each
+ * chunk of A is first packed into scratch (from PACKED_A_AT; scratchBytes(mc, kcMax) in all): per tile of MR rows,
+ * k by k, MR floats (zeros for rows past mc), so the micro-kernel reads it as one stream.
  */
 function block(): FunctionBuilder {
   const f = new FunctionBuilder('block', {
     a: 'i32', lda: 'i32', mc: 'i32', pb: 'i32', bias: 'i32', res: 'i32', K: 'i32', N: 'i32', c: 'i32', ldc: 'i32', flags: 'i32', scratch: 'i32', kcMax: 'i32',
   });
-  f.locals({ k0: 'i32', kc: 'i32', fl: 'i32', j: 'i32', i: 'i32', nr: 'i32', ptr: 'i32', v: 'v128', x: 'v128', x2: 'v128', p: 'v128', q: 'v128' });
+  f.locals({ k0: 'i32', kc: 'i32', fl: 'i32', j: 'i32', i: 'i32', nr: 'i32', ptr: 'i32', k: 'i32', src: 'i32', dst: 'i32', pa: 'i32', v: 'v128', x: 'v128', x2: 'v128', p: 'v128', q: 'v128' });
+  f.get('scratch').i32(PACKED_A_AT).add().set('pa');
   f.forRange('k0', () => f.i32(0), () => f.get('K'), () => f.get('kcMax'), () => {
     f.minS(() => f.get('kcMax'), () => f.get('K').get('k0').sub()).set('kc');
+    // pack rows 0…mc−1, columns k0…k0+kc−1 of A
+    f.forRange('i', () => f.i32(0), () => f.get('mc'), MR, () => {
+      for (let r = 0; r < MR; r++) {
+        f.get('pa').get('i').get('kc').mul().i32(2).shl().add().i32(r * 4).add().set('dst');
+        f.get('i').i32(r).add().get('mc').ltS().if();
+        f.get('a').get('i').i32(r).add().get('lda').mul().add().get('k0').i32(2).shl().add().set('src');
+        f.forRange('k', () => f.i32(0), () => f.get('kc'), 1, () => {
+          f.get('dst').get('src').f32Load().f32Store();
+          f.get('src').i32(4).add().set('src');
+          f.get('dst').i32(MR * 4).add().set('dst');
+        });
+        f.else();
+        f.forRange('k', () => f.i32(0), () => f.get('kc'), 1, () => {
+          f.get('dst').f32(0).f32Store();
+          f.get('dst').i32(MR * 4).add().set('dst');
+        });
+        f.end();
+      }
+    });
     // fl = (k0 > 0 ? ACCUMULATE : 0) | (last chunk ? flags & RELU : 0); ACCUMULATE is 1, what i32.gt_s pushes
     f.get('k0').i32(0).gtS();
     f.get('flags').i32(RELU).and().i32(0).get('k0').get('kc').add().get('K').geS().select().or().set('fl');
     f.forRange('j', () => f.i32(0), () => f.get('N'), NR, () => {
       f.minS(() => f.i32(NR), () => f.get('N').get('j').sub()).set('nr');
       f.forRange('i', () => f.i32(0), () => f.get('mc'), MR, () => {
-        f.get('a').get('i').get('lda').mul().add().get('k0').i32(2).shl().add();           // a
-        f.get('lda');
+        f.get('pa').get('i').get('kc').mul().i32(2).shl().add();                            // pa
         f.get('pb').get('j').get('K').mul().i32(2).shl().add().get('k0').i32(NR * 4).mul().add();   // pb
         f.get('c').get('i').get('ldc').mul().add().get('j').i32(2).shl().add();            // c
         f.get('ldc').get('kc');

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
 import { kernelStatus } from './status.js';
-import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU } from './gemm-module.js';
+import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU, scratchBytes } from './gemm-module.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 
 interface EmscriptenHeap {
@@ -31,8 +31,9 @@ export interface GemmExports {
   layernorm(x: number, out: number, rows: number, cols: number, gamma: number, beta: number, epsBits: number): void;
 }
 
-/** One thread's buffers in the heap: a partial tile, and the im2col rows of one block. */
-export interface ThreadScratch { tile: number; rows: number; rowBytes: number }
+/** One thread's buffers in the heap: a partial tile and the packed A of one block (`tile`), and the im2col rows of
+ *  one block (or another kernel's work area). */
+export interface ThreadScratch { tile: number; tileBytes: number; rows: number; rowBytes: number }
 
 interface Bound {
   backend: WasmBackend;
@@ -278,7 +279,7 @@ export function denseProduct(a: tf.Tensor, packed: PackedWeights, M: number, K: 
   const r = residualAt(g, res, M * N), pb = packedAt(g, packed, K, N);
   const out = g.backend.makeOutput(shape ?? [M, N], 'float32');
   const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), c = offsetOf(g, out), flags = FLAGS[act];
-  split(g, M, N, 0, (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
+  split(g, M, N, 0, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
@@ -309,7 +310,7 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
   const geo = geoView(g);
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
   const c = offsetOf(g, out), flags = FLAGS[act];
-  split(g, M, N, mc * K * 4, (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
+  split(g, M, N, mc * K * 4, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
@@ -334,7 +335,7 @@ function winogradConv(g: Bound, x: tf.Tensor, packed: PackedWeights, N: number, 
   const { mc, kc } = winogradBlocking(tiles, C, N);
   geoView(g).set([offsetOf(g, x), H, W, C, OH, OW, 3, 3, 1, 1, 1, 1, w.padBegin[0], w.padBegin[1]]);
   const c = offsetOf(g, out), flags = FLAGS[act];
-  split(g, tiles, N, (16 * mc * (C + N) + C) * 4, (m0, m1, n0, n1, s) => ({ fn: 'winograd', args: [g.geo, m0, m1, n0, n1, mc, kc, pu, N, c, r, flags, s.rows, s.tile] }));
+  split(g, tiles, N, (16 * mc * (C + N) + C) * 4, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'winograd', args: [g.geo, m0, m1, n0, n1, mc, kc, pu, N, c, r, flags, s.rows, s.tile] }));
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
@@ -366,7 +367,7 @@ export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads
   const threads = Math.min((g.pool?.size ?? 0) + 1, pairs), per = Math.ceil(pairs / threads);
   const calls = callList(g, Math.ceil(pairs / per));
   for (let p = 0, t = 0; p < pairs; p += per, t++) {
-    const s = scratchFor(g, t, attentionWorkFloats(Nq, Nk, D, Dv) * 4);
+    const s = scratchFor(g, t, attentionWorkFloats(Nq, Nk, D, Dv) * 4, scratchBytes(mc, Math.max(D, Nk)));
     calls[t] = { fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] };
   }
   run(g, calls);
@@ -391,8 +392,14 @@ export function layerNormRows(x: tf.Tensor, cols: number, gamma: tf.Tensor | und
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
-function scratchFor(g: Bound, t: number, rowBytes: number): ThreadScratch {
-  const s = g.scratches[t] ??= { tile: g.backend.wasm._malloc(MR * NR * 4), rows: 0, rowBytes: 0 };
+function scratchFor(g: Bound, t: number, rowBytes: number, tileBytes: number): ThreadScratch {
+  const s = g.scratches[t] ??= { tile: 0, tileBytes: 0, rows: 0, rowBytes: 0 };
+  if (s.tileBytes < tileBytes) {
+    if (s.tile) g.backend.wasm._free(s.tile);
+    s.tile = g.backend.wasm._malloc(tileBytes);
+    if (!s.tile) throw new Error(`the heap has no room for ${tileBytes} bytes of GEMM scratch`);
+    s.tileBytes = tileBytes;
+  }
   ensureRows(g, s, rowBytes);
   return s;
 }
@@ -411,10 +418,10 @@ function invoke(g: Bound, { fn, args: a }: GemmCall): void {
 
 /**
  * Runs the M×N output over this thread and the pool's workers, each with its own scratch (`rowBytes` of im2col
- * rows): split by rows (multiples of MR) or by columns (multiples of NR). `call` makes one thread's call.
+ * rows or work area, `tileBytes` for block()'s tile and packed A): split by rows (multiples of MR) or by columns (multiples of NR). `call` makes one thread's call.
  * Allocates only the calls' argument lists: a ResNet-50 run makes ~100 of these, and the soak watches what V8 keeps.
  */
-function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
+function split(g: Bound, M: number, N: number, rowBytes: number, tileBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
   if (M === 0 || N === 0) return;
   const mode = tuning.split;
   // Split by rows, each thread reads all of B and its share of A; by columns, its share of B and all of A (and
@@ -428,7 +435,7 @@ function split(g: Bound, M: number, N: number, rowBytes: number, call: (m0: numb
   const per = Math.ceil(len / threads / unit) * unit;
   const calls = callList(g, Math.ceil(len / per));
   for (let x = 0, t = 0; x < len; x += per, t++) {
-    const s = scratchFor(g, t, rowBytes);
+    const s = scratchFor(g, t, rowBytes, tileBytes);
     const x1 = Math.min(len, x + per);
     calls[t] = byRows ? call(x, x1, 0, N, s) : call(0, M, x, x1, s);
   }
