@@ -65,6 +65,17 @@ describe('bench child', () => {
     expect(soak!.samplesMs).toHaveLength(4);
   });
 
+  it('a long soak keeps nothing per run on the bench side: the V8 live heap after 2,000 runs as after 200', async () => {
+    // A synchronous run() never yields to the event loop; without a turn between runs, each run's progress message
+    // (its write request and callback) stayed alive until the soak ended, ~1 KB a run.
+    const child = await startChild({ ...job({ kind: 'ocellus', threads: 1 }), batches: [1], accuracy: 0, profile: false, soak: 2000 }, progress, false);
+    await child.time(1, 1, 0);
+    const { soak } = await child.finish();
+    const live = new Map(soak!.heapMiB!.map(([i, , , l]) => [i, l]));
+    expect(live.get(2000)! - live.get(200)!).toBeLessThan(0.5);
+    expect(soak!.tensors!.after).toBe(soak!.tensors!.before);
+  }, 120_000);
+
   it('a child silent for longer than the limit while a request is pending is killed and the request rejected', async () => {
     const script = path.join(import.meta.dirname, 'stub-child.mjs');
     const silent = await startChild(job({ kind: 'silent', threads: 1 } as unknown as ChildJob['engine']), progress, false, { silenceS: 3, script });
