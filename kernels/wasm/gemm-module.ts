@@ -9,17 +9,17 @@
 //                                                R an optional residual laid out like C; act none, ReLU or GELU
 //
 // The same module holds what is built on that product: attention (Kᵀ and V packed per head, a SIMD softmax) and
-// LayerNorm rows, and 3×3 convolutions by Winograd's F(2×2, 3×3) on 16 products. Exports: micro, block, dense, conv, pack,
-// softmax, attention, layernorm, winograd.
+// LayerNorm rows, and 3×3 convolutions by Winograd's F(2×2, 3×3) on 16 products. Exports: micro, block, dense, conv,
+// pack, softmax, attention, layernorm, winograd.
 //
 // Layout and loops (Goto-style, sized for 32–48 KiB L1 / ≥1 MiB L2):
 //   B packed in panels of NR columns: panel p holds rows k = 0…K−1 of columns p·NR…p·NR+NR−1, zero-padded;
 //   the packed bias follows, padded to whole panels.
 //   rows in blocks of `mc` (the caller picks mc so a block of A stays in L2), K in chunks of `kc` (a panel chunk,
 //   kc·NR floats, stays in L1); each chunk of the block's rows is packed first (per tile of MR rows, k by k: the
-//   micro-kernel reads A as one stream at constant offsets), then panels, then tiles: the micro-kernel computes an MR×NR tile of C
-//   in 2·MR registers over one K chunk, starting from bias + R (first chunk) or from C (later chunks), and applies
-//   ReLU after the last chunk; GELU runs over each finished block while it is in cache.
+//   micro-kernel reads A as one stream at constant offsets), then panels, then tiles: the micro-kernel computes an
+//   MR×NR tile of C in 2·MR registers over one K chunk, starting from bias + R (first chunk) or from C (later
+//   chunks), and applies ReLU after the last chunk; GELU runs over each finished block while it is in cache.
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 

@@ -418,7 +418,8 @@ function invoke(g: Bound, { fn, args: a }: GemmCall): void {
 
 /**
  * Runs the M×N output over this thread and the pool's workers, each with its own scratch (`rowBytes` of im2col
- * rows or work area, `tileBytes` for block()'s tile and packed A): split by rows (multiples of MR) or by columns (multiples of NR). `call` makes one thread's call.
+ * rows or work area, `tileBytes` for block()'s tile and packed A): split by rows (multiples of MR) or by columns
+ * (multiples of NR). `call` makes one thread's call.
  * Allocates only the calls' argument lists: a ResNet-50 run makes ~100 of these, and the soak watches what V8 keeps.
  */
 function split(g: Bound, M: number, N: number, rowBytes: number, tileBytes: number, call: (m0: number, m1: number, n0: number, n1: number, s: ThreadScratch) => GemmCall): void {
