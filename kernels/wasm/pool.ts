@@ -33,17 +33,33 @@ function spinMs(v: string | undefined): number {
   const n = v === undefined || v === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : 0.5;
 }
-/** Polls of the control word between clock reads while spinning (a power of two; ~40 µs of polling here, against a 0.5 ms spin). */
-const CLOCK_POLLS = 4096;
+
+/**
+ * How many polls of a control word take SPIN_MS on this machine, measured once when the pool starts (the fastest of
+ * five tries, so the JIT's warm-up does not count): a spin counts polls and reads no clock. A clock read allocates
+ * in V8 (performance.now() and Date.now() each return a fresh heap number), and a worker that read the clock while
+ * spinning touched new pages of its young generation run after run: RSS crept ~3 KB per ResNet-50 run until the
+ * worker's young generation had been touched through.
+ */
+function spinPolls(): number {
+  if (SPIN_MS === 0) return 0;
+  const probe = new Int32Array(new SharedArrayBuffer(4)), n = 1 << 17;
+  let best = Infinity;
+  for (let t = 0; t < 5; t++) {
+    const t0 = performance.now();
+    for (let p = 0; p < n && Atomics.load(probe, 0) === 0; p++);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return Math.max(1, Math.round((SPIN_MS * n) / Math.max(best, 1e-3)));
+}
 /** A worker that takes longer than this over one call is taken for dead (no call here takes near that long). */
 const ANSWER_TIMEOUT_MS = 60_000;
 
 // The loop allocates nothing per call (a worker's young generation would otherwise grow under a long run): arguments
-// go through one array (wasm exports ignore extra ones), and the spin reads the clock only every CLOCK_POLLS polls
-// (performance.now() allocates in Node: it reads process.hrtime(), a new array each time).
+// go through one array (wasm exports ignore extra ones), and the spin counts polls (spinPolls) instead of reading a clock.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl } = workerData;
+const { module, memory, ctrl, spinPolls } = workerData;
 const c = new Int32Array(ctrl);
 let fns;
 try {
@@ -53,9 +69,7 @@ try {
 const args = new Array(${MAX_ARGS}).fill(0);
 let seq = 0;
 for (;;) {
-  let polls = 0;
-  const until = performance.now() + ${SPIN_MS};
-  while (Atomics.load(c, 0) === seq) if ((++polls & ${CLOCK_POLLS - 1}) === 0 && performance.now() >= until) break;
+  for (let p = 0; p < spinPolls && Atomics.load(c, 0) === seq; p++);
   Atomics.wait(c, 0, seq);
   seq = Atomics.load(c, 0);
   if (seq < 0) break;
@@ -93,9 +107,10 @@ function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { po
   const wt = (process as unknown as { getBuiltinModule?: (id: string) => typeof import('node:worker_threads') }).getBuiltinModule?.('node:worker_threads');
   if (!wt) return none;
   const slots: Slot[] = [];
+  const polls = spinPolls();
   for (let i = 0; i < size; i++) {
     const ctrl = new Int32Array(new SharedArrayBuffer(WORDS * 4));
-    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: ctrl.buffer } });
+    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: ctrl.buffer, spinPolls: polls } });
     w.unref();
     w.on('error', e => console.warn(`ocellus: a GEMM worker failed: ${(e as Error).message}`));
     slots.push({ ctrl, seq: 0 });
@@ -125,12 +140,10 @@ function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory): { po
       try { invoke(calls[0]!); } catch (e) { error = e; }
       for (let i = 0; i < posted; i++) {
         const s = slots[i]!;
-        const t0 = Date.now(), spinUntil = performance.now() + SPIN_MS;
-        let polls = 0;
-        while (Atomics.load(s.ctrl, DONE) !== s.seq) if ((++polls & (CLOCK_POLLS - 1)) === 0 && performance.now() >= spinUntil) break;
-        let answered = true;
+        for (let p = 0; p < polls && Atomics.load(s.ctrl, DONE) !== s.seq; p++);
+        let answered = true, waited = 0;
         while (Atomics.load(s.ctrl, DONE) !== s.seq) {
-          if (Atomics.wait(s.ctrl, DONE, s.seq - 1, 1000) === 'timed-out' && Date.now() - t0 > ANSWER_TIMEOUT_MS) {
+          if (Atomics.wait(s.ctrl, DONE, s.seq - 1, 1000) === 'timed-out' && ++waited * 1000 > ANSWER_TIMEOUT_MS) {
             broken = true;
             error ??= new Error(`a GEMM worker thread did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; running on one thread from now on`);
             answered = false;
