@@ -35,17 +35,18 @@ function spinMs(v: string | undefined): number {
 }
 
 /**
- * How many polls of a control word take SPIN_MS on this machine, measured once when the pool starts (the fastest of
- * five tries, so the JIT's warm-up does not count): a spin counts polls and reads no clock. A clock read allocates
- * in V8 (performance.now() and Date.now() each return a fresh heap number), and a worker that read the clock while
- * spinning touched new pages of its young generation run after run: RSS crept ~3 KB per ResNet-50 run until the
- * worker's young generation had been touched through.
+ * How many polls of a control word take SPIN_MS on this machine, measured once when the pool starts: the fastest of
+ * repeated tries over 10 ms, by when V8 has optimized the loop (earlier tries run 2–3× slower per poll, and a count
+ * taken from them would spin short). A spin counts polls and reads no clock: a clock read allocates in V8
+ * (performance.now() and Date.now() each return a fresh heap number), and a worker that read the clock while spinning
+ * touched new pages of its young generation run after run (RSS crept ~3 KB per ResNet-50 run until the worker's young
+ * generation had been touched through).
  */
 function spinPolls(): number {
   if (SPIN_MS === 0) return 0;
-  const probe = new Int32Array(new SharedArrayBuffer(4)), n = 1 << 17;
+  const probe = new Int32Array(new SharedArrayBuffer(4)), n = 1 << 16, start = performance.now();
   let best = Infinity;
-  for (let t = 0; t < 5; t++) {
+  for (let tries = 0; tries < 8 || performance.now() - start < 10; tries++) {
     const t0 = performance.now();
     for (let p = 0; p < n && Atomics.load(probe, 0) === 0; p++);
     best = Math.min(best, performance.now() - t0);
