@@ -36,11 +36,11 @@ function spinMs(v: string | undefined): number {
 
 /**
  * How many polls of a control word take SPIN_MS on this machine, measured once when the pool starts: the fastest of
- * repeated tries over 10 ms, by when V8 has optimized the loop (earlier tries run 2–3× slower per poll, and a count
- * taken from them would spin short). A spin counts polls and reads no clock: a clock read allocates in V8
+ * repeated tries over 10 ms, by when V8 has optimized the loop (earlier tries ran 1.5–4× slower per poll here, and a
+ * count taken from them would spin short). A spin counts polls and reads no clock: a clock read allocates in V8
  * (performance.now() and Date.now() each return a fresh heap number), and a worker that read the clock while spinning
- * touched new pages of its young generation run after run (RSS crept ~3 KB per ResNet-50 run until the worker's young
- * generation had been touched through).
+ * touched new pages of its young generation run after run (with V8's young generation pinned at 16 MiB, RSS crept
+ * ~3 KB per ResNet-50 run).
  */
 function spinPolls(): number {
   if (SPIN_MS === 0) return 0;
