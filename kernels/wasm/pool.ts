@@ -39,7 +39,7 @@ function spinMs(v: string | undefined): number {
  * repeated tries over 10 ms, by when V8 has optimized the loop (earlier tries ran 1.5–4× slower per poll here, and a
  * count taken from them would spin short). A spin counts polls and reads no clock: a clock read allocates in V8
  * (performance.now() and Date.now() each return a fresh heap number), and a worker that read the clock while spinning
- * touched new pages of its young generation run after run (with V8's young generation pinned at 16 MiB, RSS crept
+ * touched new pages of its young generation run after run (with V8's semi-spaces pinned at 16 MiB, RSS crept
  * ~3 KB per ResNet-50 run).
  */
 function spinPolls(): number {
