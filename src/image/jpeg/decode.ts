@@ -10,6 +10,7 @@ import {
   segmentBounds, SOS, type AppInfo, type Frame, type ScanHeader,
 } from './markers.js';
 import { cmykToRgb, interleave3, rowSource, yccToRgb, type Plane } from './output.js';
+import { checkProgression, ScanBudget } from './progression.js';
 import { decodeScan, nextMarker, type ComponentState } from './scan.js';
 import { idctSmoothed, smoothingApplies } from './smoothing.js';
 import { STD_AC_TABLES, STD_DC_TABLES } from './std-tables.js';
@@ -22,6 +23,8 @@ export interface JpegImage {
   channels: 1 | 3;
   /** EXIF Orientation (0x0112) of the first APP1 Exif segment, 1 when absent or invalid; not applied. */
   orientation: number;
+  /** Coefficient visits the scans were charged (blocks × band width each) and the image's budget (see progression.ts). */
+  work: { used: number; budget: number };
 }
 
 export interface JpegHeader {
@@ -70,6 +73,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
   const app: AppInfo = { jfif: false, adobe: false, adobeTransform: -1, orientation: 1, sawExif: false };
   let frame: Frame | null = null;
   let states: ComponentState[] = [];
+  let budget: ScanBudget | null = null;
+  const sent: boolean[] = []; // sequential: components already decoded
   let restartInterval = 0;
   let scans = 0;
   let pos = 2;
@@ -117,9 +122,12 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
       if (++scans > MAX_SCANS) throw new JpegError(`more than ${MAX_SCANS} scans`);
       if (scans === 1) {
         states = allocateStates(frame);
+        budget = new ScanBudget(frame);
         fillStandardTables(tables); // libjpeg-turbo's std_huff_tables, for Motion-JPEG style files without DHT
       }
       const scan = parseScanHeader(bytes, start, end, frame);
+      checkProgression(scan, states, frame, scans, sent);
+      budget!.charge(scan, frame, scans);
       prepareScan(scan, states, frame, tables);
       pos = decodeScan({ data: bytes, frame, restartInterval, scanNumber: scans }, scan, states, end);
     }
@@ -134,6 +142,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
     height: frame.height,
     channels,
     orientation: app.orientation,
+    work: { used: budget!.used, budget: budget!.budget },
   };
 }
 
