@@ -1,5 +1,5 @@
 // ModelProto bytes → IR Model. Validates what the runtime relies on (ir_version, opsets, tensor data sizes,
-// external data files) and names the file and the field in every error.
+// external data files, one definition per value name) and names the file and the field in every error.
 
 import { DTYPE_NAME_BY_CODE, type DType } from '../ir/dtype.js';
 import type { AttrValue, ConstTensor, Graph, Model, Node, ValueDecl } from '../ir/graph.js';
@@ -13,8 +13,9 @@ export const MAX_IR_VERSION = 10;
 export interface DecodeOptions {
   /** Name used in errors (the path, or "model bytes"). */
   name?: string;
-  /** Returns the whole content of an external data file (relative location as written in the model). */
-  readExternal?: (location: string) => Uint8Array;
+  /** Returns exactly `length` bytes at `offset` of an external data file (`location` as written in the model),
+   *  or throws saying why not (outside the model's folder, not a regular file, too short). */
+  readExternal?: (location: string, offset: number, length: number) => Uint8Array;
   /** `bytes` and what readExternal returns were read by the loader and nobody else sees them: large float32
    *  weights then stay in them as views (moved to 4-byte boundaries) instead of being copied. The bytes are no
    *  longer a valid model afterwards. */
@@ -33,6 +34,8 @@ function valueDecl(v: onnx.IValueInfoProto, where: string): ValueDecl {
   }
   const dtype: DType = dtypeOf(tt.elemType ?? 0, `${where} '${name}'`);
   const shape = tt.shape ? (tt.shape.dim ?? []).map(d => (d.dimValue != null && d.dimParam == null ? num(d.dimValue) : d.dimParam || null)) : undefined;
+  const bad = shape?.find(d => typeof d === 'number' && (!Number.isSafeInteger(d) || d < 0));
+  if (bad !== undefined) throw new TensorDataError(`${where} '${name}': dim ${bad} in shape [${shape!.join(', ')}] is not a whole number ≥ 0`);
   return { name, dtype, shape };
 }
 
@@ -75,9 +78,10 @@ interface Ctx {
 }
 
 function graphFromProto(g: onnx.IGraphProto, ctx: Ctx): Graph {
+  if (g.sparseInitializer?.length) throw new TensorDataError(`sparse initializers are not supported ('${g.sparseInitializer[0]!.values?.name ?? ''}')`);
+  checkSingleAssignment(g);
   const initializers = new Map<string, ConstTensor>();
   for (const t of g.initializer ?? []) initializers.set(t.name ?? '', ctx.tensor(t, `initializer '${t.name}'`));
-  if (g.sparseInitializer?.length) throw new TensorDataError(`sparse initializers are not supported ('${g.sparseInitializer[0]!.values?.name}')`);
   const nodes: Node[] = (g.node ?? []).map((n, index) => {
     const name = n.name || `${n.opType}#${index}`;
     const where = `node ${n.opType} '${name}'`;
@@ -95,6 +99,30 @@ function graphFromProto(g: onnx.IGraphProto, ctx: Ctx): Graph {
     try { valueInfo.set(v.name ?? '', valueDecl(v, 'value_info')); } catch { /* non-tensor value_info entries are hints only */ }
   }
   return { name: g.name ?? 'main', nodes, inputs, outputs, initializers, valueInfo };
+}
+
+/**
+ * Every value is defined once (ONNX's SSA rule, as onnxruntime checks it: "Duplicate definition of name"): no graph
+ * input twice, no node output naming a graph input, an initializer or another node's output. An initializer may
+ * also be listed as a graph input (an input with a default), and onnxruntime keeps the last of duplicate initializers.
+ */
+function checkSingleAssignment(g: onnx.IGraphProto): void {
+  const defined = new Map<string, string>();
+  for (const v of g.input ?? []) {
+    const name = v.name ?? '';
+    if (defined.has(name)) throw new TensorDataError(`graph input '${name}' is declared twice`);
+    defined.set(name, 'a graph input');
+  }
+  for (const t of g.initializer ?? []) if (!defined.has(t.name ?? '')) defined.set(t.name ?? '', 'an initializer');
+  (g.node ?? []).forEach((n, index) => {
+    const where = `node ${n.opType} '${n.name || `${n.opType}#${index}`}'`;
+    for (const o of n.output ?? []) {
+      if (!o) continue;   // an omitted optional output
+      const before = defined.get(o);
+      if (before) throw new TensorDataError(`${where}: output '${o}' is already defined by ${before} (each value must have one definition)`);
+      defined.set(o, where);
+    }
+  });
 }
 
 function normaliseDomain(d: string): string {
@@ -120,23 +148,18 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
   for (const o of proto.opsetImport ?? []) opsets.set(normaliseDomain(o.domain ?? ''), num(o.version));
   if (!opsets.has('')) throw new ModelLoadError(file, 'opset_import has no entry for the default domain (ai.onnx)');
 
-  const externalFiles = new Map<string, Uint8Array>();
-  const readExternal = (ref: ExternalRef, what: string): Uint8Array => {
+  const readExternal = (ref: Required<ExternalRef>, what: string): Uint8Array => {
     if (!opts.readExternal) throw new TensorDataError(`${what}: external data '${ref.location}' can only be read when the model is loaded from a path`);
-    let content = externalFiles.get(ref.location);
-    if (!content) {
-      try {
-        content = opts.readExternal(ref.location);
-      } catch (e) {
-        throw new TensorDataError(`${what}: external data file '${ref.location}' cannot be read (${(e as Error).message})`);
-      }
-      externalFiles.set(ref.location, content);
+    let data: Uint8Array;
+    try {
+      data = opts.readExternal(ref.location, ref.offset, ref.length);
+    } catch (e) {
+      throw new TensorDataError(`${what}: external data file '${ref.location}' cannot be read (${(e as Error).message})`);
     }
-    const length = ref.length ?? content.byteLength - ref.offset;
-    if (ref.offset + length > content.byteLength) {
-      throw new TensorDataError(`${what}: external data '${ref.location}' has ${content.byteLength} bytes, offset ${ref.offset} + length ${length} runs past its end`);
+    if (data.byteLength !== ref.length) {
+      throw new TensorDataError(`${what}: external data '${ref.location}' gave ${data.byteLength} bytes at offset ${ref.offset}, expected ${ref.length}`);
     }
-    return content.subarray(ref.offset, ref.offset + length);
+    return data;
   };
   // raw_data decoded as a view of `bytes` (protobufjs slices without copying) may be moved in place.
   const use = opts.ownsBytes
@@ -155,6 +178,8 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
     };
   } catch (e) {
     if (e instanceof TensorDataError) throw new ModelLoadError(file, e.message);
+    // Anything else is a check this file is missing: still name the file, and say it was not expected.
+    if (e instanceof TypeError || e instanceof RangeError) throw new ModelLoadError(file, `the model is malformed (${e.name}: ${e.message})`);
     throw e;
   }
 }

@@ -1,7 +1,8 @@
 // TensorProto ⇄ ConstTensor. Reads every storage form (raw_data, float_data, int32_data, int64_data, double_data,
-// uint64_data, string_data), widens float16/bfloat16 to float32, and checks the data length against the dims.
+// uint64_data, string_data, external data), widens float16/bfloat16 to float32. Nothing is allocated before the
+// dims are checked (whole numbers ≥ 0, at most MAX_TENSOR_ELEMENTS in all) and found to match the data present.
 
-import { BYTES_PER_ELEMENT, CODE_BY_DTYPE, DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, allocData, halfToFloat, sizeOf, type DType } from '../ir/dtype.js';
+import { BYTES_PER_ELEMENT, CODE_BY_DTYPE, DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, allocData, halfToFloat, type DType } from '../ir/dtype.js';
 import type { ConstTensor } from '../ir/graph.js';
 import { num, onnx } from './proto.js';
 
@@ -9,6 +10,25 @@ export interface ExternalRef { location: string; offset: number; length?: number
 
 /** Thrown with a message that the loader prefixes with the file name. */
 export class TensorDataError extends Error {}
+
+/** Most elements one tensor may have (4 GiB of float32, all the WASM backend's memory could hold). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** The element count of `dims`, checked: each dim a safe integer ≥ 0, the product at most MAX_TENSOR_ELEMENTS. */
+export function elementCount(dims: readonly number[], what: string): number {
+  if (dims.some(d => !Number.isSafeInteger(d) || d < 0)) {
+    throw new TensorDataError(`${what}: invalid dims [${dims.join(', ')}] (each must be a whole number ≥ 0)`);
+  }
+  if (dims.includes(0)) return 0;
+  let n = 1;
+  for (const d of dims) {
+    n *= d;   // exact while n ≤ 2^30 and d < 2^53 keep the product below 2^83: precision may go, the size check holds
+    if (n > MAX_TENSOR_ELEMENTS) {
+      throw new TensorDataError(`${what}: dims [${dims.join(', ')}] make more than ${MAX_TENSOR_ELEMENTS} elements, the most one tensor may have`);
+    }
+  }
+  return n;
+}
 
 export function dtypeOf(code: number, what: string): DType {
   const t = DTYPE_BY_CODE[code];
@@ -52,7 +72,7 @@ export const IN_PLACE_MIN_BYTES = 64 * 1024;
 /** Decodes little-endian element bytes into ocellus's host array for `dtype`. */
 export function fromRawBytes(dtype: DType, dims: number[], raw: Uint8Array, what: string, use: RawBytesUse = 'copy'): ConstTensor {
   if (dtype === 'string') throw new TensorDataError(`${what}: string tensors cannot use raw_data`);
-  const n = sizeOf(dims);
+  const n = elementCount(dims, what);
   const expected = n * BYTES_PER_ELEMENT[dtype];
   if (raw.byteLength !== expected) {
     throw new TensorDataError(
@@ -100,64 +120,77 @@ function alignedInPlace(raw: Uint8Array, move: boolean): Uint8Array | undefined 
   return new Uint8Array(raw.buffer, start, raw.byteLength);
 }
 
+/** The repeated field holding a dtype's values when raw_data is not used (TensorProto's table). */
+function typedField(t: onnx.ITensorProto, dtype: DType): { field: string; values: ArrayLike<unknown> } {
+  switch (dtype) {
+    case 'float32': return { field: 'float_data', values: t.floatData ?? [] };
+    case 'float64': return { field: 'double_data', values: t.doubleData ?? [] };
+    case 'int64': return { field: 'int64_data', values: t.int64Data ?? [] };
+    case 'uint32': case 'uint64': return { field: 'uint64_data', values: t.uint64Data ?? [] };
+    case 'string': return { field: 'string_data', values: t.stringData ?? [] };
+    default: return { field: 'int32_data', values: t.int32Data ?? [] };
+  }
+}
+
 /**
- * Converts a decoded TensorProto. `external` supplies the bytes of EXTERNAL data (the loader reads the file).
- * `what` names the tensor in errors (e.g. "initializer 'fc.weight'").
+ * Converts a decoded TensorProto. `external` returns exactly `length` bytes at `offset` of an external data file
+ * (the loader reads it). `what` names the tensor in errors (e.g. "initializer 'fc.weight'").
  */
-export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (ref: ExternalRef) => Uint8Array,
+export function tensorFromProto(t: onnx.ITensorProto, what: string, external?: (ref: Required<ExternalRef>) => Uint8Array,
   use: { rawData: (raw: Uint8Array) => RawBytesUse; external: RawBytesUse } = { rawData: () => 'copy', external: 'copy' }): ConstTensor {
   const dtype = dtypeOf(t.dataType ?? 0, what);
   const dims = (t.dims ?? []).map(d => num(d));
-  if (dims.some(d => !Number.isSafeInteger(d) || d < 0)) throw new TensorDataError(`${what}: invalid dims [${dims.join(', ')}]`);
+  const n = elementCount(dims, what);
   if (t.segment) throw new TensorDataError(`${what}: segmented tensors are not supported`);
-  const n = sizeOf(dims);
   const ref = externalRef(t, what);
   if (ref) {
+    if (dtype === 'string') throw new TensorDataError(`${what}: string tensors cannot use external data`);
+    const where = `${what} (external data '${ref.location}')`;
+    const bytes = n * BYTES_PER_ELEMENT[dtype];
+    if (ref.length !== undefined && ref.length !== bytes) {
+      throw new TensorDataError(`${where}: length is ${ref.length} bytes, but ${dtype} dims [${dims.join(', ')}] need ${bytes}`);
+    }
     if (!external) throw new TensorDataError(`${what}: external data '${ref.location}' needs the model's folder (load from a path)`);
-    return fromRawBytes(dtype, dims, external(ref), `${what} (external data '${ref.location}')`, use.external);
+    return fromRawBytes(dtype, dims, external({ ...ref, length: bytes }), where, use.external);
   }
   if (t.rawData && t.rawData.length > 0) return fromRawBytes(dtype, dims, t.rawData, what, use.rawData(t.rawData));
 
-  const count = (field: string, len: number) => {
-    if (len !== n) throw new TensorDataError(`${what}: ${field} has ${len} values, but dims [${dims.join(', ')}] need ${n}`);
-  };
+  // The values must all be there before anything of the dims' size is allocated.
+  const { field, values } = typedField(t, dtype);
+  if (values.length !== n) {
+    const has = values.length === 0 ? 'has no data (neither raw_data nor ' + field + ')' : `${field} has ${values.length} values`;
+    throw new TensorDataError(`${what}: ${has}, but dims [${dims.join(', ')}] need ${n}`);
+  }
+  if (dtype === 'string') {
+    const dec = new TextDecoder();
+    return { dtype, dims, data: Array.from(values as Uint8Array[], b => dec.decode(b)) };
+  }
   const out = allocData(dtype, n);
   switch (dtype) {
-    case 'float32': count('float_data', t.floatData?.length ?? 0); (out as Float32Array).set(t.floatData ?? []); break;
-    case 'float64': count('double_data', t.doubleData?.length ?? 0); (out as Float64Array).set(t.doubleData ?? []); break;
+    case 'float32': (out as Float32Array).set(values as number[]); break;
+    case 'float64': (out as Float64Array).set(values as number[]); break;
     case 'float16': case 'bfloat16': {
-      const src = t.int32Data ?? [];
-      count('int32_data', src.length);
+      const src = values as number[];
       const widen = dtype === 'float16' ? halfToFloat : bfloatToFloat;
       for (let i = 0; i < n; i++) (out as Float32Array)[i] = widen(src[i]! & 0xffff);
       break;
     }
     case 'int8': case 'uint8': case 'int16': case 'uint16': case 'int32': case 'bool': {
-      const src = t.int32Data ?? [];
-      count('int32_data', src.length);
+      const src = values as number[];
       for (let i = 0; i < n; i++) (out as Int32Array)[i] = dtype === 'bool' ? (src[i] ? 1 : 0) : src[i]!;
       break;
     }
     case 'int64': {
-      const src = t.int64Data ?? [];
-      count('int64_data', src.length);
+      const src = values as (number | { toNumber(): number })[];
       for (let i = 0; i < n; i++) (out as BigInt64Array)[i] = BigInt(Math.trunc(num(src[i])));
       break;
     }
     case 'uint32': case 'uint64': {
-      const src = t.uint64Data ?? [];
-      count('uint64_data', src.length);
+      const src = values as (number | { toNumber(): number })[];
       for (let i = 0; i < n; i++) {
         if (dtype === 'uint64') (out as BigUint64Array)[i] = BigInt(Math.trunc(num(src[i])));
         else (out as Uint32Array)[i] = num(src[i]);
       }
-      break;
-    }
-    case 'string': {
-      const src = t.stringData ?? [];
-      count('string_data', src.length);
-      const dec = new TextDecoder();
-      for (let i = 0; i < n; i++) (out as string[])[i] = dec.decode(src[i]);
       break;
     }
   }

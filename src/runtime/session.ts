@@ -7,12 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../../kernels/backend.js';
 import { sweepDerived } from '../../kernels/derived.js';
-import { opsetFor, resolveOp, versionsOf } from '../../kernels/registry.js';
+import { opsetFor, registeredOps, resolveOp, versionsOf } from '../../kernels/registry.js';
 import { constToTensor, tensorToConst, tfDtype } from '../../kernels/util.js';
 import type { DType } from '../ir/dtype.js';
 import { topoSort } from '../ir/edit.js';
 import type { ConstTensor, Model, TensorInfo, ValueDecl } from '../ir/graph.js';
 import { describeDims } from '../ir/tensor.js';
+import { ModelLoadError } from '../onnx/errors.js';
 import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
@@ -106,7 +107,7 @@ export class InferenceSession {
     try {
       topoSort(session.model.graph);
     } catch (e) {
-      throw new Error(`${name}: ${(e as Error).message}`);
+      throw new ModelLoadError(name, (e as Error).message);
     }
     if (session.optimize) {
       const opsets = session.model.opsets;
@@ -359,7 +360,15 @@ function constsOf(g: Model['graph'], out = new Set<ConstTensor>()): Set<ConstTen
   return out;
 }
 
+/** The newest ai.onnx opset any registered definition is written for: a model importing a later one may rely on
+ *  semantics none of them knows (onnxruntime likewise refuses opsets past its own). */
+export const HIGHEST_OPSET = Math.max(...registeredOps().filter(o => o.domain === '').flatMap(o => o.versions));
+
 function checkSupported(model: Model, file: string): void {
+  const opset = model.opsets.get('');
+  if (opset !== undefined && opset > HIGHEST_OPSET) {
+    throw new ModelLoadError(file, `opset_import asks for ai.onnx opset ${opset}, but the highest opset ocellus supports is ${HIGHEST_OPSET}`);
+  }
   const missing = new Map<string, { opType: string; domain: string; opset: number; nodes: string[]; have: number[] }>();
   const visit = (nodes: Model['graph']['nodes']) => {
     for (const n of nodes) {
