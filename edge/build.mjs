@@ -2,6 +2,8 @@
 // files, the tfjs WASM binary and out/config.capnp beside it, for `npx workerd serve edge/out/config.capnp`)
 // and the browser demo's script (edge/demo/demo.ts).
 //   node edge/build.mjs [--entry edge/worker.ts] [--out edge/out] [--model-dir DIR]
+//   node edge/build.mjs --demo-only DIR     the demo page alone (DIR/index.html + DIR/demo.js): `npm run build` writes
+//                                           dist/demo, which `ocellus serve` serves from the installed package
 // The model folder defaults to the bundled ResNet-50's (prepared on first use, as `ocellus classify` does).
 //
 // ocellus's own kernels are written out as ocellus-kernels.wasm for the Worker to import precompiled (Workers compile
@@ -164,11 +166,22 @@ export async function buildWorker({ entry = path.join(EDGE, 'worker.ts'), outDir
   return { outDir, config: path.join(outDir, 'config.capnp'), bundleBytes: bytes, modelDir: dir };
 }
 
+/** The demo page, ready to serve: `dir`/index.html and `dir`/demo.js (minified; no esbuild needed at run time). */
+export async function writeDemo(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(EDGE, 'demo', 'index.html'), path.join(dir, 'index.html'));
+  fs.writeFileSync(path.join(dir, 'demo.js'), await buildDemoBundle({ minify: true }));
+}
+
 async function main(argv) {
   const opt = name => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  if (opt('--demo-only')) {
+    await writeDemo(path.resolve(opt('--demo-only')));
+    return;
+  }
   const out = path.resolve(opt('--out') ?? path.join(EDGE, 'out'));
   const built = await buildWorker({ entry: opt('--entry') && path.resolve(opt('--entry')), outDir: out, modelDir: opt('--model-dir') });
   fs.mkdirSync(path.join(out, 'demo'), { recursive: true });

@@ -2,6 +2,12 @@
 //  - pipeline('image-classification', model?) → classify(input, { topK }) → [{ label, score }]  (transformers.js shape)
 //  - InferenceSession / Tensor                                                               (onnxruntime-web shape)
 //  - loadImage / ImageProcessor                                                              (Python-exact preprocessing)
+// As the composition root it also registers the offline tooling the pipeline uses but does not import (int8
+// quantization on first use of dtype 'q8'; see src/model-tools.ts), imported lazily when first needed.
+
+import { installModelTools } from './model-tools.js';
+
+installModelTools();
 
 export {
   pipeline, ImageClassificationPipeline, DEFAULT_MODEL_ID, resolveModel, ModelNotFoundError,
@@ -23,3 +29,4 @@ export {
 export { createApp, type AppOptions } from './server/app.js';
 export { createAiBinding, AiError, type AiBinding, type AiBindingOptions } from './server/binding.js';
 export { WORKERS_AI_LABELS } from './server/workers-ai-labels.js';
+export { registerModelTools, type ModelTools } from './pipeline/tools.js';

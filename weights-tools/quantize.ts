@@ -310,8 +310,13 @@ function writeAtomic(file: string, bytes: Uint8Array): void {
 
 /** Quantizes `<dir>/onnx/model.onnx` into `<dir>/onnx/model_quantized.onnx` (replacing it atomically). */
 export async function quantizeModelFolder(dir: string, opts: QuantizeOptions = {}): Promise<QuantizeReport> {
-  const input = path.join(dir, 'onnx', 'model.onnx'), output = path.join(dir, 'onnx', 'model_quantized.onnx');
+  const input = path.join(dir, 'onnx', 'model.onnx');
   if (!fs.existsSync(input)) throw new Error(`${dir}: no onnx/model.onnx to quantize`);
+  return quantizeModelFile(input, path.join(dir, 'onnx', 'model_quantized.onnx'), opts);
+}
+
+/** Quantizes the ONNX file `input` into `output` (written atomically; external data is read, the output is one file). */
+export async function quantizeModelFile(input: string, output: string, opts: QuantizeOptions = {}): Promise<QuantizeReport> {
   opts.onProgress?.({ stage: 'load', done: 0, total: 1 });
   const model = await loadModel(input);
   opts.onProgress?.({ stage: 'prepare', done: 0, total: 1 });
@@ -322,9 +327,9 @@ export async function quantizeModelFolder(dir: string, opts: QuantizeOptions = {
   opts.onProgress?.({ stage: 'write', done: 0, total: bytes.byteLength });
   writeAtomic(output, bytes);
   opts.onProgress?.({ stage: 'done', done: bytes.byteLength, total: bytes.byteLength });
-  // The fp32 side counts its external-data files too (onnx/model.onnx_data, model.onnx.data: the usual names).
-  const onnxDir = path.dirname(input);
-  const bytesIn = fs.readdirSync(onnxDir).filter(f => f === 'model.onnx' || /^model\.onnx[._]/.test(f))
+  // The float side counts its external-data files too (model.onnx_data, model.onnx.data: the usual names).
+  const onnxDir = path.dirname(input), base = path.basename(input);
+  const bytesIn = fs.readdirSync(onnxDir).filter(f => f === base || (f.startsWith(base) && /^[._]/.test(f.slice(base.length))))
     .reduce((sum, f) => sum + fs.statSync(path.join(onnxDir, f)).size, 0);
   return { ...stats, input, output, bytesIn, bytesOut: bytes.byteLength };
 }

@@ -1,60 +1,101 @@
 #!/usr/bin/env node
 // The `ocellus` command. Parses flags, calls the same public API a library user would, prints results.
-// Errors are one line on stderr with a non-zero exit (the stack only with --verbose).
+// Errors are one line on stderr with a non-zero exit (the stack only with --verbose); `--help`/`-h` on any
+// command prints that command's usage and exits 0; usage errors exit 2.
 
-import { pathToFileURL } from 'node:url';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BENCH_USAGE, runBench } from './bench.js';
-import { runClassify } from './classify.js';
+import { CLASSIFY_OPTIONS, CLASSIFY_USAGE, runClassify } from './classify.js';
 import { INSPECT_OPTIONS, INSPECT_USAGE, runInspect } from './inspect.js';
+import { QUANTIZE_OPTIONS, QUANTIZE_USAGE, runQuantize } from './quantize.js';
 import { runServe, SERVE_OPTIONS, SERVE_USAGE } from './serve.js';
+import { installModelTools } from '../model-tools.js';
+
+const ENVIRONMENT = `Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1,
+  OCELLUS_THREADS (WASM compute threads in Node, 1–8; default min(cores, 4))`;
+
+interface Command { usage: string; options: string; run(argv: string[]): Promise<number> }
+
+const COMMANDS: Record<string, Command> = {
+  classify: { usage: CLASSIFY_USAGE, options: CLASSIFY_OPTIONS, run: runClassify },
+  serve: { usage: SERVE_USAGE, options: SERVE_OPTIONS, run: runServe },
+  inspect: { usage: INSPECT_USAGE, options: INSPECT_OPTIONS, run: runInspect },
+  quantize: { usage: QUANTIZE_USAGE, options: QUANTIZE_OPTIONS, run: runQuantize },
+  // The bench's options live with the bench (a source checkout's bench/): it prints its own help.
+  bench: { usage: BENCH_USAGE, options: '', run: runBench },
+};
 
 export const USAGE = `ocellus — image classification on a pure-TypeScript ONNX engine
 
 Usage:
-  ocellus classify <image|folder…> [--model ID] [--top-k N] [--json] [--dtype fp32|q8] [--batch N]
-${SERVE_USAGE}
-${INSPECT_USAGE}
-${BENCH_USAGE}
-  ocellus help
+${Object.values(COMMANDS).map(c => c.usage).join('\n')}
+  ocellus help [command] | --help | --version
 
-Options:
-  --model ID     local folder, .onnx file, or hub id (default: the bundled ResNet-50)
-  --top-k N      classes per image (default 5)
-  --json         one JSON array: [{ "input", "results": [{ "label", "score" }] }]
-  --dtype D      fp32 (onnx/model.onnx, default) or q8 (onnx/model_quantized.onnx)
-  --batch N      images per session run (default 8)
-  --verbose      stack traces on errors, model preparation details
-${SERVE_OPTIONS}
-${INSPECT_OPTIONS}
-Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1,
-  OCELLUS_THREADS (WASM compute threads in Node, 1–8; default min(cores, 4))`;
+Run \`ocellus <command> --help\` for a command's options.
+  --verbose      stack traces on errors
+${ENVIRONMENT}`;
 
 export class UsageError extends Error {}
+
+/** This package's version, from the package.json above this module (src/cli or dist/src/cli). */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ocellus' && pkg.version) return pkg.version;
+    }
+  }
+  return 'unknown';
+}
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  return `Usage:\n${c.usage}\n${c.options ? `\n${c.options}\n` : ''}  --verbose           stack traces on errors\n\n${ENVIRONMENT}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const verbose = rest.includes('--verbose');
   try {
-    switch (command) {
-      case 'classify': return await runClassify(rest);
-      case 'serve': return await runServe(rest);
-      case 'inspect': return await runInspect(rest);
-      case 'bench': return await runBench(rest);
-      case undefined: case 'help': case '--help': case '-h':
-        console.log(USAGE);
-        return command === undefined ? 1 : 0;
-      default:
-        throw new UsageError(`unknown command '${command}'`);
+    if (command === '--version' || command === '-v' || command === 'version') {
+      console.log(packageVersion());
+      return 0;
     }
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      if (topic && topic in COMMANDS && topic !== 'bench') console.log(commandHelp(topic));
+      else if (topic === 'bench') return await runBench(['--help']);
+      else if (topic) throw new UsageError(`unknown command '${topic}'`);
+      else console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    }
+    const cmd = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!cmd) throw new UsageError(`unknown command '${command}'`);
+    if (command !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
+      console.log(commandHelp(command));
+      return 0;
+    }
+    installModelTools();
+    return await cmd.run(rest);
   } catch (e) {
     const err = e as Error;
-    if (err instanceof UsageError || err.name === 'TypeError' && /parseArgs|Unknown option|ERR_PARSE_ARGS/.test(String((err as NodeJS.ErrnoException).code ?? err.message))) {
-      console.error(`ocellus: ${err.message}\n\n${USAGE}`);
+    if (err instanceof UsageError || isParseArgsError(err)) {
+      const help = command && Object.hasOwn(COMMANDS, command) ? `Run \`ocellus ${command} --help\` for its options.` : USAGE;
+      console.error(`ocellus: ${err.message}\n\n${help}`);
       return 2;
     }
     console.error(`ocellus: ${verbose ? err.stack ?? err.message : err.message.split('\n')[0]}`);
     return 1;
   }
+}
+
+function isParseArgsError(err: Error): boolean {
+  const code = String((err as NodeJS.ErrnoException).code ?? '');
+  return err.name === 'TypeError' && /^ERR_PARSE_ARGS/.test(code);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('/ocellus')) {

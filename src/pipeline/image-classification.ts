@@ -10,6 +10,8 @@ import { Tensor } from '../runtime/tensor.js';
 import { DEFAULT_MODEL_ID, resolveDefaultModel } from './default-model.js';
 import { resolveModel, type HubOptions, type ResolvedModel } from './hub.js';
 import { labelsFromConfig, softmax, topK, type Classification } from './labels.js';
+import { IMAGENET_LABELS, imagenetPreprocessor } from './model-defaults.js';
+import { ensureQuantized, wantsQuantized } from './quantized.js';
 
 export interface PipelineOptions extends HubOptions {
   session?: SessionOptions;
@@ -17,6 +19,10 @@ export interface PipelineOptions extends HubOptions {
   labels?: readonly string[];
   /** Options for reading inputs (pixel limit, fetch timeout and size limit). */
   image?: LoadImageOptions;
+  /** A preprocessor_config.json object to use instead of the model's own (or of the ImageNet defaults). */
+  preprocessor?: Record<string, unknown>;
+  /** One-line notices, e.g. that a bare .onnx file gets the ImageNet defaults (default: console.warn). */
+  onNotice?: (message: string) => void;
 }
 
 /** A model held in memory: what `fromParts` needs where there is no filesystem. */
@@ -47,10 +53,14 @@ export class ImageClassificationPipeline {
   ) {}
 
   static async create(modelId: string = DEFAULT_MODEL_ID, opts: PipelineOptions = {}): Promise<ImageClassificationPipeline> {
-    const model = modelId === DEFAULT_MODEL_ID ? await resolveDefaultModel(opts) : await resolveModel(modelId, opts);
-    if (!model.preprocessorConfig) throw new Error(`${modelId}: no preprocessor_config.json next to the model (${model.dir})`);
+    const model = await resolvePipelineModel(modelId, opts);
     const session = await InferenceSession.create(model.onnxPath, opts.session);
-    return ImageClassificationPipeline.assemble(model, session, opts);
+    try {
+      return ImageClassificationPipeline.assemble(withDefaults(model, session, opts), session, opts);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
   }
 
   /**
@@ -112,6 +122,38 @@ export class ImageClassificationPipeline {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Local files and the default model get an 8-bit twin made on first use; hub ids download the hub's own. */
+async function resolvePipelineModel(modelId: string, opts: PipelineOptions): Promise<ResolvedModel> {
+  const isDefault = modelId === DEFAULT_MODEL_ID;
+  const resolve = (o: PipelineOptions) => (isDefault ? resolveDefaultModel(o) : resolveModel(modelId, o));
+  if (!wantsQuantized(opts)) return resolve(opts);
+  const fs = await import('node:fs');
+  if (!isDefault && !fs.existsSync(modelId)) return resolve(opts);
+  return ensureQuantized(await resolve({ ...opts, dtype: 'fp32' }), opts);
+}
+
+/**
+ * A model without preprocessor_config.json (a bare .onnx file) gets torchvision's ImageNet preprocessing at its input
+ * size, and a 1000-class one without config.json the ImageNet labels, each said in a one-line notice;
+ * `opts.preprocessor` replaces whatever the model has.
+ */
+function withDefaults(model: ResolvedModel, session: InferenceSession, opts: PipelineOptions): ResolvedModel {
+  if (opts.preprocessor) return { ...model, preprocessorConfig: opts.preprocessor };
+  if (model.preprocessorConfig) return model;
+  const [, , h, w] = session.inputMetadata[0]?.shape ?? [];
+  const size = typeof h === 'number' && h === w ? h : 224;
+  const classes = session.outputMetadata[0]?.shape?.at(-1);
+  const imagenetLabels = !model.config && classes === IMAGENET_LABELS.length && !opts.labels;
+  (opts.onNotice ?? console.warn)(`ocellus: ${model.id} has no preprocessor_config.json: using ImageNet defaults ` +
+    `(resize ${Math.round((size * 256) / 224)}, centre crop ${size}×${size}, ImageNet mean/std${imagenetLabels ? ', ImageNet labels' : ''}); ` +
+    'pass a preprocessor config (--preprocessor FILE) to override');
+  return {
+    ...model,
+    preprocessorConfig: imagenetPreprocessor(size),
+    config: imagenetLabels ? { id2label: Object.fromEntries(IMAGENET_LABELS.map((l, i) => [String(i), l])) } : model.config,
+  };
 }
 
 function chunk<T>(xs: readonly T[], n: number): T[][] {

@@ -1,6 +1,7 @@
-// The in-browser demo's files, served by `ocellus serve` (Node only): the page (edge/demo/index.html), its
-// script bundled on first request by edge/build.mjs (esbuild, a dev dependency: without it the page says so),
-// the tfjs WASM binaries, and each served model's ONNX file and configs, so the page runs the engine itself.
+// The in-browser demo's files, served by `ocellus serve` (Node only): the page and its script, the tfjs WASM
+// binaries, and each served model's ONNX file and configs, so the page runs the engine itself. The built package
+// carries the page prebuilt (dist/demo, written by `npm run build`); from TypeScript sources (tests, tsx) the
+// script is bundled from edge/demo on first request by edge/build.mjs (esbuild, a dev dependency), so it is never stale.
 
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,9 +12,17 @@ import type { ModelRegistry } from './registry.js';
 
 const WASM_FILES = new Set(['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']);
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** The prebuilt page (dist/demo beside dist/src/server), when this module runs from the built package. */
+export function findPrebuiltDemo(): string | undefined {
+  const dir = path.join(HERE, '..', '..', 'demo');
+  return existsSync(path.join(dir, 'index.html')) && existsSync(path.join(dir, 'demo.js')) ? dir : undefined;
+}
+
 /** The repository's edge/ folder, looked for above this module (src/server or dist/src/server). */
 export function findEdgeDir(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir = HERE;
   for (let i = 0; i < 5; i++) {
     if (existsSync(path.join(dir, 'edge', 'demo', 'index.html'))) return path.join(dir, 'edge');
     dir = path.dirname(dir);
@@ -22,18 +31,21 @@ export function findEdgeDir(): string | undefined {
 }
 
 export function createDemoAssets(registry: ModelRegistry): (req: Request) => Promise<Response | undefined> {
-  const edgeDir = findEdgeDir();
+  const prebuilt = findPrebuiltDemo();
+  const edgeDir = prebuilt ? undefined : findEdgeDir();
+  const pageFile = prebuilt ? path.join(prebuilt, 'index.html') : edgeDir && path.join(edgeDir, 'demo', 'index.html');
   let bundle: Promise<string> | undefined;
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
 
   return async req => {
     const { pathname } = new URL(req.url);
-    if (!edgeDir) return undefined;
+    if (!pageFile) return undefined;
     if (pathname === '/' || pathname === '/demo' || pathname === '/demo/') {
-      return new Response(readFileSync(path.join(edgeDir, 'demo', 'index.html')), { headers: { 'content-type': 'text/html; charset=utf-8' } });
+      return new Response(readFileSync(pageFile), { headers: { 'content-type': 'text/html; charset=utf-8' } });
     }
     if (pathname === '/demo/demo.js') {
-      bundle ??= buildDemo(edgeDir);
+      if (prebuilt) return fileResponse(path.join(prebuilt, 'demo.js'), 'text/javascript; charset=utf-8');
+      bundle ??= buildDemo(edgeDir!);
       bundle.catch(() => { bundle = undefined; });
       try {
         return new Response(await bundle, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' } });
