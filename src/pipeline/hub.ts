@@ -1,7 +1,11 @@
 // Model ids → a local folder in the Hugging Face layout (config.json, preprocessor_config.json, onnx/model.onnx).
 // An id is a local folder, a path to an .onnx file, or a hub id ('Xenova/vit-base-patch16-224') fetched from
 // `{host}/{id}/resolve/{revision}/{file}` into a cache folder, with progress callbacks, size checks and an
-// offline switch. Downloads land in a temp file and are renamed into place, so a cache never holds half a file.
+// offline switch. Downloads (download.ts) land in a temp file that is checked (length, the hub's sha256, the content
+// parses) before it is renamed into place; cached files are checked once (cache-check.ts) and replaced if they fail.
+
+import { checkContent, markVerified, verifyCached } from './cache-check.js';
+import { download, type DownloadError, type DownloadResult, type Expectation } from './download.js';
 
 export interface ProgressEvent {
   status: 'initiate' | 'download' | 'progress' | 'done' | 'ready' | 'prepare';
@@ -22,8 +26,12 @@ export interface HubOptions {
   offline?: boolean;
   /** Largest file accepted, in bytes (default 2 GB). */
   maxFileBytes?: number;
-  /** Per-request timeout in ms for the response to start (default 30 s). */
+  /** Time in ms for each response to start (default 30 s). The whole download has no time limit. */
   timeoutMs?: number;
+  /** Longest silence in ms while a body streams before the download is abandoned (default 30 s). */
+  idleTimeoutMs?: number;
+  /** One-line notices (a corrupt cached file moved aside, …). Default: console.warn. */
+  onNotice?: (message: string) => void;
   onProgress?: (e: ProgressEvent) => void;
   /** 'fp32' → onnx/model.onnx, 'q8'/'int8'/'quantized' → onnx/model_quantized.onnx (transformers.js names). */
   dtype?: ModelDtype;
@@ -129,76 +137,79 @@ export async function resolveModel(id: string, opts: HubOptions = {}): Promise<R
   const cacheDir = opts.cacheDir ?? (await defaultCacheDir());
   const dir = path.join(cacheDir, 'models', ...id.split('/'), revision);
   const files = [onnxFileFor(opts), 'config.json', 'preprocessor_config.json'];
-  const offline = opts.offline ?? (env('OCELLUS_OFFLINE') === '1' || env('HF_HUB_OFFLINE') === '1');
+  const offline = isOffline(opts);
+  // A cached file that does not parse (saved by an older version, or damaged since) is moved aside and fetched again.
+  const corrupt = await verifyCached(dir, files);
+  for (const c of corrupt) {
+    notice(opts, `${id}: the cached ${path.relative(dir, c.file)} is unusable (${c.reason}); moved it to ${c.movedTo}` +
+      (offline ? '' : ' and downloading it again'));
+  }
   const missing = files.filter(f => !fs.existsSync(path.join(dir, f)));
   if (missing.length && offline) {
-    throw new ModelNotFoundError(`${id}: not in the cache (${dir}) and offline mode is on; missing ${missing.join(', ')}`);
+    throw new ModelNotFoundError(`${id}: not in the cache (${dir}) and offline mode is on; missing ${missing.join(', ')}` +
+      (corrupt.length ? ` (${corrupt.map(c => path.relative(dir, c.file)).join(', ')} failed verification)` : ''));
   }
   for (const f of missing) {
-    await downloadFile(id, revision, f, path.join(dir, f), { ...opts, required: f !== 'preprocessor_config.json' });
+    if (await downloadFile(id, revision, f, path.join(dir, f), { ...opts, required: f !== 'preprocessor_config.json' })) {
+      await markVerified(dir, [f]);   // checked before it was renamed into place
+    }
   }
   opts.onProgress?.({ status: 'ready', name: id });
   return fromFolder(id, dir, opts);
 }
 
-/** Downloads one file of a hub repo to `dest` (temp file + rename), streaming with size checks and progress. */
+export function isOffline(opts: Pick<HubOptions, 'offline'>): boolean {
+  return opts.offline ?? (env('OCELLUS_OFFLINE') === '1' || env('HF_HUB_OFFLINE') === '1');
+}
+
+/** A one-line message for the user: opts.onNotice, else console.warn. */
+export function notice(opts: Pick<HubOptions, 'onNotice'>, message: string): void {
+  (opts.onNotice ?? console.warn)(`ocellus: ${message}`);
+}
+
+/**
+ * What Hugging Face says a file is: for an LFS file the resolve response (the redirect to the CDN, or the answer
+ * itself) carries `x-linked-size` and `x-linked-etag` (the quoted sha256 of the content). Other hubs send neither.
+ */
+export function hubExpectation(responses: readonly Response[]): Expectation | undefined {
+  const header = (h: string) => responses.map(r => r.headers.get(h)).find(v => v !== null) ?? undefined;
+  const size = header('x-linked-size');
+  const etag = header('x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '').trim();
+  const sha256 = etag && /^[0-9a-f]{64}$/i.test(etag) ? etag.toLowerCase() : undefined;
+  const bytes = size !== undefined && /^\d+$/.test(size.trim()) ? Number(size) : undefined;
+  if (bytes === undefined && sha256 === undefined) return undefined;
+  return { size: bytes, sha256, from: 'the hub\'s x-linked-size/x-linked-etag' };
+}
+
+/**
+ * Downloads one file of a hub repo to `dest` (temp file + rename), streaming, with the hub's size and sha256 checked
+ * where it sends them and the content checked (ONNX decodes, JSON parses) before the file lands in the cache.
+ */
 export async function downloadFile(id: string, revision: string, file: string, dest: string,
   opts: HubOptions & { required?: boolean } = {}): Promise<boolean> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
   const host = (opts.remoteHost ?? env('OCELLUS_REMOTE_HOST') ?? env('HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
   const url = `${host}/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
-  const max = opts.maxFileBytes ?? 2 * 1024 ** 3;
   const say = (e: Omit<ProgressEvent, 'name' | 'file'>) => opts.onProgress?.({ name: id, file, ...e });
   say({ status: 'initiate' });
-  let res: Response;
+  let got: DownloadResult | undefined;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000), redirect: 'follow' });
+    got = await download(url, dest, {
+      name: file,
+      startTimeoutMs: opts.timeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      maxBytes: opts.maxFileBytes ?? 2 * 1024 ** 3,
+      allowMissing: !opts.required,
+      expect: hubExpectation,
+      check: tmp => checkContent(tmp, file),
+      onProgress: (loaded, total) => say(loaded === 0
+        ? { status: 'download', loaded, total }
+        : { status: 'progress', loaded, total, progress: total ? (100 * loaded) / total : undefined }),
+    });
   } catch (e) {
-    throw new ModelNotFoundError(`${id}: cannot download ${file} from ${url} (${(e as Error).message})`);
+    const status = (e as DownloadError).status;
+    throw new ModelNotFoundError(`${id}: ${(e as Error).message}${status === 404 ? ' (no such model or file)' : ''}`);
   }
-  if (res.status === 404 && !opts.required) {
-    await res.body?.cancel();
-    return false;
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new ModelNotFoundError(`${id}: downloading ${file} from ${url} failed with HTTP ${res.status}${res.status === 404 ? ' (no such model or file)' : ''}`);
-  }
-  const total = Number(res.headers.get('content-length') ?? NaN);
-  if (total > max) {
-    await res.body?.cancel();
-    throw new ModelNotFoundError(`${id}: ${file} is ${total} bytes, over the ${max}-byte limit`);
-  }
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const tmp = `${dest}.${process.pid}.${Date.now()}.part`;
-  const out = fs.createWriteStream(tmp);
-  let loaded = 0;
-  say({ status: 'download', loaded: 0, total: Number.isFinite(total) ? total : undefined });
-  try {
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      loaded += value.byteLength;
-      if (loaded > max) {
-        await reader.cancel();
-        throw new ModelNotFoundError(`${id}: ${file} is over the ${max}-byte limit`);
-      }
-      if (!out.write(value)) await new Promise<void>(r => out.once('drain', () => r()));
-      say({ status: 'progress', loaded, total: Number.isFinite(total) ? total : undefined, progress: Number.isFinite(total) ? (100 * loaded) / total : undefined });
-    }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    if (Number.isFinite(total) && loaded !== total) {
-      throw new ModelNotFoundError(`${id}: ${file} ended after ${loaded} of ${total} bytes`);
-    }
-    fs.renameSync(tmp, dest);
-  } catch (e) {
-    out.destroy();
-    fs.rmSync(tmp, { force: true });
-    if (e instanceof ModelNotFoundError) throw e;
-    throw new ModelNotFoundError(`${id}: downloading ${file} failed (${(e as Error).message})`);
-  }
-  say({ status: 'done', loaded, total: loaded });
+  if (!got) return false;
+  say({ status: 'done', loaded: got.bytes, total: got.bytes });
   return true;
 }
