@@ -42,15 +42,17 @@ const identity = op({
   run: ([x]) => [x!],
 });
 
-/** Dropout in inference: output = input, mask (if asked for) all true. training_mode (12+) must be a constant false:
- *  random masks have no place in an inference engine. `is_test` (1–6) is accepted either way. */
+/** Dropout in inference: output = input, mask (if asked for) all true. training_mode (12+) must be a constant false,
+ *  or true with a constant ratio of 0 (torchvision's Swin exports F.dropout(p=0.0) so; the spec's output is then the
+ *  input): random masks have no place in an inference engine. `is_test` (1–6) is accepted either way. */
 const dropout = op({
-  opType: 'Dropout', since: 1,
+  opType: 'Dropout', since: 1, dataDependent: [1, 2],
   parse: () => ({}),
   infer: (n: InferView, [x]) => {
     if (n.has(2)) {
-      const t = n.constant(2);
-      n.check(t && !Number(t.data[0]), () => `training_mode must be a constant false (random dropout is training-only)`);
+      const t = n.constant(2), ratio = n.has(1) ? n.constant(1) : undefined;
+      const zero = !!ratio && ratio.data.length === 1 && Number(ratio.data[0]) === 0;
+      n.check(t && (!Number(t.data[0]) || zero), () => `training_mode must be a constant false, or true with a constant ratio of 0 (random dropout is training-only)`);
     }
     const v = same(x, n);
     return n.outputs[1] ? [v, { dtype: 'bool', shape: [...v.shape] }] : [v];
