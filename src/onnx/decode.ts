@@ -77,9 +77,9 @@ interface Ctx {
   graph(g: onnx.IGraphProto, what: string): Graph;
 }
 
-function graphFromProto(g: onnx.IGraphProto, ctx: Ctx): Graph {
+function graphFromProto(g: onnx.IGraphProto, ctx: Ctx, main = false): Graph {
   if (g.sparseInitializer?.length) throw new TensorDataError(`sparse initializers are not supported ('${g.sparseInitializer[0]!.values?.name ?? ''}')`);
-  checkSingleAssignment(g);
+  checkSingleAssignment(g, main);
   const initializers = new Map<string, ConstTensor>();
   for (const t of g.initializer ?? []) initializers.set(t.name ?? '', ctx.tensor(t, `initializer '${t.name}'`));
   const nodes: Node[] = (g.node ?? []).map((n, index) => {
@@ -105,8 +105,9 @@ function graphFromProto(g: onnx.IGraphProto, ctx: Ctx): Graph {
  * Every value is defined once (ONNX's SSA rule, as onnxruntime checks it: "Duplicate definition of name"): no graph
  * input twice, no node output naming a graph input, an initializer or another node's output. An initializer may
  * also be listed as a graph input (an input with a default), and onnxruntime keeps the last of duplicate initializers.
+ * The main graph's outputs must be defined in it (a subgraph's may come from the scope around it).
  */
-function checkSingleAssignment(g: onnx.IGraphProto): void {
+function checkSingleAssignment(g: onnx.IGraphProto, main: boolean): void {
   const defined = new Map<string, string>();
   for (const v of g.input ?? []) {
     const name = v.name ?? '';
@@ -123,6 +124,9 @@ function checkSingleAssignment(g: onnx.IGraphProto): void {
       defined.set(o, where);
     }
   });
+  for (const v of main ? g.output ?? [] : []) {
+    if (!defined.has(v.name ?? '')) throw new TensorDataError(`graph output '${v.name ?? ''}' is not a graph input, an initializer or any node's output`);
+  }
 }
 
 function normaliseDomain(d: string): string {
@@ -170,7 +174,7 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
     graph: g => graphFromProto(g, ctx),
   };
   try {
-    const graph = graphFromProto(proto.graph, ctx);
+    const graph = graphFromProto(proto.graph, ctx, true);
     const metadata = Object.fromEntries((proto.metadataProps ?? []).map(e => [e.key ?? '', e.value ?? '']));
     return {
       irVersion, opsets, producerName: proto.producerName ?? '', producerVersion: proto.producerVersion ?? '',
