@@ -1,5 +1,6 @@
 import { spec as attention } from './attention.js';
 import { spec as conv } from './conv.js';
+import { spec as einsum } from './einsum.js';
 import { spec as elementwise } from './elementwise.js';
 import { spec as gemm } from './gemm.js';
 import { spec as norm } from './norm.js';
@@ -9,4 +10,4 @@ import { spec as reduce } from './reduce.js';
 import { spec as scatter } from './scatter.js';
 import { spec as shape } from './shape.js';
 
-export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter];
+export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter, einsum];
