@@ -374,7 +374,7 @@ function checkSupported(model: Model, file: string): void {
     for (const n of nodes) {
       const opset = opsetFor(model.opsets, n.domain);
       if (opset === undefined) {
-        throw new ModelError({ ...n }, `domain '${n.domain}' is not in the model's opset_import`);
+        throw new ModelLoadError(file, `${describeNode(n)}: domain '${n.domain}' is not in the model's opset_import`);
       }
       if (!resolveOp(n.domain, n.opType, opset)) {
         const key = `${n.domain}:${n.opType}:${opset}`;

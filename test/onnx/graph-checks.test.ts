@@ -80,6 +80,13 @@ describe('opsets', () => {
     await expect(ort.InferenceSession.create(reluAt(99))).rejects.toThrow(/Opset 99 is under development/);
   });
 
+  it('a node of a domain the model does not import is a ModelLoadError naming file and node', async () => {
+    const bytes = model({ node: [{ ...relu('X', 'Y'), domain: 'com.example' }], input: [vi('X')], output: [vi('Y')] });
+    const err = await InferenceSession.create(bytes, { name: 'd.onnx' }).catch(e => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect(err.message).toBe("d.onnx: com.example:Relu 'r': domain 'com.example' is not in the model's opset_import");
+  });
+
   it(`opset ${HIGHEST_OPSET} itself loads and runs`, async () => {
     const s = await InferenceSession.create(reluAt(HIGHEST_OPSET));
     const out = await s.run({ X: new Tensor('float32', new Float32Array([2, -2]), [2]) });

@@ -119,6 +119,23 @@ describe('tensor sizes are checked against the data present before allocating', 
       .toBe("h.onnx: node Constant 'c' attribute 'x'[1]: has no data (neither raw_data nor int32_data), but dims [3] need 3");
   });
 
+  it('sparse initializers and sparse attributes are refused by name before their values are looked at', () => {
+    const sparse = { values: { name: 'S', dims: [2 ** 40], dataType: T.FLOAT }, indices: { dims: [2 ** 40], dataType: T.INT64 }, dims: [2 ** 40] };
+    const init = onnx.ModelProto.encode({
+      irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+      graph: { name: 'g', node: [{ opType: 'Identity', input: ['S'], output: ['Y'], name: 'id' }], sparseInitializer: [sparse], output: [{ name: 'Y' }] },
+    }).finish();
+    expect(refusal(init).message).toBe("h.onnx: sparse initializers are not supported ('S')");
+    const attr = onnx.ModelProto.encode({
+      irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g', node: [{ opType: 'Constant', output: ['Y'], name: 'c', attribute: [{ name: 'sparse_value', type: onnx.AttributeProto.AttributeType.SPARSE_TENSOR, sparseTensor: sparse }] }],
+        output: [{ name: 'Y' }],
+      },
+    }).finish();
+    expect(refusal(attr).message).toBe("h.onnx: node Constant 'c' attribute 'sparse_value': attribute type SPARSE_TENSOR is not supported");
+  });
+
   it('graph input and output shapes must be whole numbers ≥ 0', () => {
     const bytes = onnx.ModelProto.encode({
       irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
