@@ -10,6 +10,7 @@ import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { QUANT_OPS } from './quant.js';
 import { REDUCE_OPS } from './reduce.js';
+import { RESIZE_OPS } from './resize.js';
 import { SCATTER_OPS } from './scatter.js';
 import { SHAPE_OPS } from './shape.js';
 import type { OpDef } from './types.js';
@@ -17,7 +18,7 @@ import type { OpDef } from './types.js';
 export const FAMILIES: Record<string, OpDef<any>[]> = {
   elementwise: ELEMENTWISE_OPS, conv: CONV_OPS, pool: POOL_OPS, norm: NORM_OPS, gemm: GEMM_OPS,
   shape: SHAPE_OPS, reduce: REDUCE_OPS, attention: ATTENTION_OPS, quant: QUANT_OPS,
-  scatter: SCATTER_OPS, einsum: EINSUM_OPS,
+  scatter: SCATTER_OPS, einsum: EINSUM_OPS, resize: RESIZE_OPS,
 };
 
 export const ALL_OPS: OpDef<any>[] = Object.values(FAMILIES).flat();

@@ -7,7 +7,8 @@ import { spec as norm } from './norm.js';
 import { spec as pool } from './pool.js';
 import { spec as quant } from './quant.js';
 import { spec as reduce } from './reduce.js';
+import { spec as resize } from './resize.js';
 import { spec as scatter } from './scatter.js';
 import { spec as shape } from './shape.js';
 
-export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter, einsum];
+export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter, einsum, resize];

@@ -1,0 +1,249 @@
+// Resize (10, 11–19) and the deprecated Upsample (7, 9), exact to the ONNX reference (onnx/reference/ops/op_resize.py):
+// every mode (nearest, linear, cubic), coordinate transformation, nearest rounding, cubic_coeff_a, exclude_outside,
+// extrapolation_value, antialias (18), axes and keep_aspect_ratio_policy (18), half_pixel_symmetric (19).
+// The reference interpolates each output point over its neighbours axis by axis; the weights along one axis depend
+// only on that axis's coordinate, so this runs as one 1-D pass per resized axis over a float64 copy (nearest
+// gathers, any dtype). Resize-10 and Upsample map coordinates asymmetrically and round nearest down when enlarging,
+// up when shrinking (the only rule those opsets had; onnxruntime's). roi/scales/sizes must be known when planning.
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { ConstTensor } from '../src/ir/graph.js';
+import { kindOf } from './elementwise.js';
+import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
+import { normAxis, numel } from './util.js';
+
+type Mode = 'nearest' | 'linear' | 'cubic';
+type Policy = 'stretch' | 'not_larger' | 'not_smaller';
+const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'] as const;
+const NEARESTS = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
+type Coord = typeof COORDS[number];
+type Nearest = typeof NEARESTS[number] | 'legacy';
+
+interface ResizeAttrs {
+  mode: Mode; coord: Coord; nearest: Nearest; cubicA: number; excludeOutside: boolean; extrapolation: number;
+  antialias: boolean; axes?: number[]; policy: Policy;
+  scalesAttr?: number[];                                  // Upsample-7
+  roi: number; scales: number; sizes: number;             // input slots (-1: the op has none)
+}
+
+/** Per resized axis: input and output length, the scale the coordinates use, and the roi span (tf_crop_and_resize). */
+interface AxisPlan { axis: number; inLen: number; outLen: number; scale: number; roi: [number, number] }
+interface ResizePlan { outShape: number[]; axes: AxisPlan[] }
+
+const oneOf = <T extends string>(n: NodeView, name: string, v: string, allowed: readonly string[]): T => {
+  if (!allowed.includes(v)) n.fail(`${name} '${v}' is not one of ${allowed.map(a => `'${a}'`).join(', ')}${n.opType === 'Resize' ? ` at opset ${n.opset}` : ''}`);
+  return v as T;
+};
+
+function parseResize(n: NodeView, legacy: boolean): ResizeAttrs {
+  const modes = n.opset >= 11 && !legacy ? ['nearest', 'linear', 'cubic'] : ['nearest', 'linear'];
+  const mode = oneOf<Mode>(n, 'mode', n.attrs.string('mode', 'nearest'), modes);
+  const base = { mode, cubicA: -0.75, excludeOutside: false, extrapolation: 0, antialias: false, policy: 'stretch' as Policy };
+  if (legacy) {
+    const upsample7 = n.opType === 'Upsample' && n.opset < 9;
+    return { ...base, coord: 'asymmetric', nearest: 'legacy', scalesAttr: upsample7 ? n.attrs.floats('scales') : undefined,
+      roi: -1, scales: upsample7 ? -1 : 1, sizes: -1 };
+  }
+  const coords = COORDS.filter(c => c !== 'half_pixel_symmetric' || n.opset >= 19);
+  const v18 = n.opset >= 18;
+  for (const a of ['antialias', 'axes', 'keep_aspect_ratio_policy']) n.check(v18 || !n.attrs.has(a), () => `attribute '${a}' needs opset 18 (the model imports ${n.opset})`);
+  return {
+    ...base,
+    coord: oneOf<Coord>(n, 'coordinate_transformation_mode', n.attrs.string('coordinate_transformation_mode', 'half_pixel'), coords),
+    nearest: oneOf<Nearest>(n, 'nearest_mode', n.attrs.string('nearest_mode', 'round_prefer_floor'), NEARESTS),
+    cubicA: n.attrs.float('cubic_coeff_a', -0.75),
+    excludeOutside: n.attrs.int('exclude_outside', 0) !== 0,
+    extrapolation: n.attrs.float('extrapolation_value', 0),
+    antialias: n.attrs.int('antialias', 0) !== 0,
+    axes: n.attrs.optInts('axes'),
+    policy: oneOf<Policy>(n, 'keep_aspect_ratio_policy', n.attrs.string('keep_aspect_ratio_policy', 'stretch'), ['stretch', 'not_larger', 'not_smaller']),
+    roi: 1, scales: 2, sizes: 3,
+  };
+}
+
+const values = (c: ConstTensor | undefined) => (c ? Array.from(c.data as ArrayLike<number | bigint>, Number) : []);
+
+/** Output shape and per-axis scales from scales or sizes, as the reference's _interpolate_nd works them out. */
+function planResize(n: NodeView, shape: readonly number[], a: ResizeAttrs, input: (i: number) => ConstTensor | undefined, given: (i: number) => boolean): ResizePlan {
+  const r = shape.length;
+  const axes = a.axes ? a.axes.map(x => normAxis(n, x, r, 'axes entry')) : shape.map((_, i) => i);
+  n.check(new Set(axes).size === axes.length, () => `axes [${a.axes}] name an axis twice`);
+  const need = (i: number, what: string) => {
+    if (i < 0 || !given(i)) return [];
+    const c = input(i);
+    if (!c) n.fail(`${what} (input ${i}) must be a constant when planning: the output shape depends on it`);
+    return values(c);
+  };
+  const scalesIn = a.scalesAttr ?? need(a.scales, 'scales'), sizesIn = need(a.sizes, 'sizes');
+  n.check(!(scalesIn.length && sizesIn.length), () => 'scales and sizes are both given; only one may be');
+  n.check(scalesIn.length || sizesIn.length, () => 'neither scales nor sizes is given');
+  const list = scalesIn.length ? scalesIn : sizesIn, what = scalesIn.length ? 'scales' : 'sizes';
+  n.check(list.length === axes.length, () => `${what} has ${list.length} values, expected ${axes.length} (${a.axes ? 'one per axes entry' : `the input's rank`})`);
+  const scale = shape.map(() => 1), out = [...shape];
+  if (scalesIn.length) {
+    axes.forEach((ax, i) => {
+      n.check(scalesIn[i]! > 0, () => `scales [${scalesIn.join(', ')}] must be positive`);
+      scale[ax] = scalesIn[i]!;
+      out[ax] = Math.floor(scalesIn[i]! * shape[ax]!);
+    });
+  } else {
+    axes.forEach((ax, i) => {
+      n.check(sizesIn[i]! >= 0 && Number.isInteger(sizesIn[i]), () => `sizes [${sizesIn.join(', ')}] must be non-negative integers`);
+      out[ax] = sizesIn[i]!;
+      scale[ax] = sizesIn[i]! / shape[ax]!;
+    });
+    if (a.policy !== 'stretch') {
+      const s = (a.policy === 'not_larger' ? Math.min : Math.max)(...axes.map(ax => scale[ax]!));
+      for (const ax of axes) { scale[ax] = s; out[ax] = Math.floor(s * shape[ax]! + 0.5); }
+    }
+  }
+  const roiIn = a.coord === 'tf_crop_and_resize' ? need(a.roi, 'roi') : [];
+  n.check(!roiIn.length || roiIn.length === 2 * axes.length, () => `roi has ${roiIn.length} values, expected ${2 * axes.length} (starts then ends)`);
+  const roi = (ax: number): [number, number] => {
+    const i = axes.indexOf(ax);
+    return roiIn.length && i >= 0 ? [roiIn[i]!, roiIn[axes.length + i]!] : [0, 1];
+  };
+  return { outShape: out, axes: shape.map((d, ax) => ({ axis: ax, inLen: d, outLen: out[ax]!, scale: scale[ax]!, roi: roi(ax) })) };
+}
+
+// ---- one axis: which input indices each output index reads, with which weights ---------------------------------
+
+/** The input coordinate of output index x (undefined: outside the crop, take extrapolation_value). */
+function sourceCoord(x: number, p: AxisPlan, coord: Coord): number | undefined {
+  const s = p.scale, inLen = p.inLen, outWidth = s * inLen;   // the reference's float output width
+  switch (coord) {
+    case 'half_pixel': return (x + 0.5) / s - 0.5;
+    case 'half_pixel_symmetric': {
+      const offset = (inLen / 2) * (1 - p.outLen / outWidth);
+      return offset + (x + 0.5) / s - 0.5;
+    }
+    case 'pytorch_half_pixel': return outWidth === 1 ? -0.5 : (x + 0.5) / s - 0.5;
+    case 'align_corners': return outWidth === 1 ? 0 : (x * (inLen - 1)) / (outWidth - 1);
+    case 'asymmetric': return x / s;
+    case 'tf_half_pixel_for_nn': return (x + 0.5) / s;
+    case 'tf_crop_and_resize': {
+      const [r0, r1] = p.roi;
+      const v = (outWidth === 1 ? ((r1 - r0) * (inLen - 1)) / 2 : (x * (r1 - r0) * (inLen - 1)) / (outWidth - 1)) + r0 * (inLen - 1);
+      return v < 0 || v > inLen - 1 ? undefined : v;
+    }
+  }
+}
+
+function cubic(x: number, A: number): number {
+  x = Math.abs(x);
+  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+  if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  return 0;
+}
+
+/** Weights of the neighbours i0 + start … i0 + start + n - 1 for ratio = x - i0 in (0, 1]. */
+function coefficients(ratio: number, scale: number, a: ResizeAttrs, downsample: boolean): { start: number; w: number[] } {
+  if (a.mode === 'nearest') {
+    const pick = ratio === 1 ? 1 : a.nearest === 'round_prefer_floor' ? +(ratio > 0.5) : a.nearest === 'round_prefer_ceil' ? +(ratio >= 0.5)
+      : a.nearest === 'floor' ? 0 : a.nearest === 'ceil' ? 1 : +downsample;   // legacy: ceil when shrinking
+    return { start: 0, w: pick ? [0, 1] : [1, 0] };
+  }
+  const s = a.antialias ? Math.min(scale, 1) : 1;
+  if (a.mode === 'linear') {
+    if (!a.antialias) return { start: 0, w: [1 - ratio, ratio] };
+    const start = Math.floor(-1 / s) + 1, w = Array.from({ length: 2 - 2 * start }, (_, i) => Math.min(1, Math.max(0, 1 - Math.abs((start + i - ratio) * s))));
+    return { start, w: normalised(w) };
+  }
+  if (!a.antialias) return { start: -1, w: [1 + ratio, ratio, 1 - ratio, 2 - ratio].map(v => cubic(v, a.cubicA)) };
+  const start = Math.floor(-2 / s) + 1;
+  return { start, w: normalised(Array.from({ length: 2 - 2 * start }, (_, i) => cubic(s * (start + i - ratio), a.cubicA))) };
+}
+
+function normalised(w: number[]): number[] {
+  const sum = w.reduce((p, v) => p + v, 0);
+  return w.map(v => v / sum);
+}
+
+/** Per output index: input indices (clamped to the edge, as the reference's edge padding) and weights, or null. */
+type Taps = ({ idx: number[]; w: number[] } | null)[];
+
+function axisTaps(p: AxisPlan, a: ResizeAttrs): Taps {
+  const downsample = p.scale < 1;
+  return Array.from({ length: p.outLen }, (_, x) => {
+    const xo = sourceCoord(x, p, a.coord);
+    if (xo === undefined) return null;
+    const i0 = Number.isInteger(xo) ? xo - 1 : Math.floor(xo);
+    const { start, w } = coefficients(xo - i0, p.scale, a, downsample);
+    const raw = w.map((_, k) => i0 + start + k);
+    let weights = w;
+    if (a.excludeOutside && a.mode !== 'nearest') weights = normalised(w.map((v, k) => (raw[k]! < 0 || raw[k]! >= p.inLen ? 0 : v)));
+    const idx: number[] = [], ws: number[] = [];
+    raw.forEach((j, k) => { if (weights[k] !== 0) { idx.push(Math.min(Math.max(j, 0), p.inLen - 1)); ws.push(weights[k]!); } });
+    return { idx, w: ws };
+  });
+}
+
+/** True when the taps copy the axis unchanged. */
+const isIdentity = (t: Taps, p: AxisPlan) => p.inLen === p.outLen && t.every((e, x) => e && e.idx.length === 1 && e.idx[0] === x && e.w[0] === 1);
+
+// ---- running ---------------------------------------------------------------------------------------------------
+
+/** One axis of x [outer, inLen, inner] (float64) interpolated to [outer, outLen, inner]. */
+function interpolateAxis(src: Float64Array, outer: number, inLen: number, inner: number, taps: Taps, fill: number): Float64Array {
+  const outLen = taps.length, dst = new Float64Array(outer * outLen * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let x = 0; x < outLen; x++) {
+      const t = taps[x], d = (o * outLen + x) * inner;
+      if (!t) { dst.fill(fill, d, d + inner); continue; }
+      for (let k = 0; k < t.idx.length; k++) {
+        const s = (o * inLen + t.idx[k]!) * inner, w = t.w[k]!;
+        for (let i = 0; i < inner; i++) dst[d + i]! += w * src[s + i]!;
+      }
+    }
+  }
+  return dst;
+}
+
+const steps = new WeakMap<RunCtx, { axis: AxisPlan; taps: Taps }[]>();
+
+function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
+  let work = steps.get(c);
+  if (!work) {
+    const plan = planResize(VALIDATED, c.inputs[0]!.shape, a, i => c.consts[i], i => !!c.inputs[i] && numel(c.inputs[i]!.shape) > 0);
+    work = plan.axes.map(axis => ({ axis, taps: axisTaps(axis, a) })).filter(s => !isIdentity(s.taps, s.axis));
+    steps.set(c, work);
+  }
+  let shape = [...x.shape];
+  if (a.mode === 'nearest') {
+    // A gather per axis: exact for every dtype (a nearest tap has exactly one index).
+    let y = x;
+    for (const { axis, taps } of work) y = tf.gather(y, tf.tensor1d(taps.map(t => t!.idx[0]!), 'int32'), axis.axis);
+    return y === x ? tf.clone(x) : y;
+  }
+  let data = Float64Array.from(x.dataSync() as Float32Array);
+  for (const { axis, taps } of work) {
+    const outer = numel(shape.slice(0, axis.axis)), inner = numel(shape.slice(axis.axis + 1));
+    data = interpolateAxis(data, outer, axis.inLen, inner, taps, a.extrapolation);
+    shape[axis.axis] = axis.outLen;
+  }
+  return tf.tensor(Float32Array.from(data), shape, 'float32');
+}
+
+const VALIDATED = { check: () => undefined, fail: (d: string) => { throw new Error(d); } } as unknown as NodeView;
+
+function inferResize(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: ResizeAttrs): ValueInfo[] {
+  const x = inputs[0];
+  if (!x) n.fail('input X is required');
+  const kind = kindOf(x.dtype);
+  n.check(kind && (kind === 'float' || a.mode === 'nearest'), () => `input X is ${x.dtype}: ${a.mode} resizing takes float tensors (nearest any numeric or bool)`);
+  const plan = planResize(n, x.shape, a, i => n.constant(i), i => n.has(i) && numel(inputs[i]?.shape ?? [0]) > 0);
+  return [{ dtype: x.dtype, shape: plan.outShape }];
+}
+
+function resizeOp(opType: 'Resize' | 'Upsample', since: number, legacy: boolean) {
+  return op({
+    opType, since, dataDependent: legacy ? (since >= 9 ? [1] : undefined) : [1, 2, 3],
+    parse: (n: NodeView) => parseResize(n, legacy),
+    infer: inferResize,
+    run: ([x], a, c) => [resizeRun(x!, a, c)],
+  });
+}
+
+export const RESIZE_OPS: OpDef<any>[] = [
+  resizeOp('Resize', 10, true), resizeOp('Resize', 11, false), resizeOp('Upsample', 7, true), resizeOp('Upsample', 9, true),
+];

@@ -1,0 +1,4 @@
+import { nodeSuite } from '../helpers/node-suite.js';
+import { spec } from './specs/resize.js';
+
+nodeSuite(spec);
