@@ -1,51 +1,30 @@
-// Graph queries and edits shared by the passes and the planner: producers, consumers, renaming,
-// dead-node removal and topological order. All functions work on the plain IR in place.
+// Whole-graph helpers for the loader, the planner and the tools, each one pass over the graph: producers and
+// readers of every value, dead-node removal and topological order. Passes query and edit through GraphIndex
+// (graph-index.ts), which keeps these maps current across edits instead of rebuilding them.
 
 import type { Graph, Node } from './graph.js';
+import { irStats } from './graph-index.js';
 
 export function producers(g: Graph): Map<string, Node> {
   const m = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) if (o) m.set(o, n);
+  irStats.visits += g.nodes.length;
   return m;
 }
 
+/** Every value's readers in graph order, each node once (even when it reads the value twice). */
 export function consumers(g: Graph): Map<string, Node[]> {
   const m = new Map<string, Node[]>();
   for (const n of g.nodes) {
     for (const i of n.inputs) {
       if (!i) continue;
       const list = m.get(i);
-      if (list) { if (!list.includes(n)) list.push(n); } else m.set(i, [n]);
+      if (!list) m.set(i, [n]);
+      else if (list[list.length - 1] !== n) list.push(n);   // a node's repeats of one value come together
     }
   }
+  irStats.visits += g.nodes.length;
   return m;
-}
-
-export function isGraphOutput(g: Graph, value: string): boolean {
-  return g.outputs.some(o => o.name === value);
-}
-
-/** Points every use of `from` (node inputs and graph outputs) at `to`. */
-export function replaceUses(g: Graph, from: string, to: string): void {
-  for (const n of g.nodes) n.inputs = n.inputs.map(i => (i === from ? to : i));
-  for (const o of g.outputs) if (o.name === from) o.name = to;
-}
-
-/** Replaces uses of `from` by `to` in node inputs only; when `from` is a graph output, renames `to`'s producer instead. */
-export function bypass(g: Graph, from: string, to: string): void {
-  if (isGraphOutput(g, from)) {
-    // Keep the output's public name: make the producer of `to` write `from` directly, if `to` has no other role.
-    const prod = producers(g).get(to);
-    const used = consumers(g).get(to) ?? [];
-    if (prod && !isGraphOutput(g, to) && !g.inputs.some(i => i.name === to) && used.every(n => n.outputs.includes(from))) {
-      prod.outputs = prod.outputs.map(o => (o === to ? from : o));
-      for (const n of g.nodes) n.inputs = n.inputs.map(i => (i === to ? from : i));
-      return;
-    }
-    // Otherwise keep `from` alive: the caller must not remove its producer. Signal by throwing.
-    throw new Error(`bypass: '${from}' is a graph output and '${to}' cannot take its name`);
-  }
-  for (const n of g.nodes) n.inputs = n.inputs.map(i => (i === from ? to : i));
 }
 
 /** Removes nodes whose outputs nobody reads (repeatedly), and initializers nobody reads. Returns nodes removed. */
@@ -62,60 +41,87 @@ export function removeDeadNodes(g: Graph): number {
   }
   g.nodes = kept.reverse();
   for (const name of [...g.initializers.keys()]) if (!live.has(name)) g.initializers.delete(name);
+  irStats.visits += before;
   return before - g.nodes.length;
 }
 
 /**
- * Orders nodes so every input is produced before use (Kahn's algorithm, stable w.r.t. the file's order).
- * Throws naming a node on a cycle or on an input nothing defines.
+ * Orders nodes so every input is produced before use (Kahn's algorithm; among the nodes ready at a time, the one
+ * first in the file's order goes first). Throws naming a node on a cycle or on an input nothing defines.
  */
 export function topoSort(g: Graph): void {
   const available = new Set<string>(['']);
   for (const i of g.inputs) available.add(i.name);
   for (const k of g.initializers.keys()) available.add(k);
   const prod = producers(g);
-  const pending = new Map<Node, number>();
-  const waiting = new Map<string, Node[]>();
-  const ready: Node[] = [];
-  for (const n of g.nodes) {
+  const pending: number[] = [];
+  const waiting = new Map<string, number[]>();
+  const ready = new MinHeap();
+  g.nodes.forEach((n, k) => {
     const missing = new Set(n.inputs.filter(i => !available.has(i)));
     for (const m of missing) {
       if (!prod.has(m)) {
         throw new Error(`${n.opType} '${n.name}': input '${m}' is not a graph input, an initializer, or any node's output`);
       }
       const w = waiting.get(m);
-      if (w) w.push(n); else waiting.set(m, [n]);
+      if (w) w.push(k); else waiting.set(m, [k]);
     }
-    pending.set(n, missing.size);
-    if (missing.size === 0) ready.push(n);
-  }
+    pending.push(missing.size);
+    if (missing.size === 0) ready.push(k);
+  });
   const order: Node[] = [];
-  const index = new Map(g.nodes.map((n, i) => [n, i]));
-  while (ready.length) {
-    ready.sort((a, b) => index.get(a)! - index.get(b)!);
-    const n = ready.shift()!;
+  while (ready.size) {
+    const n = g.nodes[ready.pop()]!;
     order.push(n);
     for (const o of n.outputs) {
       if (!o || available.has(o)) continue;
       available.add(o);
-      for (const w of waiting.get(o) ?? []) {
-        const left = pending.get(w)! - 1;
-        pending.set(w, left);
-        if (left === 0) ready.push(w);
-      }
+      for (const w of waiting.get(o) ?? []) if (--pending[w]! === 0) ready.push(w);
     }
   }
+  irStats.visits += g.nodes.length;
   if (order.length !== g.nodes.length) {
-    const stuck = g.nodes.find(n => !order.includes(n))!;
+    const placed = new Set(order);
+    const stuck = g.nodes.find(n => !placed.has(n))!;
     throw new Error(`${stuck.opType} '${stuck.name}': the graph has a cycle through this node`);
   }
   g.nodes = order;
 }
 
-/** A value name not yet used in the graph, derived from `base`. */
-export function uniqueName(g: Graph, base: string): string {
-  const used = new Set<string>([...g.initializers.keys(), ...g.inputs.map(i => i.name)]);
-  for (const n of g.nodes) { for (const o of n.outputs) used.add(o); used.add(n.name); }
-  if (!used.has(base)) return base;
-  for (let k = 1; ; k++) if (!used.has(`${base}_${k}`)) return `${base}_${k}`;
+/** A binary min-heap of node positions. */
+class MinHeap {
+  private readonly a: number[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= v) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = v;
+  }
+
+  pop(): number {
+    const a = this.a, top = a[0]!, last = a.pop()!;
+    if (a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i, mv = last;
+      if (l < a.length && a[l]! < mv) { m = l; mv = a[l]!; }
+      if (r < a.length && a[r]! < mv) { m = r; mv = a[r]!; }
+      if (m === i) break;
+      a[i] = mv;
+      i = m;
+    }
+    a[i] = last;
+    return top;
+  }
 }

@@ -3,10 +3,11 @@
 // a constant, which is permuted once here) so that, after to-nhwc, a CNN keeps NHWC from its first conv to its head.
 // A Transpose sinks only when every reader can take it, so no transposes are duplicated onto side branches.
 
-import { bypass, consumers, isGraphOutput, producers, removeDeadNodes } from '../ir/edit.js';
+import { intsAttr } from '../ir/attrs.js';
 import { sizeOf } from '../ir/dtype.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
-import { intsAttrOf, invertPerm, isIdentityPerm, nameMaker, transposeConst, transposeNode } from './cnn-util.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { invertPerm, isIdentityPerm, transposeConst, transposeNode } from '../ir/transpose.js';
 import type { Pass } from './types.js';
 
 /** Ops that compute each output element from the same element of input 0 (other inputs, if any, are scalars). */
@@ -17,17 +18,15 @@ const UNARY = new Set([
 /** Two-input numpy-broadcasting elementwise ops. */
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Max', 'Min', 'Equal', 'Greater', 'Less', 'And', 'Or']);
 
-type Fresh = (base: string) => string;
-
 function permOf(n: Node): number[] | undefined {
-  return n.opType === 'Transpose' && n.domain === '' ? intsAttrOf(n, 'perm') : undefined;
+  return n.opType === 'Transpose' && n.domain === '' ? intsAttr(n, 'perm') : undefined;
 }
 
 /** One element (decided from the dims: a large weight's data may live on the device only). */
 const isOneValue = (c: ConstTensor | undefined) => !!c && sizeOf(c.dims) === 1;
 
 /** True when reader `r` of t = Transpose(·, perm) can take the un-transposed value instead. */
-function canSink(g: Graph, r: Node, t: string, perm: number[], prod: Map<string, Node>): boolean {
+function canSink(g: Graph, idx: GraphIndex, r: Node, t: string, perm: number[]): boolean {
   if (r.domain !== '') return false;
   if (UNARY.has(r.opType)) {
     return r.inputs[0] === t && r.inputs.slice(1).every(i => !i || (i !== t && isOneValue(g.initializers.get(i))));
@@ -35,7 +34,8 @@ function canSink(g: Graph, r: Node, t: string, perm: number[], prod: Map<string,
   if (!BINARY.has(r.opType) || r.inputs.length !== 2) return false;
   return r.inputs.every(i => {
     if (i === t) return true;
-    const pp = prod.get(i) && permOf(prod.get(i)!);
+    const p = idx.producer(i);
+    const pp = p && permOf(p);
     if (pp) return pp.join() === perm.join();
     const c = g.initializers.get(i);
     return !!c && c.dims.length <= perm.length && !Array.isArray(c.data);
@@ -44,76 +44,101 @@ function canSink(g: Graph, r: Node, t: string, perm: number[], prod: Map<string,
 
 /** Sinks t = Transpose(y, perm) below reader r: r reads y (and the other side un-transposed) and a new Transpose
  *  after r writes r's old output. */
-function sinkInto(g: Graph, r: Node, t: string, y: string, perm: number[], prod: Map<string, Node>, fresh: Fresh): void {
+function sinkInto(g: Graph, idx: GraphIndex, r: Node, t: string, y: string, perm: number[]): void {
   const inputs = r.inputs.map((i, k) => {
     if (k > 0 && UNARY.has(r.opType)) return i;
     if (i === t) return y;
-    const pp = prod.get(i) && permOf(prod.get(i)!);
-    if (pp && pp.join() === perm.join()) return prod.get(i)!.inputs[0]!;
+    const p = idx.producer(i);
+    const pp = p && permOf(p);
+    if (pp && pp.join() === perm.join()) return p.inputs[0]!;
     const c = g.initializers.get(i)!;
     if (isOneValue(c)) return i;
     const padded = { ...c, dims: [...new Array<number>(perm.length - c.dims.length).fill(1), ...c.dims] };
-    const name = fresh(`${i}_perm${invertPerm(perm).join('')}`);
+    const name = idx.fresh(`${i}_perm${invertPerm(perm).join('')}`);
     g.initializers.set(name, transposeConst(padded, invertPerm(perm)));
     return name;
   });
-  const out = r.outputs[0]!, inner = fresh(`${out}_pre`);
-  r.inputs = inputs;
-  r.outputs = [inner, ...r.outputs.slice(1)];
-  g.nodes.splice(g.nodes.indexOf(r) + 1, 0, transposeNode(fresh(`${r.name || r.opType}_transpose`), inner, out, perm));
+  const out = r.outputs[0]!, inner = idx.fresh(`${out}_pre`);
+  idx.setInputs(r, inputs);
+  idx.setOutputs(r, [inner, ...r.outputs.slice(1)]);
+  idx.insertAfter(r, [transposeNode(idx.fresh(`${r.name || r.opType}_transpose`), inner, out, perm)]);
 }
 
 /** Composes Transpose reader r (of Transpose(y, perm)) onto y; true when the result is the identity. */
-function compose(r: Node, y: string, perm: number[]): boolean {
+function compose(idx: GraphIndex, r: Node, y: string, perm: number[]): boolean {
   const composed = permOf(r)!.map(i => perm[i]!);
-  r.inputs = [y];
+  idx.setInputs(r, [y]);
   r.attrs = { ...r.attrs, perm: { type: 'ints', value: composed } };
   return isIdentityPerm(composed);
 }
 
-/** Removes identity Transpose r, its readers reading its input (a graph output keeps its name when it can). */
-function dropIdentity(g: Graph, r: Node): void {
-  try {
-    bypass(g, r.outputs[0]!, r.inputs[0]!);
-    g.nodes = g.nodes.filter(n => n !== r);
-  } catch {
-    // r writes a graph output that its input's producer cannot take over: r stays, a copy.
-  }
+/** Removes identity Transpose r, its readers reading its input (a graph output keeps its name when it can; when
+ *  it cannot, r stays, a copy). */
+function dropIdentity(idx: GraphIndex, r: Node): void {
+  if (idx.bypass(r.outputs[0]!, r.inputs[0]!)) idx.remove(r);
 }
 
-function step(g: Graph, t: Node, fresh: Fresh): number {
+function step(g: Graph, idx: GraphIndex, t: Node): number {
   const perm = permOf(t);
   const y = t.inputs[0], out = t.outputs[0];
-  if (!perm || !y || !out || !g.nodes.includes(t)) return 0;
+  if (!perm || !y || !out || !idx.has(t)) return 0;
   let changes = 0;
   const identities: Node[] = [];
-  for (const r of consumers(g).get(out) ?? []) {
+  for (const r of idx.inOrder(idx.readers(out))) {
     if (!permOf(r) || r.inputs[0] !== out) continue;
-    if (compose(r, y, perm)) identities.push(r);
+    if (compose(idx, r, y, perm)) identities.push(r);
     changes++;
   }
-  const rest = consumers(g).get(out) ?? [];
-  if (rest.length === 0 && !isGraphOutput(g, out)) g.nodes = g.nodes.filter(n => n !== t);
-  for (const r of identities) dropIdentity(g, r);
-  if (rest.length === 0 || isGraphOutput(g, out)) return changes;
-  const prod = producers(g);
-  if (!rest.every(r => canSink(g, r, out, perm, prod))) return changes;
-  for (const r of rest) sinkInto(g, r, out, y, perm, prod, fresh);
+  const rest = idx.inOrder(idx.readers(out));
+  if (rest.length === 0 && !idx.isOutput(out)) idx.remove(t);
+  for (const r of identities) dropIdentity(idx, r);
+  if (rest.length === 0 || idx.isOutput(out)) return changes;
+  if (!rest.every(r => canSink(g, idx, r, out, perm))) return changes;
+  for (const r of rest) sinkInto(g, idx, r, out, y, perm);
   return changes + rest.length;
 }
 
+/**
+ * Rounds until nothing changes, as far as 1000. A round steps the Transposes whose surroundings the previous round
+ * touched (the first round: all), in graph order: a Transpose whose readers, their inputs and those inputs'
+ * producers are as they were when it last stepped would change nothing again.
+ */
 export const cancelTransposes: Pass = {
   name: 'cancel-transposes',
   run(g) {
+    const idx = new GraphIndex(g).reserveNames();
+    const touched = new Set<string>();
+    idx.onTouch = v => touched.add(v);
     let total = 0;
-    const fresh = nameMaker(g);
-    for (let round = 0; round < 1000; round++) {
+    let todo = g.nodes.filter(n => permOf(n));
+    for (let round = 0; round < 1000 && todo.length; round++) {
       let changes = 0;
-      for (const t of g.nodes.filter(n => permOf(n))) changes += step(g, t, fresh);
-      if (changes) removeDeadNodes(g);
+      for (const t of todo) changes += step(g, idx, t);
+      if (changes) idx.removeDead(round === 0 ? 'all' : 'orphans');
       total += changes;
       if (!changes) break;
+      todo = idx.inOrder([...affected(idx, touched)]);
+      touched.clear();
     }
+    idx.commit();
     return total;
   },
 };
+
+/** The Transposes an edit of these values may let do something new: their producers, and the producers of every
+ *  input of their readers. */
+function affected(idx: GraphIndex, values: ReadonlySet<string>): Set<Node> {
+  const found = new Set<Node>();
+  const add = (v: string) => {
+    const p = idx.producer(v);
+    if (p && permOf(p)) found.add(p);
+  };
+  for (const v of values) {
+    add(v);
+    for (const r of idx.readers(v)) {
+      if (permOf(r)) found.add(r);
+      for (const i of r.inputs) if (i) add(i);
+    }
+  }
+  return found;
+}

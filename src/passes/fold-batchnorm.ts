@@ -3,20 +3,19 @@
 // in new initializers (W may be shared). Only when the BatchNorm is the conv output's single reader; a lone
 // BatchNormalization stays for its kernel.
 
-import { consumers, isGraphOutput, producers } from '../ir/edit.js';
+import { floatAttr, floatConst, intAttr } from '../ir/attrs.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
-import { floatAttrOf, floatConst, intAttrOf, nameMaker } from './cnn-util.js';
+import { GraphIndex } from '../ir/graph-index.js';
 import type { Pass } from './types.js';
 
 interface Match { conv: Node; bn: Node; w: ConstTensor; b?: ConstTensor; params: ConstTensor[] }
 
-function match(g: Graph, bn: Node, prod: Map<string, Node>, readers: Map<string, Node[]>): Match | undefined {
+function match(g: Graph, bn: Node, idx: GraphIndex): Match | undefined {
   if (bn.opType !== 'BatchNormalization' || bn.domain !== '' || bn.outputs.slice(1).some(o => o)) return undefined;
-  if (intAttrOf(bn, 'spatial', 1) !== 1 || intAttrOf(bn, 'training_mode', 0) !== 0) return undefined;
+  if (intAttr(bn, 'spatial', 1) !== 1 || intAttr(bn, 'training_mode', 0) !== 0) return undefined;
   const x = bn.inputs[0]!;
-  const conv = prod.get(x);
-  if (!conv || conv.opType !== 'Conv' || conv.domain !== '') return undefined;
-  if (isGraphOutput(g, x) || (readers.get(x) ?? []).length !== 1) return undefined;
+  const conv = idx.producer(x, 'Conv');
+  if (!conv || !idx.onlyReader(x)) return undefined;
   const w = floatConst(g, conv.inputs[1]);
   const b = conv.inputs[2] ? floatConst(g, conv.inputs[2]) : undefined;
   if (!w || w.dims.length < 3 || (conv.inputs[2] && !b)) return undefined;
@@ -28,7 +27,7 @@ function match(g: Graph, bn: Node, prod: Map<string, Node>, readers: Map<string,
 
 function fold({ bn, w, b, params }: Match): { w: ConstTensor; b: ConstTensor } {
   const [scale, beta, mean, variance] = params.map(p => p.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const eps = floatAttrOf(bn, 'epsilon', 1e-5);
+  const eps = floatAttr(bn, 'epsilon', 1e-5);
   const m = w.dims[0]!, per = w.data.length / m;
   const src = w.data as Float32Array, wOut = new Float32Array(src.length), bOut = new Float32Array(m);
   for (let o = 0; o < m; o++) {
@@ -43,19 +42,20 @@ export const foldBatchNorm: Pass = {
   name: 'fold-batchnorm',
   run(g) {
     let changes = 0;
-    const fresh = nameMaker(g);
-    for (const bn of [...g.nodes]) {
-      const found = match(g, bn, producers(g), consumers(g));
+    const idx = new GraphIndex(g);
+    for (const bn of g.nodes) {
+      const found = match(g, bn, idx);
       if (!found) continue;
       const { conv } = found, folded = fold(found);
-      const wName = fresh(`${conv.inputs[1]}_bn`), bName = fresh(`${conv.inputs[2] || conv.name + '_bias'}_bn`);
+      const wName = idx.fresh(`${conv.inputs[1]}_bn`), bName = idx.fresh(`${conv.inputs[2] || conv.name + '_bias'}_bn`);
       g.initializers.set(wName, folded.w);
       g.initializers.set(bName, folded.b);
-      conv.inputs = [conv.inputs[0]!, wName, bName];
-      conv.outputs = [bn.outputs[0]!];
-      g.nodes = g.nodes.filter(n => n !== bn);
+      idx.remove(bn);
+      idx.setInputs(conv, [conv.inputs[0]!, wName, bName]);
+      idx.setOutputs(conv, [bn.outputs[0]!]);
       changes++;
     }
+    idx.commit();
     return changes;
   },
 };

@@ -5,6 +5,7 @@
 
 import { sizeOf } from '../ir/dtype.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
+import { irStats } from '../ir/graph-index.js';
 import type { Pass, PassContext } from './types.js';
 
 /** A folded output may exceed its inputs by this many elements at most. */
@@ -26,6 +27,7 @@ export const foldConstants: Pass = {
       node.outputs.forEach((o, i) => { if (o) g.initializers.set(o, values[i]!); });
       count++;
     }
+    irStats.visits += g.nodes.length;
     g.nodes = kept;
     return count;
   },

@@ -4,8 +4,10 @@
 //   'nbc' (torch nn.MultiheadAttention): x [N,B,C] → Reshape [N,B·H,D] → Transpose [1,0,2] (K: [1,2,0]) … → Transpose [1,0,2]
 // with a scalar Div/Mul on the scores or on Q. Shaped pass: head count and size come from the folded Reshape targets.
 
-import type { Graph, Node } from '../ir/graph.js';
-import { GraphIndex, intAttr, isFloatInfo, sameShape, samePerm, scalarOf } from './match.js';
+import type { Node } from '../ir/graph.js';
+import { intAttr, samePerm, scalarOf } from '../ir/attrs.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { isFloatInfo, sameShape } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 type Layout = 'bnc' | 'nbc';
@@ -20,11 +22,12 @@ export const fuseAttention: Pass = {
     const idx = new GraphIndex(g, ctx.infos);
     const opset = ctx.opsets.get('') ?? 0;
     let count = 0;
-    for (const sm of [...g.nodes]) {
+    for (const sm of g.nodes) {
+      if (!idx.has(sm)) continue;
       if (sm.opType !== 'Softmax' || sm.domain !== '') continue;
       const m = matchAttention(idx, sm, opset);
       if (!m) continue;
-      const output = m.rename ? uniqueValue(g, `${m.output}/attention`) : m.output;
+      const output = m.rename ? idx.fresh(`${m.output}/attention`) : m.output;
       idx.replace(m.nodes, {
         name: `${sm.name}/Attention`, opType: 'Attention', domain: 'local', inputs: m.inputs, outputs: [output],
         attrs: {
@@ -32,9 +35,10 @@ export const fuseAttention: Pass = {
           layout: { type: 'string', value: m.layout },
         },
       });
-      if (m.rename) for (const n of g.nodes) n.inputs = n.inputs.map(i => (i === m.output ? output : i));
+      if (m.rename) idx.rewire(m.output, output);
       count++;
     }
+    idx.commit();
     return count;
   },
 };
@@ -152,11 +156,4 @@ function matchLayout(idx: GraphIndex, layout: Layout, p: { sm: Node; pv: Node; q
     nodes, inputs: [q.x, k.x, v.x], output, heads: hd.heads, layout, rename,
     scale: qScale.factor * q.factor * k.factor * p.sScale.factor,
   };
-}
-
-function uniqueValue(g: Graph, base: string): string {
-  const used = new Set<string>([...g.initializers.keys(), ...g.inputs.map(i => i.name), ...g.nodes.flatMap(n => n.outputs)]);
-  let name = base;
-  for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
-  return name;
 }

@@ -2,9 +2,9 @@
 // becomes the conv's `activation`, applied inside the same tfjs-wasm kernel. A residual Add between conv and Relu
 // (ResNet's block end) is left alone: the conv's reader is then the Add.
 
-import { consumers, isGraphOutput } from '../ir/edit.js';
+import { floatAttr, scalarConst } from '../ir/attrs.js';
 import type { AttrValue, Graph, Node } from '../ir/graph.js';
-import { floatAttrOf, scalarConst } from './cnn-util.js';
+import { GraphIndex } from '../ir/graph-index.js';
 import type { Pass } from './types.js';
 
 /** The fused activation (and its attributes) equivalent to elementwise node `a`, if tfjs has one. */
@@ -15,12 +15,12 @@ function activationOf(g: Graph, a: Node): Record<string, AttrValue> | undefined 
   switch (a.opType) {
     case 'Relu': return act('relu');
     case 'Sigmoid': return act('sigmoid');
-    case 'LeakyRelu': return act('leakyrelu', floatAttrOf(a, 'alpha', 0.01));
-    case 'Elu': return floatAttrOf(a, 'alpha', 1) === 1 ? act('elu') : undefined;
+    case 'LeakyRelu': return act('leakyrelu', floatAttr(a, 'alpha', 0.01));
+    case 'Elu': return floatAttr(a, 'alpha', 1) === 1 ? act('elu') : undefined;
     case 'Clip': {
       // Bounds are attributes before opset 11, optional constant inputs from 11.
       const bound = (attr: string, i: number, dflt: number) =>
-        a.attrs[attr] ? floatAttrOf(a, attr, dflt) : a.inputs[i] ? scalarConst(g, a.inputs[i]) : dflt;
+        a.attrs[attr] ? floatAttr(a, attr, dflt) : a.inputs[i] ? scalarConst(g, a.inputs[i]) : dflt;
       const lo = bound('min', 1, -Infinity), hi = bound('max', 2, Infinity);
       if (lo === 0 && hi === 6) return act('relu6');
       if (lo === 0 && hi === Infinity) return act('relu');
@@ -34,20 +34,22 @@ export const fuseConvActivation: Pass = {
   name: 'fuse-conv-activation',
   run(g) {
     let changes = 0;
-    for (const conv of [...g.nodes]) {
-      if (conv.opType !== 'NhwcConv' || conv.domain !== 'local') continue;
+    const idx = new GraphIndex(g);
+    for (const conv of g.nodes) {
+      if (conv.opType !== 'NhwcConv' || conv.domain !== 'local' || !idx.has(conv)) continue;
       const current = conv.attrs['activation'];
       if (current && current.value !== '' && current.value !== 'linear') continue;
       const y = conv.outputs[0]!;
-      const readers = consumers(g).get(y) ?? [];
-      if (readers.length !== 1 || isGraphOutput(g, y) || readers[0]!.inputs[0] !== y) continue;
-      const attrs = activationOf(g, readers[0]!);
+      const reader = idx.onlyReader(y);
+      if (!reader || reader.inputs[0] !== y) continue;
+      const attrs = activationOf(g, reader);
       if (!attrs) continue;
       conv.attrs = { ...conv.attrs, ...attrs };
-      conv.outputs = [readers[0]!.outputs[0]!];
-      g.nodes = g.nodes.filter(n => n !== readers[0]);
+      idx.remove(reader);
+      idx.setOutputs(conv, [reader.outputs[0]!]);
       changes++;
     }
+    idx.commit();
     return changes;
   },
 };

@@ -5,7 +5,8 @@
 // not broadcast).
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, residualAdd } from './match.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { residualAdd } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 export const fuseConvResidual: Pass = {
@@ -13,7 +14,8 @@ export const fuseConvResidual: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const conv of [...g.nodes]) {
+    for (const conv of g.nodes) {
+      if (!idx.has(conv)) continue;
       if (conv.opType !== 'NhwcConv' || conv.domain !== 'local' || conv.inputs.length > 3) continue;
       const act = conv.attrs['activation']?.value;
       if (act !== undefined && act !== '' && act !== 'linear') continue;
@@ -28,6 +30,7 @@ export const fuseConvResidual: Pass = {
       });
       count++;
     }
+    idx.commit();
     return count;
   },
 };

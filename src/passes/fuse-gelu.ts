@@ -3,7 +3,9 @@
 // (linear, relu, relu6, elu, leakyrelu, prelu, sigmoid only), so the MatMul before it stays separate. Shaped pass.
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, isFloatInfo, isScalar, otherInput, sameShape } from './match.js';
+import { isScalar } from '../ir/attrs.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { isFloatInfo, otherInput, sameShape } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 export const fuseGelu: Pass = {
@@ -11,7 +13,8 @@ export const fuseGelu: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const erf of [...g.nodes]) {
+    for (const erf of g.nodes) {
+      if (!idx.has(erf)) continue;
       if (erf.opType !== 'Erf' || erf.domain !== '') continue;
       const m = matchGelu(idx, erf);
       if (!m) continue;
@@ -20,6 +23,7 @@ export const fuseGelu: Pass = {
       });
       count++;
     }
+    idx.commit();
     return count;
   },
 };

@@ -5,7 +5,9 @@
 
 import { sizeOf } from '../ir/dtype.js';
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, intAttr, isFloatInfo, isScalar, otherInput, reduceAxes, sameShape, scalarOf } from './match.js';
+import { intAttr, isScalar, scalarOf } from '../ir/attrs.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { isFloatInfo, otherInput, reduceAxes, sameShape } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 export const fuseLayerNorm: Pass = {
@@ -13,7 +15,8 @@ export const fuseLayerNorm: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const n of [...g.nodes]) {
+    for (const n of g.nodes) {
+      if (!idx.has(n)) continue;
       const m = n.opType === 'Div' && n.domain === '' ? matchDecomposed(idx, n) : n.opType === 'LayerNormalization' && n.domain === '' ? matchOnnx(idx, n) : undefined;
       if (!m) continue;
       idx.replace(m.nodes, {
@@ -23,6 +26,7 @@ export const fuseLayerNorm: Pass = {
       });
       count++;
     }
+    idx.commit();
     return count;
   },
 };

@@ -4,7 +4,7 @@
 // fuse-matmul-add, which make the two nodes).
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex } from './match.js';
+import { GraphIndex } from '../ir/graph-index.js';
 import type { Pass } from './types.js';
 
 const ACTIVATIONS: Record<string, string> = { 'local:Gelu': 'gelu', ':Relu': 'relu' };
@@ -14,7 +14,8 @@ export const fuseMatMulActivation: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const mm of [...g.nodes]) {
+    for (const mm of g.nodes) {
+      if (!idx.has(mm)) continue;
       if (mm.opType !== 'FusedMatMul' || mm.domain !== 'local') continue;
       const current = mm.attrs['activation']?.value;
       if (current !== undefined && current !== '' && current !== 'linear') continue;
@@ -27,6 +28,7 @@ export const fuseMatMulActivation: Pass = {
       } satisfies Node);
       count++;
     }
+    idx.commit();
     return count;
   },
 };

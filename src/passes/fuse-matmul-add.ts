@@ -2,7 +2,8 @@
 // operand order), becomes local:FusedMatMul(x, W, b): the bias rides along in the XNNPACK product. Shaped pass.
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, isFloatInfo, otherInput, sameShape } from './match.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { isFloatInfo, otherInput, sameShape } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 export const fuseMatMulAdd: Pass = {
@@ -10,7 +11,8 @@ export const fuseMatMulAdd: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const mm of [...g.nodes]) {
+    for (const mm of g.nodes) {
+      if (!idx.has(mm)) continue;
       if (mm.opType !== 'MatMul' || mm.domain !== '') continue;
       const m = matchMatMulAdd(idx, mm);
       if (!m) continue;
@@ -20,6 +22,7 @@ export const fuseMatMulAdd: Pass = {
       });
       count++;
     }
+    idx.commit();
     return count;
   },
 };

@@ -4,7 +4,8 @@
 // pass (after fuse-matmul-add and fuse-matmul-activation; Z must match exactly, not broadcast).
 
 import type { Node } from '../ir/graph.js';
-import { GraphIndex, residualAdd } from './match.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { residualAdd } from '../ir/match.js';
 import type { Pass } from './types.js';
 
 export const fuseMatMulResidual: Pass = {
@@ -12,7 +13,8 @@ export const fuseMatMulResidual: Pass = {
   run(g, ctx) {
     const idx = new GraphIndex(g, ctx.infos);
     let count = 0;
-    for (const mm of [...g.nodes]) {
+    for (const mm of g.nodes) {
+      if (!idx.has(mm)) continue;
       if (mm.opType !== 'FusedMatMul' || mm.domain !== 'local' || mm.inputs.length > 3) continue;
       const act = mm.attrs['activation']?.value;
       if (act !== undefined && act !== '' && act !== 'linear') continue;
@@ -24,6 +26,7 @@ export const fuseMatMulResidual: Pass = {
       } satisfies Node);
       count++;
     }
+    idx.commit();
     return count;
   },
 };

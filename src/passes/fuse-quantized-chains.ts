@@ -6,9 +6,9 @@
 // fused ops quantize x themselves, exactly as the DynamicQuantizeLinear did; it is dropped once nothing reads it.
 // Load pass (no shapes): W, w_zp, w_scale and b must be constants; anything else is left alone.
 
-import { producers, consumers, isGraphOutput, removeDeadNodes } from '../ir/edit.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
-import { nameMaker, transposeNode } from './cnn-util.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { transposeNode } from '../ir/transpose.js';
 import { TO_NCHW, TO_NHWC } from './to-nhwc.js';
 import type { Pass } from './types.js';
 
@@ -22,12 +22,6 @@ interface Chain {
 
 const is8bit = (c: ConstTensor | undefined) => !!c && (c.dtype === 'int8' || c.dtype === 'uint8');
 const isFloat = (c: ConstTensor | undefined) => !!c && c.dtype === 'float32';
-
-/** The single node reading `value` when it has that op type and `value` is not a graph output. */
-function onlyReader(g: Graph, readers: Map<string, Node[]>, value: string, opType: string): Node | undefined {
-  const r = readers.get(value) ?? [];
-  return r.length === 1 && r[0]!.opType === opType && r[0]!.domain === '' && !isGraphOutput(g, value) ? r[0] : undefined;
-}
 
 function other(n: Node, known: string): string | undefined {
   return n.inputs.length !== 2 ? undefined : n.inputs[0] === known ? n.inputs[1] : n.inputs[1] === known ? n.inputs[0] : undefined;
@@ -45,24 +39,24 @@ function perChannel(c: ConstTensor | undefined, m: number, kind: Chain['kind']):
   return at >= 0 && d[at] === m;
 }
 
-function match(g: Graph, op: Node, prod: Map<string, Node>, readers: Map<string, Node[]>): Chain | undefined {
+function match(g: Graph, op: Node, idx: GraphIndex): Chain | undefined {
   const kind = op.opType === 'MatMulInteger' ? 'matmul' : op.opType === 'ConvInteger' ? 'conv' : undefined;
   if (!kind || op.domain !== '') return undefined;
   const [xq, wName, xzp, wzp] = op.inputs as [string, string, string?, string?];
-  const dq = prod.get(xq);
+  const dq = idx.producer(xq);
   if (!dq || dq.opType !== 'DynamicQuantizeLinear' || dq.domain !== '' || dq.outputs[0] !== xq || !xzp || dq.outputs[2] !== xzp) return undefined;
   const w = g.initializers.get(wName);
   if (!is8bit(w) || w!.dims.length !== (kind === 'matmul' ? 2 : 4) || (wzp && !is8bit(g.initializers.get(wzp)))) return undefined;
-  const cast = onlyReader(g, readers, op.outputs[0]!, 'Cast');
+  const cast = idx.onlyReader(op.outputs[0]!, 'Cast');
   const to = cast?.attrs['to'];
   if (!cast || to?.type !== 'int' || to.value !== 1) return undefined;
-  const mul = onlyReader(g, readers, cast.outputs[0]!, 'Mul');
-  const scales = mul && prod.get(other(mul, cast.outputs[0]!) ?? '');
+  const mul = idx.onlyReader(cast.outputs[0]!, 'Mul');
+  const scales = mul && idx.producer(other(mul, cast.outputs[0]!));
   if (!mul || !scales || scales.opType !== 'Mul' || scales.domain !== '') return undefined;
   const wScale = other(scales, dq.outputs[1]!);
   const m = kind === 'matmul' ? w!.dims[1]! : w!.dims[0]!;
   if (!wScale || !perChannel(g.initializers.get(wScale), m, kind)) return undefined;
-  const add = onlyReader(g, readers, mul.outputs[0]!, 'Add');
+  const add = idx.onlyReader(mul.outputs[0]!, 'Add');
   const bias = add && other(add, mul.outputs[0]!);
   const withBias = !!bias && perChannel(g.initializers.get(bias), m, kind);
   return {
@@ -99,16 +93,15 @@ function rewrite(g: Graph, ch: Chain, fresh: (base: string) => string): Node[] {
 }
 
 /** A Relu that is a fused conv's only reader becomes its activation. */
-function absorbRelu(g: Graph): number {
+function absorbRelu(idx: GraphIndex): number {
   let changes = 0;
-  const readers = consumers(g);
-  for (const conv of g.nodes) {
+  for (const conv of idx.nodes()) {
     if (conv.opType !== 'NhwcDynQuantConv' || conv.domain !== 'local' || conv.attrs['activation']) continue;
-    const relu = onlyReader(g, readers, conv.outputs[0]!, 'Relu');
+    const relu = idx.onlyReader(conv.outputs[0]!, 'Relu');
     if (!relu) continue;
     conv.attrs = { ...conv.attrs, activation: { type: 'string', value: 'relu' } };
-    conv.outputs = [relu.outputs[0]!];
-    g.nodes = g.nodes.filter(n => n !== relu);
+    idx.remove(relu);
+    idx.setOutputs(conv, [relu.outputs[0]!]);
     changes++;
   }
   return changes;
@@ -117,16 +110,20 @@ function absorbRelu(g: Graph): number {
 export const fuseQuantizedChains: Pass = {
   name: 'fuse-quantized-chains',
   run(g) {
-    const prod = producers(g), readers = consumers(g);
-    const chains = g.nodes.map(n => match(g, n, prod, readers)).filter((c): c is Chain => !!c);
-    const fresh = nameMaker(g);
+    const idx = new GraphIndex(g);
+    const chains = g.nodes.map(n => match(g, n, idx)).filter((c): c is Chain => !!c);
+    if (chains.length) idx.reserveNames();
+    const fresh = (base: string) => idx.fresh(base);
     for (const ch of chains) {
       const replaced = [ch.op, ch.cast, ch.mul, ...(ch.add ? [ch.add] : [])];
-      const at = Math.max(...replaced.map(n => g.nodes.indexOf(n)));
-      g.nodes.splice(at + 1, 0, ...rewrite(g, ch, fresh));
-      g.nodes = g.nodes.filter(n => !replaced.includes(n));
+      const last = replaced.reduce((a, n) => (idx.before(a, n) ? n : a));
+      const fused = rewrite(g, ch, fresh);
+      idx.insertAfter(last, fused);
+      for (const n of replaced) idx.remove(n);
     }
-    if (chains.length) removeDeadNodes(g);   // the scales Muls, and each DynamicQuantizeLinear nobody reads now
-    return chains.length + absorbRelu(g);
+    if (chains.length) idx.removeDead();   // the scales Muls, and each DynamicQuantizeLinear nobody reads now
+    const changes = chains.length + absorbRelu(idx);
+    idx.commit();
+    return changes;
   },
 };

@@ -2,8 +2,8 @@
 // gets B transposed once at load and transB=0, so the kernel takes tfjs-wasm's XNNPACK path (which only handles
 // untransposed operands) instead of a naive loop on every run. transA with a constant A likewise.
 
-import { consumers, uniqueName } from '../ir/edit.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
+import { GraphIndex } from '../ir/graph-index.js';
 import type { Pass } from './types.js';
 
 function transpose2d(t: ConstTensor): ConstTensor {
@@ -15,16 +15,16 @@ function transpose2d(t: ConstTensor): ConstTensor {
 }
 
 /** Replaces input `i` of `n` by its transposed constant (shared when several Gemms read the same weight). */
-function transposeInput(g: Graph, n: Node, i: number, done: Map<string, string>): void {
+function transposeInput(g: Graph, idx: GraphIndex, n: Node, i: number, done: Map<string, string>): void {
   const name = n.inputs[i]!;
   let t = done.get(name);
   if (!t) {
-    t = uniqueName(g, `${name}_transposed`);
+    t = idx.fresh(`${name}_transposed`);
     g.initializers.set(t, transpose2d(g.initializers.get(name)!));
     done.set(name, t);
   }
-  n.inputs[i] = t;
-  if (!(consumers(g).get(name)?.length)) g.initializers.delete(name);
+  idx.setInputs(n, n.inputs.map((v, k) => (k === i ? t : v)));
+  if (!idx.readerCount(name) && !idx.isOutput(name)) g.initializers.delete(name);
 }
 
 function constMatrix(g: Graph, name: string | undefined): boolean {
@@ -37,12 +37,13 @@ export const pretransposeGemm: Pass = {
   run(g) {
     let changes = 0;
     const done = new Map<string, string>();
+    const idx = new GraphIndex(g);
     for (const n of g.nodes) {
       if (n.domain !== '' || n.opType !== 'Gemm') continue;
       for (const [i, attr] of [[1, 'transB'], [0, 'transA']] as const) {
         const a = n.attrs[attr];
         if (a?.type !== 'int' || a.value !== 1 || !constMatrix(g, n.inputs[i])) continue;
-        transposeInput(g, n, i, done);
+        transposeInput(g, idx, n, i, done);
         n.attrs = { ...n.attrs, [attr]: { type: 'int', value: 0 } };
         changes++;
       }

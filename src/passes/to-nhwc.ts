@@ -3,9 +3,10 @@
 // ([kh, kw, C/group, M]; [kh, kw, C, M/C] when depthwise). Each rewritten node gets Transpose([0,2,3,1]) before and
 // Transpose([0,3,1,2]) after; cancel-transposes then removes the pairs so a CNN runs NHWC end to end.
 
-import { producers } from '../ir/edit.js';
-import type { AttrValue, ConstTensor, Graph, Node } from '../ir/graph.js';
-import { floatConst, intsAttrOf, nameMaker, spliceNode, transposeConst, transposeNode } from './cnn-util.js';
+import { floatConst, intsAttr } from '../ir/attrs.js';
+import type { AttrValue, ConstTensor, Graph, Node, ValueDecl } from '../ir/graph.js';
+import { GraphIndex } from '../ir/graph-index.js';
+import { transposeConst, transposeNode } from '../ir/transpose.js';
 import type { Pass } from './types.js';
 
 export const TO_NHWC = [0, 2, 3, 1];
@@ -25,19 +26,19 @@ export function nhwcWeight(w: ConstTensor, group: number): ConstTensor {
 }
 
 /** True when `value` is known to be 4-D at load time (no shapes yet): declared, or written by a 4-D op. */
-function isRank4(g: Graph, value: string, prod: Map<string, Node>): boolean {
-  const decl = g.inputs.find(i => i.name === value) ?? g.valueInfo.get(value);
+function isRank4(g: Graph, value: string, idx: GraphIndex, inputs: ReadonlyMap<string, ValueDecl>): boolean {
+  const decl = inputs.get(value) ?? g.valueInfo.get(value);
   if (decl?.shape) return decl.shape.length === 4;
-  const p = prod.get(value);
+  const p = idx.producer(value);
   if (!p) return false;
-  if (p.opType === 'Transpose' && p.domain === '') return (intsAttrOf(p, 'perm')?.length ?? 0) === 4;
+  if (p.opType === 'Transpose' && p.domain === '') return (intsAttr(p, 'perm')?.length ?? 0) === 4;
   if (p.opType === 'Conv' && p.domain === '') return floatConst(g, p.inputs[1])?.dims.length === 4;
-  if ((p.opType === 'MaxPool' || p.opType === 'AveragePool') && p.domain === '') return intsAttrOf(p, 'kernel_shape')?.length === 2;
+  if ((p.opType === 'MaxPool' || p.opType === 'AveragePool') && p.domain === '') return intsAttr(p, 'kernel_shape')?.length === 2;
   return false;
 }
 
 /** The local op's attributes and inputs for `n`, or undefined when `n` must stay NCHW. */
-function plan(g: Graph, n: Node, prod: Map<string, Node>): { inputs: string[]; weight?: ConstTensor } | undefined {
+function plan(g: Graph, n: Node, idx: GraphIndex, inputs: ReadonlyMap<string, ValueDecl>): { inputs: string[]; weight?: ConstTensor } | undefined {
   if (n.domain !== '' || !LOCAL_OP[n.opType] || !n.inputs[0]) return undefined;
   switch (n.opType) {
     case 'Conv': {
@@ -50,9 +51,9 @@ function plan(g: Graph, n: Node, prod: Map<string, Node>): { inputs: string[]; w
     case 'AveragePool':
       // MaxPool's Indices are NCHW positions: only the NCHW kernel makes them.
       if (n.opType === 'MaxPool' && n.outputs[1]) return undefined;
-      return intsAttrOf(n, 'kernel_shape')?.length === 2 ? { inputs: [n.inputs[0]] } : undefined;
+      return intsAttr(n, 'kernel_shape')?.length === 2 ? { inputs: [n.inputs[0]] } : undefined;
     default:
-      return isRank4(g, n.inputs[0], prod) ? { inputs: [n.inputs[0]] } : undefined;
+      return isRank4(g, n.inputs[0], idx, inputs) ? { inputs: [n.inputs[0]] } : undefined;
   }
 }
 
@@ -60,10 +61,12 @@ export const toNhwc: Pass = {
   name: 'to-nhwc',
   run(g) {
     let changes = 0;
-    const fresh = nameMaker(g);
-    const prod = producers(g);
-    for (const n of [...g.nodes]) {
-      const p = plan(g, n, prod);
+    const idx = new GraphIndex(g);
+    const fresh = (base: string) => idx.fresh(base);
+    const graphInputs = new Map<string, ValueDecl>();
+    for (const i of g.inputs) if (!graphInputs.has(i.name)) graphInputs.set(i.name, i);
+    for (const n of g.nodes) {
+      const p = plan(g, n, idx, graphInputs);
       if (!p) continue;
       const xIn = fresh(`${n.inputs[0]}_nhwc`), yOut = fresh(`${n.outputs[0]}_nhwc`);
       const inputs = [xIn, ...p.inputs.slice(1)];
@@ -73,14 +76,14 @@ export const toNhwc: Pass = {
       }
       const attrs: Record<string, AttrValue> = Object.fromEntries(Object.entries(n.attrs).filter(([k]) => WINDOW_ATTRS.includes(k)));
       const local: Node = { name: fresh(`${n.name || n.opType}_nhwc`), opType: LOCAL_OP[n.opType]!, domain: 'local', inputs, outputs: [yOut], attrs };
-      spliceNode(g, n, [
+      idx.splice(n, [
         transposeNode(fresh(`${n.name || n.opType}_to_nhwc`), n.inputs[0]!, xIn, TO_NHWC),
         local,
         transposeNode(fresh(`${n.name || n.opType}_to_nchw`), yOut, n.outputs[0]!, TO_NCHW),
       ]);
-      prod.set(n.outputs[0]!, g.nodes[g.nodes.indexOf(local) + 1]!);
       changes++;
     }
+    idx.commit();
     return changes;
   },
 };

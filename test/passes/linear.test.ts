@@ -1,0 +1,94 @@
+// The graph passes do work linear in the graph's size. Four long chains (Relu, Identity, Conv + BatchNormalization
+// with small constant weights, inverse Transpose pairs) are loaded through the real session from encoded bytes at
+// N = 1,000 and N = 10,000 nodes; the index and graph helpers count what they touch (irStats.visits), and ten times
+// the nodes may cost at most 11 times the visits (linear work gives 10 plus constant terms; a pass rebuilding its
+// maps per node gives ~100). The 10,000-node models also run, against onnxruntime on the original graph. The old
+// passes took 62 s (Relu), 87 s (Transpose pairs) and over 150 s (Conv + BatchNormalization) to load these; the
+// test timeout is the hang watchdog.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import type { ConstTensor, Model } from '../../src/ir/graph.js';
+import { irStats } from '../../src/ir/graph-index.js';
+import { encodeModel } from '../../src/onnx/encode.js';
+import { expectClose, randomTensor, runOrt } from '../helpers/cnn-reference.js';
+
+type Chain = 'relu' | 'identity' | 'conv-bn' | 'transpose-pairs';
+
+/** Small positive constants, varied per layer (a 1×1 conv over 2 channels). */
+function small(dims: number[], k: number): ConstTensor {
+  const n = dims.reduce((a, d) => a * d, 1);
+  return { dtype: 'float32', dims, data: Float32Array.from({ length: n }, (_, i) => 0.3 + 0.05 * ((i + k) % 7)) };
+}
+
+/** A chain of `n` nodes (plus a final Identity writing the output 'y'). */
+function chain(kind: Chain, n: number): Model {
+  const b = new GraphBuilder();
+  let v = b.input('x', 'float32', [1, 2, 3, 3]);
+  for (let i = 0; i < n; i += kind === 'relu' || kind === 'identity' ? 1 : 2) {
+    if (kind === 'relu') v = b.op('Relu', [v]);
+    else if (kind === 'identity') v = b.op('Identity', [v]);
+    else if (kind === 'transpose-pairs') v = b.op('Transpose', [b.op('Transpose', [v], { perm: [0, 2, 3, 1] })], { perm: [0, 3, 1, 2] });
+    else {
+      v = b.op('Conv', [v, b.init(`w${i}`, small([2, 2, 1, 1], i)), b.init(`b${i}`, small([2], i + 1))]);
+      v = b.op('BatchNormalization', [v, ...['scale', 'beta', 'mean', 'var'].map((p, k) => b.init(`${p}${i}`, small([2], i + k)))]);
+    }
+  }
+  b.node('Identity', [v], {}, { outputs: ['y'] });
+  b.output('y', 'float32', [1, 2, 3, 3]);
+  return b.model(13);
+}
+
+/** What the plan must hold after the passes: op type → count. */
+function expectedOps(kind: Chain, n: number): Record<string, number> {
+  switch (kind) {
+    case 'relu': return { Relu: n };
+    case 'identity': return { Identity: 1 };   // x → y: a graph input cannot take the output's name
+    case 'transpose-pairs': return { Transpose: 1 };   // the pairs compose to one identity perm from x to y
+    case 'conv-bn': return { Transpose: 2, 'local:NhwcConv': n / 2 };
+  }
+}
+
+async function load(kind: Chain, n: number): Promise<{ session: InferenceSession; visits: number; model: Model }> {
+  const model = chain(kind, n);
+  const bytes = encodeModel(model);
+  irStats.visits = 0;
+  const session = await InferenceSession.create(bytes);
+  return { session, visits: irStats.visits, model };
+}
+
+function opCounts(session: InferenceSession, feeds: Record<string, Tensor>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of session.plan(feeds).steps) {
+    const op = (s.node.domain ? `${s.node.domain}:` : '') + s.node.opType;
+    counts[op] = (counts[op] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('graph passes are linear in graph size', () => {
+  const feeds = { x: randomTensor([1, 2, 3, 3], 7) };
+
+  for (const kind of ['relu', 'identity', 'conv-bn', 'transpose-pairs'] as const) {
+    it(`${kind}: 10,000 nodes cost at most 11× the visits of 1,000, load, and compute what onnxruntime does`, async () => {
+      const small = await load(kind, 1000);
+      expect(opCounts(small.session, feeds)).toEqual(expectedOps(kind, 1000));
+      await small.session.release();
+      const big = await load(kind, 10_000);
+      try {
+        expect(opCounts(big.session, feeds)).toEqual(expectedOps(kind, 10_000));
+        expect(small.visits, 'every node is visited at least once').toBeGreaterThanOrEqual(1000);
+        expect(big.visits / small.visits, `visits ${small.visits} → ${big.visits}`).toBeLessThanOrEqual(11);
+        const want = await runOrt(big.model, feeds);
+        const before = tf.memory().numTensors;
+        const got = await big.session.run(feeds);
+        expect(tf.memory().numTensors, 'tensors leaked by run()').toBe(before);
+        expectClose(got['y'], want['y'], { rtol: 1e-4, atol: 1e-5 }, `${kind} y`);
+      } finally {
+        await big.session.release();
+      }
+    });
+  }
+});
