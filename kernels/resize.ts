@@ -215,7 +215,7 @@ function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
     for (const { axis, taps } of work) y = tf.gather(y, tf.tensor1d(taps.map(t => t!.idx[0]!), 'int32'), axis.axis);
     return y === x ? tf.clone(x) : y;
   }
-  let data = Float64Array.from(x.dataSync() as Float32Array);
+  let data: Float64Array = Float64Array.from(x.dataSync() as Float32Array);
   for (const { axis, taps } of work) {
     const outer = numel(shape.slice(0, axis.axis)), inner = numel(shape.slice(axis.axis + 1));
     data = interpolateAxis(data, outer, axis.inLen, inner, taps, a.extrapolation);
