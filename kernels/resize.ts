@@ -244,6 +244,9 @@ function resizeOp(opType: 'Resize' | 'Upsample', since: number, legacy: boolean)
   });
 }
 
+// Resize-13 only made roi and scales optional (11 is read as leniently); 18 added antialias, axes and
+// keep_aspect_ratio_policy, 19 half_pixel_symmetric: parse admits each from its opset on.
 export const RESIZE_OPS: OpDef<any>[] = [
-  resizeOp('Resize', 10, true), resizeOp('Resize', 11, false), resizeOp('Upsample', 7, true), resizeOp('Upsample', 9, true),
+  resizeOp('Resize', 10, true), resizeOp('Resize', 11, false), resizeOp('Resize', 18, false), resizeOp('Resize', 19, false),
+  resizeOp('Upsample', 7, true), resizeOp('Upsample', 9, true),
 ];
