@@ -1,10 +1,14 @@
 // The HTTP API as a Hono app, the same object for Node (@hono/node-server) and a Worker's fetch handler:
 // Workers AI's run routes (full Cloudflare path and the short /ai/run) answered in the Cloudflare envelope,
 // the Hugging Face Inference API form, /models, /health, and optional static assets (the demo page).
+// Every classification runs under a deadline (deadlineMs, default 30 s, from the first byte of the body to the
+// answer): past it the request leaves the queue, or its image worker is stopped, and the answer is Workers AI's
+// 408 / code 3007. A client that disconnects gives up its request the same way. Other methods on a route get 405
+// with Allow (OPTIONS too: no route does CORS).
 
 import { Hono, type Context } from 'hono';
-import { huggingFaceImage, readBody, workersAiImage, DEFAULT_MAX_BODY_BYTES } from './body.js';
-import { ApiError, CODES, errorEnvelope, okEnvelope, toApiError } from './errors.js';
+import { clientGone, clip, huggingFaceImage, readBody, workersAiImage, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { ApiError, CODES, errorEnvelope, okEnvelope, requestTimeout, toApiError } from './errors.js';
 import { ModelRegistry, type RegistryOptions } from './registry.js';
 import { engineInfo } from '../runtime/engine-info.js';
 
@@ -19,7 +23,11 @@ export interface AppOptions extends RegistryOptions {
   assets?: (req: Request) => Promise<Response | undefined> | Response | undefined;
   /** Receives errors answered with 500 (default: console.error). */
   log?: (e: unknown) => void;
+  /** Longest a classification may take, body and queue included, before it is answered 408 (default 30 s). */
+  deadlineMs?: number;
 }
+
+export const DEFAULT_DEADLINE_MS = 30_000;
 
 /** Shared switches: set `draining` while shutting down so /health says so and new work is refused. */
 export interface AppState {
@@ -36,6 +44,8 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
   const state: AppState = { draining: false };
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((e: unknown) => console.error('ocellus serve:', e));
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  if (!(deadlineMs > 0)) throw new RangeError(`deadlineMs must be a positive number, got ${deadlineMs}`);
   const app = new Hono() as OcellusApp;
 
   app.onError((e, c) => {
@@ -43,7 +53,7 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
     return c.json({ ...errorEnvelope(err), ...(isHuggingFace(c) ? { error: err.message } : {}) }, err.status as 400, err.headers);
   });
   app.notFound(c => {
-    const err = new ApiError(404, CODES.noRoute, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    const err = new ApiError(404, CODES.noRoute, `No route for ${clip(c.req.method, 16)} ${clip(new URL(c.req.url).pathname, 120)}`);
     return c.json(errorEnvelope(err), 404);
   });
 
@@ -56,43 +66,80 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
   };
 
   app.get('/health', c => c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status(), engine: engineInfo() }, state.draining ? 503 : 200));
+  app.all('/health', methodNotAllowed('GET, HEAD'));
 
   app.get('/models', auth, c => c.json(okEnvelope(registry.ids().map(id => {
     const e = registry.entry(id);
     const labels = e.labels === undefined || typeof e.labels === 'string' ? e.labels ?? 'config' : 'custom';
     return { id, model: e.model, task: 'image-classification', labels, loaded: registry.status()[id]!.loaded };
   }))));
+  app.all('/models', methodNotAllowed('GET, HEAD'));
 
   for (const route of WORKERS_AI_ROUTES) {
     app.post(route, auth, async c => {
       const model = c.req.param('model')!;
       registry.entry(model);   // 404 before reading a body for an unknown model
-      const image = workersAiImage(await readBody(c.req.raw, maxBody), c.req.header('content-type'));
-      const result = await registry.classify(model, image, { labels: 'served' });
+      const result = await withDeadline(c.req.raw, deadlineMs, async signal => {
+        const image = workersAiImage(await readBody(c.req.raw, maxBody, signal), c.req.header('content-type'));
+        return registry.classify(model, image, { labels: 'served', signal, transfer: true });
+      });
       return c.json(okEnvelope(result), 200, { 'cf-ai-req-id': crypto.randomUUID() });
     });
-    app.all(route, methodNotAllowed);
+    app.all(route, methodNotAllowed('POST'));
   }
 
   app.post(HF_ROUTE, auth, async c => {
     const model = c.req.param('model')!;
     registry.entry(model);
-    const { image, topK } = huggingFaceImage(await readBody(c.req.raw, maxBody), c.req.header('content-type'));
-    return c.json(await registry.classify(model, image, { topK, labels: 'config' }));
+    return c.json(await withDeadline(c.req.raw, deadlineMs, async signal => {
+      const { image, topK } = huggingFaceImage(await readBody(c.req.raw, maxBody, signal), c.req.header('content-type'));
+      return registry.classify(model, image, { topK, labels: 'config', signal, transfer: true });
+    }));
   });
-  app.on(['GET', 'PUT', 'DELETE', 'PATCH'], HF_ROUTE, methodNotAllowed);
+  app.all(HF_ROUTE, methodNotAllowed('POST'));
 
   app.get('*', async c => {
     const res = opts.assets ? await opts.assets(c.req.raw) : undefined;
     return res ?? c.notFound();
   });
+  // Other methods on a path the assets answer GET for: 405 (the asset's body, if any, is not read).
+  app.all('*', async c => {
+    const res = opts.assets ? await opts.assets(new Request(c.req.url)) : undefined;
+    if (!res) return c.notFound();
+    await res.body?.cancel().catch(() => {});
+    return methodNotAllowed('GET, HEAD')(c);
+  });
 
   return Object.assign(app, { registry, state });
 }
 
-function methodNotAllowed(c: Context): Response {
-  const err = new ApiError(405, CODES.methodNotAllowed, `Method ${c.req.method} not allowed here; use POST`, { Allow: 'POST' });
-  return c.json(errorEnvelope(err), 405, err.headers);
+function methodNotAllowed(allow: string): (c: Context) => Response {
+  return c => {
+    const err = new ApiError(405, CODES.methodNotAllowed, `Method ${clip(c.req.method, 16)} not allowed here; use ${allow.replace(', ', ' or ')}`, { Allow: allow });
+    return c.json(errorEnvelope(err), 405, err.headers);
+  };
+}
+
+/**
+ * Runs `work` with a signal that aborts at the deadline (reason: the 408 error) or when the client disconnects
+ * (reason: a 400 that is not logged; nobody reads it), and answers with that reason at once: work that cannot
+ * stop (a batch already running) finishes unread.
+ */
+async function withDeadline<T>(req: Request, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(requestTimeout(ms)), ms);
+  const gone = () => ctl.abort(clientGone());
+  const clientSignal = (req as { signal?: AbortSignal }).signal;
+  clientSignal?.addEventListener('abort', gone, { once: true });
+  const aborted = new Promise<never>((_, reject) => ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true }));
+  const running = work(ctl.signal);
+  running.catch(() => {});   // rejected after the abort answered: nobody waits on it
+  try {
+    return await Promise.race([running, aborted]);
+  } finally {
+    clearTimeout(timer);
+    clientSignal?.removeEventListener('abort', gone);
+  }
 }
 
 function isHuggingFace(c: Context): boolean {

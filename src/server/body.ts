@@ -1,6 +1,8 @@
 // Request bodies: read with a byte limit enforced while streaming (a declared Content-Length over the limit is
 // refused before reading; a body that grows past it is cancelled mid-stream, never buffered whole), then turned
-// into image bytes from either form the APIs accept: raw bytes (any content type) or JSON.
+// into image bytes from either form the APIs accept: raw bytes (any content type) or JSON. Hostile bodies get
+// short answers: JSON nested deeper than MAX_JSON_DEPTH is refused before parsing, and messages quote at most a
+// short prefix of a bad value.
 
 import { ApiError, badRequest, CODES } from './errors.js';
 
@@ -14,8 +16,16 @@ export function tooLarge(limit: number, what: string): ApiError {
   return new ApiError(413, CODES.requestTooLarge, `Request is too large: ${what}, over the ${formatBytes(limit)} limit`, { Connection: 'close' });
 }
 
-/** The whole body of `req`, refusing more than `limit` bytes; an empty body is a 400. */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+/** The error for a body that stopped arriving: the client went away (nobody reads the answer; it is not logged). */
+export const bodyCutOff = () => badRequest('The request body ended early: the client disconnected');
+/** The error a request is given up with when its client disconnects before the answer (nobody reads it). */
+export const clientGone = () => badRequest('The client disconnected before the answer');
+
+/**
+ * The whole body of `req`, refusing more than `limit` bytes; an empty body is a 400. When `signal` aborts, the
+ * read stops and rejects with the signal's reason.
+ */
+export async function readBody(req: Request, limit: number, signal?: AbortSignal): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) {
     await req.body?.cancel().catch(() => {});
@@ -25,8 +35,22 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
   let total = 0;
   if (req.body) {
     const reader = req.body.getReader();
+    const aborted = signal && new Promise<never>((_, reject) => {
+      const stop = () => reject(signal.reason);
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    });
+    aborted?.catch(() => {});
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await (aborted ? Promise.race([reader.read(), aborted]) : reader.read());
+      } catch (e) {
+        await reader.cancel().catch(() => {});
+        // Only the client feeds the body stream: its errors mean the connection broke, not a server fault.
+        throw signal?.aborted && e === signal.reason ? e : bodyCutOff();
+      }
+      const { done, value } = chunk;
       if (done) break;
       total += value.byteLength;
       if (total > limit) {
@@ -55,7 +79,26 @@ export function isJsonBody(bytes: Uint8Array, contentType: string | null | undef
   return bytes[i] === 0x7b;
 }
 
+/** Deepest JSON nesting accepted: the APIs' bodies need 2 ({ "parameters": { "top_k" } }). */
+export const MAX_JSON_DEPTH = 16;
+
+/** Refuses JSON nested deeper than `max` arrays/objects, by one pass over the bytes (strings skipped). */
+export function checkJsonDepth(bytes: Uint8Array, max = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x22) {   // a string: skip to its closing quote
+      for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+    } else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) throw badRequest(`JSON body is nested deeper than ${max} levels; the API takes { "image": [bytes…] }`);
+    } else if (b === 0x5d || b === 0x7d) {
+      depth--;
+    }
+  }
+}
+
 export function parseJson(bytes: Uint8Array): unknown {
+  checkJsonDepth(bytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -65,11 +108,27 @@ export function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw badRequest(`Request body is not valid JSON (${(e as Error).message})`);
+    throw badRequest(`Request body is not valid JSON (${clip((e as Error).message, 160)})`);
   }
 }
 
 const URL_LIKE = /^\s*[a-z][a-z0-9+.-]*:/i;
+
+/** At most `n` characters of `s`, with an ellipsis when cut. */
+export function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** A JSON value shown in an error message: numbers, booleans and null as they are, strings cut to a short prefix,
+ *  arrays and objects by kind (never formatted whole: one could be megabytes, or nested past the stack). */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return v.length > 24 ? `${JSON.stringify(v.slice(0, 24)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
+  if (Array.isArray(v)) return `an array (${v.length} elements)`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v;
+}
 
 /**
  * The image bytes of a JSON value: an array of integers 0–255 (the Workers AI form; the first bad element is
@@ -81,7 +140,7 @@ export function imageBytesFromJson(value: unknown, field: string): Uint8Array {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
-        throw badRequest(`${field}[${i}] is ${JSON.stringify(v) ?? String(v)}; every element must be an integer 0–255 (a byte of the encoded image)`, CODES.invalidData);
+        throw badRequest(`${field}[${i}] is ${describeValue(v)}; every element must be an integer 0–255 (a byte of the encoded image)`, CODES.invalidData);
       }
       out[i] = v;
     }
@@ -123,7 +182,7 @@ export function huggingFaceImage(bytes: Uint8Array, contentType: string | null |
   const { inputs, parameters } = json as { inputs?: unknown; parameters?: { top_k?: unknown } };
   const topK = parameters?.top_k;
   if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1)) {
-    throw badRequest(`parameters.top_k must be a positive integer, got ${JSON.stringify(topK)}`);
+    throw badRequest(`parameters.top_k must be a positive integer, got ${describeValue(topK)}`);
   }
   return { image: imageBytesFromJson(inputs, 'inputs'), topK: topK as number | undefined };
 }

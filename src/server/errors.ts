@@ -10,6 +10,7 @@ export const CODES = {
   invalidData: 5004,         // the bytes are not an image, byte values out of range, URLs
   noSuchModel: 5007,
   requestTooLarge: 3006,
+  timeout: 3007,             // Workers AI's "Request timeout", answered with 408 as Workers AI does
   outOfCapacity: 3040,
   internal: 3001,
   auth: 10000,               // Cloudflare API: "Authentication error"
@@ -26,7 +27,11 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, code: number = CODES.incompleteRequest) => new ApiError(400, code, message);
 export const noSuchModel = (model: string, served: readonly string[]) =>
-  new ApiError(404, CODES.noSuchModel, `No such model ${model}; this server runs ${served.join(', ') || 'no models'}`);
+  new ApiError(404, CODES.noSuchModel, `No such model ${model.length > 120 ? `${model.slice(0, 120)}…` : model}; this server runs ${served.join(', ') || 'no models'}`);
+
+/** The request outlived the server's per-request deadline (Workers AI answers 3007 with 408 the same way). */
+export const requestTimeout = (ms: number) =>
+  new ApiError(408, CODES.timeout, `Request timeout: no answer within the server's ${+(ms / 1000).toFixed(3)} s deadline; retry, or send a smaller image`);
 
 export interface Envelope<T> {
   result: T | null;

@@ -1,6 +1,7 @@
 // A bounded queue in front of one model: jobs wait (at most `maxQueue` of them), one batch runs at a time (the
 // engine computes synchronously on WASM), and jobs that queued up while a batch ran go together into the next
-// batch of up to `maxBatch` (micro-batching). Between batches the queue yields to the event loop so sockets are
+// batch of up to `maxBatch` (micro-batching), also those whose images are still being prepared when a batch ends
+// (within prepareWindowMs). Between batches the queue yields to the event loop so sockets are
 // served while a backlog is worked off.
 
 import { ApiError, CODES } from './errors.js';
@@ -16,6 +17,12 @@ export interface QueueOptions {
    * request on an idle queue never waits.
    */
   batchWindowMs?: number;
+  /**
+   * After a batch, while images for this queue are still being prepared (decoded, resized) and fewer than
+   * maxBatch jobs wait, wait for them to join the next batch up to this many ms, or as long as the last batch ran
+   * if that is longer (running them apart would cost about that), never over 1 s. Default 50.
+   */
+  prepareWindowMs?: number;
   /**
    * Run each job at once in the caller's own async context, one image per run, without a shared loop: for
    * Workers, where a request must not wait on work scheduled from another request's context (workerd cancels
@@ -46,18 +53,22 @@ export class InferenceQueue<In, Out> {
   readonly maxBatch: number;
   readonly inline: boolean;
   readonly batchWindowMs: number;
+  readonly prepareWindowMs: number;
   private readonly waitingJobs: Job<In, Out>[] = [];
   private running = false;
+  private lastRunMs = 0;
   private current = 0;
   private idleWaiters: (() => void)[] = [];
   /** Batches run and the largest seen, for /health and tests. */
   readonly stats = { batches: 0, jobs: 0, largestBatch: 0 };
 
-  constructor(private readonly runner: BatchRunner<In, Out>, opts: QueueOptions = {}) {
+  /** `incoming` counts jobs on their way to this queue (images being prepared). */
+  constructor(private readonly runner: BatchRunner<In, Out>, opts: QueueOptions = {}, private readonly incoming: () => number = () => 0) {
     this.maxQueue = positiveInt(opts.maxQueue ?? 64, 'maxQueue');
     this.maxBatch = positiveInt(opts.maxBatch ?? 4, 'maxBatch');
     this.inline = opts.inline ?? false;
     this.batchWindowMs = opts.batchWindowMs ?? 5;
+    this.prepareWindowMs = opts.prepareWindowMs ?? 50;
   }
 
   get waiting(): number {
@@ -73,11 +84,27 @@ export class InferenceQueue<In, Out> {
     return this.current;
   }
 
-  push(input: In): Promise<Out> {
+  /** Queues a job; if `signal` aborts while it still waits, it leaves the queue and rejects with the signal's reason. */
+  push(input: In, signal?: AbortSignal): Promise<Out> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.inline) return this.runInline(input);
     if (this.waitingJobs.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
     return new Promise<Out>((resolve, reject) => {
-      this.waitingJobs.push({ input, resolve, reject });
+      const job: Job<In, Out> = { input, resolve, reject };
+      if (signal) {
+        const onAbort = () => {
+          const i = this.waitingJobs.indexOf(job);
+          if (i >= 0) {
+            this.waitingJobs.splice(i, 1);
+            reject(signal.reason);
+          }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = () => signal.removeEventListener('abort', onAbort);
+        job.resolve = v => (done(), resolve(v));
+        job.reject = e => (done(), reject(e));
+      }
+      this.waitingJobs.push(job);
       if (!this.running) void this.loop();
     });
   }
@@ -93,10 +120,16 @@ export class InferenceQueue<In, Out> {
     try {
       while (this.waitingJobs.length > 0) {
         const batch = this.waitingJobs.splice(0, this.maxBatch);
+        const started = Date.now();
         await this.runBatch(batch);
+        this.lastRunMs = Date.now() - started;
         await yieldToEventLoop();
         const t0 = Date.now();
-        while (this.waitingJobs.length > 0 && this.waitingJobs.length < this.maxBatch && Date.now() - t0 < this.batchWindowMs) {
+        for (;;) {
+          const waited = Date.now() - t0, n = this.waitingJobs.length;
+          const few = n > 0 && waited < this.batchWindowMs;
+          const coming = this.incoming() > 0 && waited < Math.min(1000, Math.max(this.prepareWindowMs, this.lastRunMs));
+          if (n >= this.maxBatch || !(few || coming)) break;
           await yieldToEventLoop();
         }
       }

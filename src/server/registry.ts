@@ -1,12 +1,14 @@
 // The served models: a table from the ids clients send ('@cf/microsoft/resnet-50') to pipeline models, each
 // loaded once (lazily, or up front with warm()) and kept warm behind its own bounded, micro-batching queue.
 // Entries naming the same pipeline model share one pipeline; each entry picks the labels it answers with.
+// A request's image is prepared (decoded, resized, cropped: prepare.ts) before it queues, by the preparer: worker
+// threads under Node (startServer), the calling thread elsewhere; only the small prepared images wait in the queue.
 
-import { decodeImage } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { DEFAULT_MODEL_ID, pipeline, type ImageClassificationPipeline, type PipelineOptions } from '../pipeline/index.js';
 import { topK, type Classification } from '../pipeline/labels.js';
 import { noSuchModel } from './errors.js';
+import { InProcessPreparer, preprocessorConfigOf, scoresOfPrepared, type ImagePreparer } from './prepare.js';
 import { InferenceQueue, type QueueOptions } from './queue.js';
 import { WORKERS_AI_LABELS } from './workers-ai-labels.js';
 
@@ -39,23 +41,44 @@ export interface RegistryOptions extends QueueOptions {
   loader?: PipelineLoader;
   /** Largest decoded image accepted, in pixels (default: the image layer's 40 megapixels). */
   maxPixels?: number;
-  /** Bytes → RawImage (default: the image layer's decodeImage); runtimes lacking a format plug in their own. */
+  /**
+   * Bytes → RawImage (default: the image layer's decodeImage); runtimes lacking a format plug in their own. A
+   * function cannot cross to a worker thread: with it, images are prepared in the calling thread.
+   */
   decode?: (bytes: Uint8Array, opts: { maxPixels?: number; name: string }) => RawImage;
+  /** Where images are decoded and prepared (default: in the calling thread; startServer passes a worker pool). */
+  preparer?: ImagePreparer;
+}
+
+export interface ClassifyOptions {
+  topK?: number;
+  /** 'served' uses the entry's labels (Workers AI), 'config' the model's. */
+  labels?: LabelChoice;
+  /** Gives up on the request: it leaves the queue, or its image worker is stopped; rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** The caller hands `image` over (its buffer may be moved to a worker thread and detached). */
+  transfer?: boolean;
 }
 
 export type LabelChoice = 'served' | 'config';
 
 interface Warm {
   pipeline: ImageClassificationPipeline;
-  queue: InferenceQueue<Uint8Array, number[]>;
+  /** Images being prepared for this queue. */
+  preparing: number;
+  /** What images are prepared with for this pipeline (null: decoded only). */
+  config: Record<string, unknown> | null;
+  queue: InferenceQueue<RawImage, number[]>;
 }
 
 export class ModelRegistry {
   private readonly table = new Map<string, Required<Pick<ServedModel, 'model'>> & ServedModel>();
   private readonly loaded = new Map<string, Promise<Warm>>();
   private readonly loader: PipelineLoader;
+  readonly preparer: ImagePreparer;
 
   constructor(private readonly opts: RegistryOptions = {}) {
+    this.preparer = opts.preparer ?? new InProcessPreparer(opts.decode);
     for (const [id, e] of Object.entries(opts.models ?? defaultModelTable())) {
       const entry = typeof e === 'string' ? { model: e } : e;
       this.table.set(id, { ...entry, model: entry.model ?? DEFAULT_MODEL_ID });
@@ -78,11 +101,19 @@ export class ModelRegistry {
     return e;
   }
 
-  /** Top-k for one encoded image; `labels: 'served'` uses the entry's labels (Workers AI), 'config' the model's. */
-  async classify(id: string, image: Uint8Array, opts: { topK?: number; labels?: LabelChoice } = {}): Promise<Classification[]> {
+  /** Top-k for one encoded image. */
+  async classify(id: string, image: Uint8Array, opts: ClassifyOptions = {}): Promise<Classification[]> {
     const entry = this.entry(id);
     const warm = await this.load(entry);
-    const row = await warm.queue.push(image);
+    const job = { preprocessorConfig: warm.config, maxPixels: this.opts.maxPixels, name: 'image' };
+    let prepared: RawImage;
+    warm.preparing++;
+    try {
+      prepared = await this.preparer.prepare(image, job, { signal: opts.signal, transfer: opts.transfer });
+    } finally {
+      warm.preparing--;
+    }
+    const row = await warm.queue.push(prepared, opts.signal);
     const labels = opts.labels === 'config' ? warm.pipeline.labels : labelsFor(entry, warm.pipeline);
     return topK(row, labels, opts.topK ?? 5);
   }
@@ -128,16 +159,18 @@ export class ModelRegistry {
     }
   }
 
-  private readonly queues = new Map<string, InferenceQueue<Uint8Array, number[]>>();
+  private readonly queues = new Map<string, InferenceQueue<RawImage, number[]>>();
 
   private load(entry: ServedModel & { model: string }): Promise<Warm> {
     const key = keyOf(entry);
     let p = this.loaded.get(key);
     if (!p) {
       p = this.loader(entry.model, entry.options ?? {}).then(pipeline => {
-        const queue = new InferenceQueue<Uint8Array, number[]>(batch => this.runBatch(pipeline, batch), this.opts);
-        this.queues.set(key, queue);
-        return { pipeline, queue };
+        const config = preprocessorConfigOf(pipeline);
+        const warm: Warm = { pipeline, config, preparing: 0, queue: undefined! };
+        warm.queue = new InferenceQueue<RawImage, number[]>(batch => this.runBatch(pipeline, config, batch), this.opts, () => warm.preparing);
+        this.queues.set(key, warm.queue);
+        return warm;
       });
       p.catch(() => this.loaded.delete(key));   // a failed load is retried by the next request
       this.loaded.set(key, p);
@@ -145,28 +178,17 @@ export class ModelRegistry {
     return p;
   }
 
-  /** Decodes each image on its own (a bad one fails only its request), then scores the good ones as one batch. */
-  private async runBatch(p: ImageClassificationPipeline, batch: Uint8Array[]): Promise<(number[] | Error)[]> {
-    const decode = this.opts.decode ?? decodeImage;
-    const decoded: (RawImage | Error)[] = batch.map(bytes => {
-      try {
-        return decode(bytes, { maxPixels: this.opts.maxPixels, name: 'image' });
-      } catch (e) {
-        return e as Error;
-      }
-    });
-    const images = decoded.filter((d): d is RawImage => !(d instanceof Error));
-    let rows: (number[] | Error)[];
+  /** Scores the prepared images as one batch; if the batch fails, each on its own (a failure fails only its request). */
+  private async runBatch(p: ImageClassificationPipeline, config: Record<string, unknown> | null, images: RawImage[]): Promise<(number[] | Error)[]> {
     try {
-      rows = images.length > 0 ? await p.scores(images) : [];
+      return await scoresOfPrepared(p, config, images);
     } catch (e) {
-      // Score each image on its own, so one that the batch cannot take (a size the others don't preprocess
-      // to) or that fails fails only its own request.
-      rows = images.length === 1 ? [e as Error] : [];
-      if (images.length > 1) for (const img of images) rows.push(await p.scores([img]).then(r => r[0]!, (err: Error) => err));
+      // One image the batch cannot take (a size the others don't preprocess to) fails only its own request.
+      if (images.length === 1) return [e as Error];
+      const rows: (number[] | Error)[] = [];
+      for (const img of images) rows.push(await scoresOfPrepared(p, config, [img]).then(r => r[0]!, (err: Error) => err));
+      return rows;
     }
-    let next = 0;
-    return decoded.map(d => (d instanceof Error ? d : rows[next++]!));
   }
 }
 
