@@ -135,7 +135,7 @@ async function runOnnx(c: FuzzCase, out: Outcome): Promise<void> {
   const t0 = process.cpuUsage();
   try {
     if (c.files) {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-'));
+      dir = fs.mkdtempSync(path.join(process.env.OCELLUS_FUZZ_TMP ?? os.tmpdir(), 'case-'));
       fs.writeFileSync(path.join(dir, 'model.onnx'), c.bytes);
       for (const f of c.files) {
         if (f.symlink !== undefined) fs.symlinkSync(f.symlink, path.join(dir, f.name));

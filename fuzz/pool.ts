@@ -6,6 +6,7 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { FuzzCase } from './cases.js';
 import type { Outcome } from './child.js';
@@ -48,16 +49,19 @@ class Worker {
   stderr = '';
   private pending: ((v: Verdict) => void) | null = null;
   exited = false;
+  /** The worker's scratch folder (external-data cases): removed here, since a killed worker cannot. */
+  private readonly tmp: string;
 
   private readonly wallLimit: number;
 
   constructor(private readonly opts: PoolOptions) {
     this.wallLimit = opts.wallMs ?? Math.max(4 * opts.timeoutMs, 30_000);
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-worker-'));
     this.proc = fork(CHILD, [], {
       execArgv: ['--import', import.meta.resolve('tsx'), `--max-old-space-size=${opts.maxMb}`, '--expose-gc'],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, OCELLUS_THREADS: '1' },
+      env: { ...process.env, OCELLUS_THREADS: '1', OCELLUS_FUZZ_TMP: this.tmp },
     });
     this.proc.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
     this.ready = new Promise((resolve, reject) => {
@@ -71,6 +75,7 @@ class Worker {
     });
     this.proc.on('exit', (code, signal) => {
       this.exited = true;
+      fs.rmSync(this.tmp, { recursive: true, force: true });
       this.settle({ type: 'crash', code, signal, stderr: this.stderr.slice(-1500) });
     });
   }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TSX = path.join(REPO, 'node_modules/.bin/tsx');
@@ -19,6 +19,7 @@ function fuzz(args: string[]) {
 describe('fuzz harness self-test', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-selftest-'));
   const json = path.join(out, 'summary.json');
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('reports every planted misbehaviour as its finding and exits 1; a saved finding replays', () => {
     const r = fuzz(['--images', '0', '--onnx', '0', '--selftest', '--timeout', '1000', '--wall-timeout', '15000',

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { imageCase, onnxCase } from '../fuzz/cases.js';
 import { loadCorpus } from '../fuzz/corpus.js';
 import { progressiveBomb, stringBomb } from '../fuzz/crafted.js';
@@ -89,8 +89,10 @@ describe('fuzz mutators', () => {
 });
 
 describe('fuzz run (CI: seed 1, 300 images + 100 ONNX)', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-ci-'));
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
   it('ends with no finding beyond the known open ones, and every case accounted for', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-ci-'));
     const json = path.join(out, 'summary.json');
     const r = spawnSync(path.join(REPO, 'node_modules/.bin/tsx'),
       ['fuzz/run.ts', '--seed', '1', '--images', '300', '--onnx', '100', '--jobs', '2', '--out', out, '--json', json],
