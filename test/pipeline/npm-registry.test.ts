@@ -159,6 +159,23 @@ describe('package files from a registry', () => {
     expect(allFiles(into)).toEqual([]);
   });
 
+  it('bounds sizes: an entry over the limit, and inflated bytes beyond the entries (a gzip bomb)', async () => {
+    const s1 = await registryFor(tgzFile([{ path: 'package/big.bin', data: new Uint8Array(20_000) }]));
+    await expect(fetchNpmPackageFiles({ registry: reg(s1.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into: tmp(), limits: { maxEntryBytes: 10_000 } }))
+      .rejects.toThrow(/tarball: 'package\/big\.bin' is 20000 bytes, over the 10000-byte limit per file/);
+    const { gunzipSync, gzipSync } = await import('fflate');
+    const tar = gunzipSync(makeTgz([{ path: 'package/a.txt', data: 'a' }]));
+    const bomb = new Uint8Array(tar.byteLength + (8 << 20));   // 8 MiB of zeros after the end of the archive
+    bomb.set(tar);
+    const f = path.join(tmp(), 'bomb.tgz');
+    fs.writeFileSync(f, gzipSync(bomb));
+    const s2 = await registryFor(f);
+    const into = tmp();
+    await expect(fetchNpmPackageFiles({ registry: reg(s2.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into, limits: { maxTotalBytes: 1 << 20 } }))
+      .rejects.toThrow(/tiny-pkg@1\.0\.0 tarball: it inflates to more than 1048576 bytes/);
+    expect(allFiles(into)).toEqual([]);
+  });
+
   it('a package or version the registry does not have is a clear error', async () => {
     const s = await registryFor(tgzFile(entries));
     await expect(fetchNpmPackageFiles({ registry: reg(s.url), name: 'nope', version: '1.0.0', keep: () => true, into: tmp() }))
