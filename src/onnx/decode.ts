@@ -6,6 +6,7 @@ import type { AttrValue, ConstTensor, Graph, Model, Node, ValueDecl } from '../i
 import { ModelLoadError } from './errors.js';
 import { num, onnx } from './proto.js';
 import { TensorDataError, dtypeOf, tensorFromProto, type ExternalRef, type RawBytesUse } from './tensor-proto.js';
+import { MAX_PROTO_OBJECTS, countProtoObjects } from './wire-budget.js';
 
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 10;
@@ -137,6 +138,11 @@ function normaliseDomain(d: string): string {
 export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model {
   const file = opts.name ?? 'model bytes';
   if (bytes.byteLength === 0) throw new ModelLoadError(file, 'the file is empty');
+  // protobufjs builds every message before we see any: count them first (wire-budget.ts).
+  const objects = countProtoObjects(bytes);
+  if (objects > MAX_PROTO_OBJECTS) {
+    throw new ModelLoadError(file, `holds more than ${MAX_PROTO_OBJECTS} protobuf messages (nodes, attributes, tensors, value infos, …); decoding them would exhaust the heap`);
+  }
   let proto: onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);
