@@ -87,8 +87,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     throw e;
   });
   Object.assign(server, timeouts);
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    // What Node's own handler answers (408 for its timeouts, 431 for oversized headers), without logging.
+    const status = e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
   let closing: Promise<void> | undefined;
