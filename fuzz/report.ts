@@ -49,6 +49,8 @@ export class Stats {
   private outcomes: Record<string, Counts> = { image: {}, onnx: {}, selftest: {} };
   private errors: Record<string, Counts> = { image: {}, onnx: {}, selftest: {} };
   private internal: { kind: string; index: number; text: string }[] = [];
+  /** A few messages per error class, for reading what the refusals say. */
+  private samples: Record<string, string[]> = {};
   private worstPerMp = { msPerMp: 0, index: -1, mp: 0, ms: 0 };
   private worstDecode = { ms: 0, index: -1, mp: 0 };
   private worstUse = { share: 0, index: -1 };
@@ -71,7 +73,10 @@ export class Stats {
     const what = o.status !== 'ok' ? `${o.status} in ${o.phase}` : k === 'image' ? 'decoded' : k === 'onnx' ? (o.ran ? 'loaded and ran' : 'loaded (not run: input too big or not numeric)') : 'ok';
     bump(this.outcomes[k]!, what);
     if (o.status !== 'ok' || o.errorClass) {
+      const key = `${k} ${o.phase}: ${o.errorClass}`;
       bump(this.errors[k]!, `${o.phase}: ${o.errorClass}`);
+      const list = (this.samples[key] ??= []);
+      if (list.length < 8) list.push(`#${c.index} ${c.desc.slice(0, 120)} → ${o.message}`);
       if (!EXPECTED_ERRORS.has(o.errorClass ?? '') && this.internal.length < 200) this.internal.push({ kind: k, index: c.index, text: `${o.phase}: ${o.errorClass}: ${o.message}` });
     }
     if (o.createMs !== undefined && o.createMs > this.worstCreate.ms) this.worstCreate = { ms: o.createMs, index: c.index };
@@ -93,7 +98,7 @@ export class Stats {
       ...meta, budget: this.budget, outcomes: this.outcomes, errors: this.errors,
       worstDecodeMsPerMp: this.worstPerMp, worstDecode: this.worstDecode, worstBudgetShare: this.worstUse,
       worstPreprocessMsPerMp: this.worstPreprocessPerMp, worstCreate: this.worstCreate, peakWorkerRssMb: this.peakRssMb,
-      casesLeavingTensors: this.tensorLeaks, internalErrors: this.internal, findings: this.findings,
+      casesLeavingTensors: this.tensorLeaks, errorSamples: this.samples, internalErrors: this.internal, findings: this.findings,
     };
   }
 
