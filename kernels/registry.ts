@@ -3,6 +3,7 @@
 
 import { ATTENTION_OPS } from './attention.js';
 import { CONV_OPS } from './conv.js';
+import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GEMM_OPS } from './gemm.js';
@@ -18,7 +19,7 @@ import type { OpDef } from './types.js';
 export const FAMILIES: Record<string, OpDef<any>[]> = {
   elementwise: ELEMENTWISE_OPS, conv: CONV_OPS, pool: POOL_OPS, norm: NORM_OPS, gemm: GEMM_OPS,
   shape: SHAPE_OPS, reduce: REDUCE_OPS, attention: ATTENTION_OPS, quant: QUANT_OPS,
-  scatter: SCATTER_OPS, einsum: EINSUM_OPS, resize: RESIZE_OPS,
+  scatter: SCATTER_OPS, einsum: EINSUM_OPS, resize: RESIZE_OPS, 'conv-transpose': CONV_TRANSPOSE_OPS,
 };
 
 export const ALL_OPS: OpDef<any>[] = Object.values(FAMILIES).flat();

@@ -1,5 +1,6 @@
 import { spec as attention } from './attention.js';
 import { spec as conv } from './conv.js';
+import { spec as convTranspose } from './conv-transpose.js';
 import { spec as einsum } from './einsum.js';
 import { spec as elementwise } from './elementwise.js';
 import { spec as gemm } from './gemm.js';
@@ -11,4 +12,4 @@ import { spec as resize } from './resize.js';
 import { spec as scatter } from './scatter.js';
 import { spec as shape } from './shape.js';
 
-export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter, einsum, resize];
+export const SPECS = [elementwise, conv, pool, norm, gemm, shape, reduce, attention, quant, scatter, einsum, resize, convTranspose];

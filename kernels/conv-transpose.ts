@@ -1,0 +1,186 @@
+// ConvTranspose (NCHW; 1-D, 2-D and 3-D; groups, strides, dilations, pads, auto_pad, output_padding, output_shape).
+// 1-D and 2-D run as the equivalent convolution on tfjs-wasm (XNNPACK): the input with (stride - 1) zeros between
+// its elements, padded by dilation·(k - 1) - pad on each side (output_padding more at the end; a negative amount
+// crops), convolved at stride 1 with the kernel flipped and its in/out channels swapped per group. 3-D (rare) runs an
+// exact scatter loop on the host. Pads follow onnx's reference: SAME_* split total padding = stride·(in - 1) +
+// output_padding + dilation·(k - 1) + 1 - out (out = in·stride or output_shape), the odd unit at the end for
+// SAME_UPPER, with floor division (a negative total extends the output; onnxruntime clamps it at 0).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dNhwc, parseWindow, type WindowSpec } from './conv.js';
+import { derivedOf } from './derived.js';
+import { op, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
+import { isFloat, numel } from './util.js';
+
+interface ConvTAttrs { win: WindowSpec; group: number; outputPadding?: number[]; outputShape?: number[] }
+
+/** Per spatial axis: kernel extent, stride, dilation, the pads at both ends and the output length. */
+interface Axis { k: number; s: number; d: number; begin: number; end: number; outPad: number; inLen: number; out: number }
+
+const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+function parseConvT(n: NodeView): ConvTAttrs {
+  const group = n.attrs.int('group', 1);
+  if (!(group >= 1)) n.fail(`group ${group} must be ≥ 1`);
+  return { win: parseWindow(n), group, outputPadding: n.attrs.optInts('output_padding'), outputShape: n.attrs.optInts('output_shape') };
+}
+
+function geometry(n: NodeView, input: readonly number[], kernel: readonly number[], a: ConvTAttrs): Axis[] {
+  const r = input.length, w = a.win;
+  const list = (name: string, v: number[] | undefined, dflt: number, len = r) => {
+    if (!v) return new Array<number>(len).fill(dflt);
+    if (v.length !== len) n.fail(`${name} has ${v.length} values but the input has ${r} spatial dims (expected ${len})`);
+    return v;
+  };
+  const strides = list('strides', w.strides, 1), dil = list('dilations', w.dilations, 1);
+  const outPad = list('output_padding', a.outputPadding, 0);
+  const pads = w.autoPad === 'NOTSET' && w.pads ? list('pads', w.pads, 0, 2 * r) : undefined;
+  let wanted = a.outputShape;
+  if (wanted && wanted.length === r + 2) wanted = wanted.slice(2);
+  if (wanted) list('output_shape', wanted, 0);
+  const same = w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER';
+  return input.map((inLen, i) => {
+    const k = (kernel[i]! - 1) * dil[i]! + 1, s = strides[i]!, op = outPad[i]!;
+    if (op >= Math.max(s, dil[i]!)) n.fail(`output_padding ${op} on spatial dim ${i} must be smaller than its stride ${s} or dilation ${dil[i]}`);
+    const full = s * (inLen - 1) + op + k;
+    // As onnx's reference (op_conv_transpose.py): given pads stand; SAME_* split the total padding (the odd unit at
+    // the end for SAME_UPPER, floor division); otherwise the output starts at the first cell and output_shape, when
+    // given, crops or extends it at the end.
+    let begin = 0;
+    if (pads) begin = pads[i]!;
+    else if (same) {
+      const total = full - (wanted ? wanted[i]! : inLen * s), half = Math.floor(total / 2);
+      begin = w.autoPad === 'SAME_UPPER' ? half : total - half;
+    }
+    const end = wanted ? full - begin - wanted[i]! : pads ? pads[i + r]! : same ? full - begin - inLen * s : 0;
+    const out = full - begin - end;
+    if (!(out >= 1)) n.fail(`spatial dim ${i}: input ${inLen}, stride ${s}, kernel ${k} and pads ${begin}+${end} leave an output of ${out}`);
+    return { k, s, d: dil[i]!, begin, end, outPad: op, inLen, out };
+  });
+}
+
+// ---- 1-D / 2-D as a convolution ----------------------------------------------------------------------------------
+
+/** ONNX weight [C, M/group, kh, kw] → the conv2dNhwc filter: [kh, kw, C/group, M], or [kh, kw, C, M/C] depthwise. */
+function convFilter(w: tf.Tensor, group: number, depthwise: boolean): tf.Tensor4D {
+  const [c, mg, kh, kw] = w.shape as [number, number, number, number];
+  const flipped = tf.reverse(tf.reshape(w, [group, c / group, mg, kh, kw]), [3, 4]);
+  const t = tf.transpose(flipped, [3, 4, 1, 0, 2]);   // [kh, kw, C/group, group, M/group]
+  return tf.reshape(t, depthwise ? [kh, kw, c, mg] : [kh, kw, c / group, group * mg]);
+}
+
+/** x [N, H, W, C] with (s - 1) zeros between elements along H and W. */
+function dilateInput(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  const [n, h, w, c] = x.shape;
+  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  return tf.slice(tf.reshape(spread, [n, h * sh, w * sw, c]), 0, [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+}
+
+const isDepthwise = (a: ConvTAttrs, c: RunCtx) => a.group > 1 && a.group === c.inputs[0]!.shape[1];
+
+/** The conv2dNhwc filter of weight w: derived once and kept when w is constant (see `prepare`). */
+function filterOf(w: tf.Tensor, a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
+  const ws = w.shape, depthwise = isDepthwise(a, c);
+  const make = () => convFilter(ws.length === 3 ? tf.reshape(w, [ws[0]!, ws[1]!, 1, ws[2]!]) : tf.reshape(w, [...ws]), a.group, depthwise);
+  return c.consts[1] ? derivedOf(w, `convT/${a.group}/${depthwise}`, () => tf.tidy(make)) : make();
+}
+
+function viaConv(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor {
+  const xs = x.shape, oneD = g.length === 1;
+  const ax = oneD ? [{ ...g[0]!, k: 1, s: 1, d: 1, begin: 0, end: 0, outPad: 0, inLen: 1, out: 1 }, g[0]!] : g;
+  const x4 = (oneD ? tf.reshape(x, [xs[0]!, xs[1]!, 1, xs[2]!]) : x) as tf.Tensor4D;
+  const depthwise = isDepthwise(a, c), filter = filterOf(w, a, c);
+  let xu = dilateInput(tf.transpose(x4, [0, 2, 3, 1]), ax[0]!.s, ax[1]!.s);
+  // Conv padding per side: dilation·(k - 1) - pad (+ output_padding at the end); a negative one crops the input.
+  const padB = ax.map(v => v.k - 1 - v.begin), padE = ax.map(v => v.k - 1 - v.end + v.outPad);
+  if ([...padB, ...padE].some(p => p < 0)) {
+    const from = padB.map(p => Math.max(0, -p)), size = ax.map((_, i) => xu.shape[i + 1]! - from[i]! - Math.max(0, -padE[i]!));
+    xu = tf.slice(xu, [0, ...from, 0], [-1, ...size, -1]);
+  }
+  const pos = (p: number) => Math.max(0, p);
+  const y = conv2dNhwc(xu, filter, b, {
+    strides: [1, 1], dilations: [ax[0]!.d, ax[1]!.d], pad: [[0, 0], [pos(padB[0]!), pos(padE[0]!)], [pos(padB[1]!), pos(padE[1]!)], [0, 0]],
+    group: a.group, depthwise, activation: '', alpha: 0,
+  });
+  return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), c.outputs[0]!.shape);
+}
+
+// ---- any rank: exact scatter loop on the host --------------------------------------------------------------------
+
+function scatterLoop(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Axis[], group: number, outShape: readonly number[]): tf.Tensor {
+  const [nb, cIn] = x.shape as [number, number], mg = w.shape[1]!, cg = cIn / group, m = mg * group;
+  const xd = x.dataSync() as Float32Array, wd = w.dataSync() as Float32Array, bd = b?.dataSync() as Float32Array | undefined;
+  const inSp = g.map(v => v.inLen), kSp = w.shape.slice(2), outSp = g.map(v => v.out);
+  const inPlane = numel(inSp), kPlane = numel(kSp), outPlane = numel(outSp);
+  const coords = (shape: number[], i: number) => shape.map((_, j) => Math.floor(i / numel(shape.slice(j + 1))) % shape[j]!);
+  const inC = Array.from({ length: inPlane }, (_, i) => coords(inSp, i)), kC = Array.from({ length: kPlane }, (_, i) => coords(kSp, i));
+  // target[ip * kPlane + kp]: the output cell input cell ip reaches through kernel cell kp, or -1 outside.
+  const target = new Int32Array(inPlane * kPlane);
+  for (let ip = 0; ip < inPlane; ip++) {
+    for (let kp = 0; kp < kPlane; kp++) {
+      let at = 0, inside = true;
+      g.forEach((v, j) => {
+        const o = inC[ip]![j]! * v.s + kC[kp]![j]! * v.d - v.begin;
+        if (o < 0 || o >= v.out) inside = false;
+        at = at * v.out + o;
+      });
+      target[ip * kPlane + kp] = inside ? at : -1;
+    }
+  }
+  const out = new Float64Array(nb * m * outPlane);
+  for (let n = 0; n < nb; n++) {
+    for (let ci = 0; ci < cIn; ci++) {
+      const grp = Math.floor(ci / cg);
+      for (let mo = 0; mo < mg; mo++) {
+        const oBase = (n * m + grp * mg + mo) * outPlane, wBase = (ci * mg + mo) * kPlane, xBase = (n * cIn + ci) * inPlane;
+        for (let ip = 0; ip < inPlane; ip++) {
+          const xv = xd[xBase + ip]!;
+          for (let kp = 0; kp < kPlane; kp++) {
+            const t = target[ip * kPlane + kp]!;
+            if (t >= 0) out[oBase + t]! += xv * wd[wBase + kp]!;
+          }
+        }
+      }
+    }
+  }
+  if (bd) for (let i = 0; i < out.length; i++) out[i]! += bd[Math.floor(i / outPlane) % m]!;
+  return tf.tensor(Float32Array.from(out), [...outShape], 'float32');
+}
+
+// ---- the op ----------------------------------------------------------------------------------------------------
+
+const convTranspose = op({
+  opType: 'ConvTranspose', since: 1,   // 11 only reworded auto_pad and output_shape; read here as 11 states them
+  parse: parseConvT,
+  infer: (n, [x, w, b], a) => {
+    const xi = check(n, x, 'input X'), wi = check(n, w, 'weight W'), r = xi.shape.length;
+    if (r < 3 || r > 5) n.fail(`input X must be rank 3, 4 or 5 ([N, C, spatial…]), got ${dims(xi.shape)}`);
+    if (wi.shape.length !== r) n.fail(`weight W has rank ${wi.shape.length} but X has rank ${r}: expected [C, M/group, kernel…]`);
+    const [nb, c] = xi.shape as [number, number], m = wi.shape[1]! * a.group;
+    if (wi.shape[0] !== c) n.fail(`weight W has ${wi.shape[0]} input channels (dim 0) but X has ${c}`);
+    if (c % a.group !== 0) n.fail(`${c} input channels are not divisible by group ${a.group}`);
+    if (b && (b.shape.length !== 1 || b.shape[0] !== m)) n.fail(`bias B has shape ${dims(b.shape)}, expected [${m}]`);
+    const kernel = wi.shape.slice(2);
+    if (a.win.kernel && a.win.kernel.join() !== kernel.join()) n.fail(`kernel_shape ${dims(a.win.kernel)} does not match the weight's ${dims(kernel)}`);
+    const g = geometry(n, xi.shape.slice(2), kernel, a);
+    return [{ dtype: xi.dtype, shape: [nb, m, ...g.map(v => v.out)] }];
+  },
+  prepare: ([, w], a, c) => {
+    if (w && c.inputs[0]!.shape.length <= 4) filterOf(w, a, c);
+  },
+  run: ([x, w, b], a, c) => {
+    const g = geometry(NO_CHECK, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a);
+    return [g.length <= 2 ? viaConv(x!, w!, b, g, a, c) : scatterLoop(x!, w!, b, g, a.group, c.outputs[0]!.shape)];
+  },
+});
+
+const NO_CHECK = { fail: (d: string): never => { throw new Error(d); } } as NodeView;
+
+function check(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
+  if (!v) n.fail(`${what} is required`);
+  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
+  return v;
+}
+
+export const CONV_TRANSPOSE_OPS: OpDef<any>[] = [convTranspose];

@@ -1,0 +1,89 @@
+// ConvTranspose: the official node tests, then what they miss — groups (grouped and depthwise), asymmetric and
+// negative-total pads, output_padding with dilations, SAME_LOWER, output_shape with SAME_UPPER, bias, batch 2, 1-D
+// and 3-D with all of these, constant and fed weights — against onnxruntime-node; rejections name the node.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
+import { derivedCount } from '../../kernels/derived.js';
+import { checkAgainstOrt, expectClose, randomConst, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { nodeSuite } from '../helpers/node-suite.js';
+import { spec } from './specs/conv-transpose.js';
+
+nodeSuite(spec);
+
+/** x [N, C, …] fed; W [C, M/group, k…] and B [M] constants unless `fedWeights`. */
+function convTModel(x: number[], w: number[], attrs: Record<string, AttrInput>, opts: { bias?: boolean; fedWeights?: boolean } = {}) {
+  const b = new GraphBuilder();
+  b.input('x', 'float32', x);
+  const feeds = { x: randomTensor(x, 1) } as Record<string, ReturnType<typeof randomTensor>>;
+  if (opts.fedWeights) { b.input('w', 'float32', w); feeds['w'] = randomTensor(w, 2); } else b.init('w', randomConst(w, 2));
+  const m = w[1]! * Number(attrs['group'] ?? 1);
+  if (opts.bias) b.init('b', randomConst([m], 3));
+  b.node('ConvTranspose', opts.bias ? ['x', 'w', 'b'] : ['x', 'w'], attrs, { name: 'deconv', outputs: ['y'] });
+  b.output('y');
+  return { model: b.model(13), feeds };
+}
+
+const CASES: [string, number[], number[], Record<string, AttrInput>, boolean?][] = [
+  ['2-D stride 2, kernel 4, pads 1 (the usual ×2 upsampler), bias, batch 2', [2, 6, 5, 7], [6, 4, 4, 4], { strides: [2, 2], pads: [1, 1, 1, 1] }, true],
+  ['2-D groups 3', [1, 6, 5, 4], [6, 2, 3, 3], { group: 3, strides: [2, 1] }, true],
+  ['2-D depthwise (group = C), channel multiplier 2', [2, 4, 5, 5], [4, 2, 3, 3], { group: 4, strides: [2, 2], pads: [1, 0, 0, 1] }, true],
+  ['2-D depthwise bilinear-style ×2 (group = C, multiplier 1)', [1, 8, 6, 6], [8, 1, 4, 4], { group: 8, strides: [2, 2], pads: [1, 1, 1, 1] }],
+  ['2-D dilations with strides and output_padding', [1, 3, 4, 5], [3, 2, 3, 2], { strides: [3, 2], dilations: [2, 3], output_padding: [1, 1] }, true],
+  ['2-D pads larger than dilation·(k-1) (cropping)', [1, 2, 6, 6], [2, 3, 2, 2], { strides: [2, 2], pads: [2, 1, 3, 2] }],
+  ['2-D SAME_LOWER', [1, 2, 5, 4], [2, 3, 3, 3], { strides: [2, 3], auto_pad: 'SAME_LOWER' }],
+  ['2-D output_shape with SAME_UPPER', [1, 2, 4, 4], [2, 2, 3, 3], { strides: [2, 2], output_shape: [8, 9], auto_pad: 'SAME_UPPER' }],
+  ['2-D VALID', [1, 2, 4, 3], [2, 3, 2, 3], { strides: [2, 2], auto_pad: 'VALID' }],
+  ['1-D groups 2, stride 3, pads, bias', [2, 4, 7], [4, 3, 4], { group: 2, strides: [3], pads: [1, 2] }, true],
+  ['3-D groups 2, strides, dilations, pads, output_padding, bias', [2, 4, 3, 4, 3], [4, 2, 2, 3, 2], { group: 2, strides: [2, 1, 2], dilations: [1, 2, 1], pads: [1, 0, 1, 0, 2, 0], output_padding: [1, 0, 1] }, true],
+];
+
+describe('ConvTranspose vs onnxruntime-node', () => {
+  for (const [what, x, w, attrs, bias] of CASES) {
+    it(what, async () => {
+      const { model, feeds } = convTModel(x, w, attrs, { bias });
+      await checkAgainstOrt(model, feeds, { rtol: 1e-4, atol: 1e-5 });
+    });
+  }
+
+  // Stride 3 over a kernel of 2: SAME_UPPER's output in·stride = 9 exceeds the 8 cells the kernel reaches, a total
+  // padding of -1. onnx's reference splits it by floor division (pads -1 / 0: one cell of zeros first); onnxruntime
+  // clamps it at 0 and returns 8 cells. The reference's answer is onnxruntime's, one zero cell before on each axis.
+  it('2-D SAME_UPPER, stride larger than the kernel (negative total pad): the reference\'s zero cell first', async () => {
+    const { model, feeds } = convTModel([1, 2, 3, 3], [2, 2, 2, 2], { strides: [3, 3], auto_pad: 'SAME_UPPER' });
+    const full = (await runOrt(convTModel([1, 2, 3, 3], [2, 2, 2, 2], { strides: [3, 3] }).model, feeds)).y!;
+    expect([...full.dims]).toEqual([1, 2, 8, 8]);
+    const want = new Float32Array(2 * 81);
+    (full.data as Float32Array).forEach((v, i) => { want[Math.floor(i / 64) * 81 + (Math.floor(i / 8) % 8 + 1) * 9 + (i % 8) + 1] = v; });
+    const got = (await runOcellus(model, feeds, true)).outputs['y'];
+    expectClose(got, new Tensor('float32', want, [1, 2, 9, 9]), { rtol: 1e-5, atol: 1e-6 }, 'y');
+  });
+
+  it('weights fed at run time (no derived filter kept)', async () => {
+    const { model, feeds } = convTModel([1, 4, 5, 5], [4, 3, 3, 3], { group: 2, strides: [2, 2], pads: [1, 1, 0, 0] }, { fedWeights: true });
+    await checkAgainstOrt(model, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('the flipped filter of constant weights is derived once per session and released with it', async () => {
+    const { model, feeds } = convTModel([1, 3, 4, 4], [3, 2, 3, 3], { strides: [2, 2] });
+    const before = tf.memory().numTensors, derived = derivedCount();
+    const session = await InferenceSession.create(model);
+    await session.run(feeds);
+    const kept = tf.memory().numTensors;
+    await session.run(feeds);
+    expect(tf.memory().numTensors, 'a second run allocates nothing that outlives it').toBe(kept);
+    expect(derivedCount()).toBe(derived + 1);
+    await session.release();
+    expect(derivedCount()).toBe(derived);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ConvTranspose rejections name the node and the problem', () => {
+  const rejects = (m: ReturnType<typeof convTModel>, re: RegExp) => expect(InferenceSession.create(m.model)).rejects.toThrow(re);
+  it('weight channels that do not match the input', () => rejects(convTModel([1, 3, 4, 4], [2, 2, 3, 3], {}), /ConvTranspose 'deconv' \(opset 13\): weight W has 2 input channels \(dim 0\) but X has 3/));
+  it('output_padding not smaller than the stride', () => rejects(convTModel([1, 2, 4, 4], [2, 2, 3, 3], { strides: [2, 2], output_padding: [2, 0] }), /output_padding 2 on spatial dim 0 must be smaller than its stride 2/));
+  it('pads of the wrong length', () => rejects(convTModel([1, 2, 4, 4], [2, 2, 3, 3], { pads: [1, 1] }), /pads has 2 values but the input has 2 spatial dims \(expected 4\)/));
+});
