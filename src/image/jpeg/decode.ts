@@ -3,7 +3,7 @@
 // jdmarker.c does, decodes each scan, then upsamples and colour-converts row by row.
 
 import { JpegError } from './errors.js';
-import { checkDcTable, type HuffmanTable } from './huffman.js';
+import { checkDcTable, type HuffmanDefinition, type HuffmanTable } from './huffman.js';
 import { dequantize, idctIslow } from './idct.js';
 import {
   checkFrameType, EOI, markerName, parseApp, parseFrame, parseHuffmanTables, parseQuantTables, parseScanHeader,
@@ -23,8 +23,9 @@ export interface JpegImage {
   channels: 1 | 3;
   /** EXIF Orientation (0x0112) of the first APP1 Exif segment, 1 when absent or invalid; not applied. */
   orientation: number;
-  /** Coefficient visits the scans were charged (blocks × band width each) and the image's budget (see progression.ts). */
-  work: { used: number; budget: number };
+  /** Coefficient visits the scans were charged (blocks × band width each), the image's budget (see progression.ts), and
+   *  how many Huffman tables were built (DHT tables are built when a scan first uses them). */
+  work: { used: number; budget: number; tablesBuilt: number };
 }
 
 export interface JpegHeader {
@@ -69,7 +70,7 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
 export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): JpegImage {
   checkSoi(bytes);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const tables: Tables = { dc: [null, null, null, null], ac: [null, null, null, null], quant: [null, null, null, null] };
+  const tables: Tables = { dc: [null, null, null, null], ac: [null, null, null, null], quant: [null, null, null, null], built: 0 };
   const app: AppInfo = { jfif: false, adobe: false, adobeTransform: -1, orientation: 1, sawExif: false };
   let frame: Frame | null = null;
   let states: ComponentState[] = [];
@@ -142,7 +143,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
     height: frame.height,
     channels,
     orientation: app.orientation,
-    work: { used: budget!.used, budget: budget!.budget },
+    work: { used: budget!.used, budget: budget!.budget, tablesBuilt: tables.built },
   };
 }
 
@@ -185,9 +186,10 @@ function allocateStates(frame: Frame): ComponentState[] {
 }
 
 interface Tables {
-  dc: (HuffmanTable | null)[];
-  ac: (HuffmanTable | null)[];
+  dc: (HuffmanDefinition | null)[];
+  ac: (HuffmanDefinition | null)[];
   quant: (Uint16Array | null)[];
+  built: number;
 }
 
 function fillStandardTables(t: Tables): void {
@@ -212,17 +214,18 @@ function prepareScan(scan: ScanHeader, states: ComponentState[], frame: Frame, t
       st.quant = new Int16Array(st.quantRaw.buffer); // ISLOW_MULT_TYPE is short
     }
     st.pred = 0;
-    st.dc = needDc ? requireTable(tables.dc, td, 'DC') : null;
-    st.ac = needAc ? requireTable(tables.ac, ta, 'AC') : null;
+    st.dc = needDc ? requireTable(tables, 'dc', td) : null;
+    st.ac = needAc ? requireTable(tables, 'ac', ta) : null;
     if (st.dc) checkDcTable(st.dc, td);
     if (frame.progressive) st.coefBits.fill(scan.al, scan.ss, scan.se + 1);
   }
 }
 
-function requireTable(tables: (HuffmanTable | null)[], id: number, kind: string): HuffmanTable {
-  const t = tables[id];
-  if (!t) throw new JpegError(`scan uses ${kind} Huffman table ${id}, which is not defined`);
-  return t;
+function requireTable(tables: Tables, kind: 'dc' | 'ac', id: number): HuffmanTable {
+  const t = tables[kind][id];
+  if (!t) throw new JpegError(`scan uses ${kind.toUpperCase()} Huffman table ${id}, which is not defined`);
+  if (!t.isBuilt) tables.built++;
+  return t.table();
 }
 
 /** Output side of a progressive file: IDCT of the whole coefficient arrays, with block smoothing when libjpeg-turbo

@@ -1,6 +1,7 @@
 // Huffman tables and the entropy-coded-segment bit reader of the JPEG decoder.
 // Table building follows libjpeg-turbo's jpeg_make_d_derived_tbl (same validity checks); decoding uses a 9-bit
-// lookahead table with a canonical-code fallback. The reader un-stuffs 0xFF00, stops at markers and then feeds
+// lookahead table with a canonical-code fallback. A DHT's tables are checked when read but built on first use, as
+// libjpeg builds them at the start of a scan: a file of many DHT segments costs only their reading. The reader un-stuffs 0xFF00, stops at markers and then feeds
 // zero bits (as libjpeg's fill_bit_buffer does), counting them so callers can tell real data from padding.
 
 import { JpegError } from './errors.js';
@@ -18,6 +19,39 @@ export interface HuffmanTable {
   /** Index into `symbols` of the first code of each length, minus that code. */
   readonly valOffset: Int32Array;
   readonly symbols: Uint8Array;
+}
+
+/** A table as a DHT defines it: its code lengths checked at once, its decoding tables built when a scan uses it. */
+export class HuffmanDefinition {
+  private built: HuffmanTable | null = null;
+
+  constructor(
+    private readonly counts: Uint8Array,
+    private readonly symbols: Uint8Array,
+  ) {
+    checkCodeLengths(counts, symbols.length);
+  }
+
+  get isBuilt(): boolean {
+    return this.built !== null;
+  }
+
+  table(): HuffmanTable {
+    return (this.built ??= buildHuffmanTable(this.counts, this.symbols));
+  }
+}
+
+/** jpeg_make_d_derived_tbl's checks: as many symbols as codes, and every length's codes fit (no all-ones code). */
+function checkCodeLengths(counts: Uint8Array, symbols: number): void {
+  let total = 0;
+  let code = 0;
+  for (let len = 1; len <= 16; len++) {
+    total += counts[len - 1];
+    code += counts[len - 1];
+    if (code >= 1 << len) throw new JpegError(`bad Huffman table: code lengths overflow at ${len} bits`);
+    code <<= 1;
+  }
+  if (total > 256 || total !== symbols) throw new JpegError(`bad Huffman table: ${total} codes for ${symbols} symbols`);
 }
 
 /** Builds the decoding tables from a DHT's 16 code-length counts and its symbol list (jpeg_make_d_derived_tbl). */

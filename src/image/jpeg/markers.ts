@@ -2,7 +2,7 @@
 // or that callers need (EXIF APP1 orientation). Checks mirror libjpeg-turbo's jdmarker.c / jdinput.c limits.
 
 import { JpegError } from './errors.js';
-import { buildHuffmanTable, type HuffmanTable } from './huffman.js';
+import { HuffmanDefinition } from './huffman.js';
 
 /** Zigzag index → natural (row-major) index: jpeg_natural_order. */
 export const NATURAL_ORDER = new Uint8Array([
@@ -130,7 +130,7 @@ export function parseFrame(data: Uint8Array, start: number, end: number, marker:
 }
 
 /** DHT: one or more tables, stored by class (0 DC, 1 AC) and id 0..3. */
-export function parseHuffmanTables(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | null)[], ac: (HuffmanTable | null)[]): void {
+export function parseHuffmanTables(data: Uint8Array, start: number, end: number, dc: (HuffmanDefinition | null)[], ac: (HuffmanDefinition | null)[]): void {
   let p = start;
   while (p < end) {
     if (p + 17 > end) throw new JpegError(`DHT segment at byte ${start - 4} is truncated`);
@@ -142,7 +142,7 @@ export function parseHuffmanTables(data: Uint8Array, start: number, end: number,
     for (let i = 0; i < 16; i++) total += counts[i];
     p += 17;
     if (total > 256 || p + total > end) throw new JpegError(`DHT table ${tc ? 'AC' : 'DC'}${th} declares ${total} symbols, segment too short`);
-    const table = buildHuffmanTable(counts.slice(), data.slice(p, p + total));
+    const table = new HuffmanDefinition(counts, data.subarray(p, p + total));
     p += total;
     (tc === 0 ? dc : ac)[th] = table;
   }

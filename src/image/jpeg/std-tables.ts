@@ -2,7 +2,7 @@
 // a file defines no DHT for them (Motion-JPEG frames). The AC symbol lists are written as their irregular head
 // followed by every remaining run/size symbol in increasing order, which is how the standard lists run.
 
-import { buildHuffmanTable, type HuffmanTable } from './huffman.js';
+import { HuffmanDefinition } from './huffman.js';
 
 const ALL_AC_SYMBOLS = (() => {
   const s = [0x00, 0xf0];
@@ -10,20 +10,20 @@ const ALL_AC_SYMBOLS = (() => {
   return s.sort((a, b) => a - b);
 })();
 
-function acTable(counts: number[], head: number[]): HuffmanTable {
+function acTable(counts: number[], head: number[]): HuffmanDefinition {
   const symbols = [...head, ...ALL_AC_SYMBOLS.filter(s => !head.includes(s))];
-  return buildHuffmanTable(Uint8Array.from(counts), Uint8Array.from(symbols));
+  return new HuffmanDefinition(Uint8Array.from(counts), Uint8Array.from(symbols));
 }
 
 const DC_SYMBOLS = Uint8Array.from({ length: 12 }, (_, i) => i);
 
 /** [luminance, chrominance] */
-export const STD_DC_TABLES: readonly HuffmanTable[] = [
-  buildHuffmanTable(Uint8Array.from([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]), DC_SYMBOLS),
-  buildHuffmanTable(Uint8Array.from([0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]), DC_SYMBOLS),
+export const STD_DC_TABLES: readonly HuffmanDefinition[] = [
+  new HuffmanDefinition(Uint8Array.from([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]), DC_SYMBOLS),
+  new HuffmanDefinition(Uint8Array.from([0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]), DC_SYMBOLS),
 ];
 
-export const STD_AC_TABLES: readonly HuffmanTable[] = [
+export const STD_AC_TABLES: readonly HuffmanDefinition[] = [
   acTable([0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 125], [
     0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14,
     0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82,
