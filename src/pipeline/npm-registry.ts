@@ -193,6 +193,7 @@ async function unpack(tarball: string, spec: string, opts: NpmFilesOptions): Pro
     if (!opts.keep(entry.path)) return undefined;
     const dest = path.resolve(into, entry.path);
     checkPath(path.relative(into, dest).split(path.sep).join('/'), p => new Error(`${spec} tarball: refusing '${p}'`));
+    if (files.includes(dest)) throw new Error(`${spec} tarball: '${entry.path}' appears twice`);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fd = fs.openSync(dest, 'wx');
     files.push(dest);
@@ -227,7 +228,7 @@ async function unpack(tarball: string, spec: string, opts: NpmFilesOptions): Pro
     closeFd();
     for (const f of files) fs.rmSync(f, { force: true });
     const msg = (refused ?? (e as Error)).message;
-    throw new Error(msg.startsWith(`${spec} tarball`) ? msg : `${spec} tarball: gunzip failed (${msg})`);
+    throw new Error(msg.startsWith(`${spec} tarball`) ? msg : `${spec} tarball: unpacking failed (${msg})`);
   }
   closeFd();
   return files;

@@ -159,6 +159,19 @@ describe('package files from a registry', () => {
     expect(allFiles(into)).toEqual([]);
   });
 
+  it('refuses a tarball that is not gzip, and a kept file that appears twice', async () => {
+    const plain = path.join(tmp(), 'plain.tgz');
+    fs.writeFileSync(plain, 'PK\x03\x04 not a gzip stream');
+    const s1 = await registryFor(plain);
+    await expect(fetchNpmPackageFiles({ registry: reg(s1.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into: tmp() }))
+      .rejects.toThrow(/tiny-pkg@1\.0\.0 tarball: unpacking failed \(incorrect header check\)/);
+    const s2 = await registryFor(tgzFile([{ path: 'package/a.txt', data: 'one' }, { path: 'package/a.txt', data: 'two' }]));
+    const into = tmp();
+    await expect(fetchNpmPackageFiles({ registry: reg(s2.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into }))
+      .rejects.toThrow(/tiny-pkg@1\.0\.0 tarball: 'package\/a\.txt' appears twice/);
+    expect(allFiles(into)).toEqual([]);
+  });
+
   it('bounds sizes: an entry over the limit, and inflated bytes beyond the entries (a gzip bomb)', async () => {
     const s1 = await registryFor(tgzFile([{ path: 'package/big.bin', data: new Uint8Array(20_000) }]));
     await expect(fetchNpmPackageFiles({ registry: reg(s1.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into: tmp(), limits: { maxEntryBytes: 10_000 } }))
