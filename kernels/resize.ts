@@ -2,8 +2,8 @@
 // every mode (nearest, linear, cubic), coordinate transformation, nearest rounding, cubic_coeff_a, exclude_outside,
 // extrapolation_value, antialias (18), axes and keep_aspect_ratio_policy (18), half_pixel_symmetric (19).
 // The reference interpolates each output point over its neighbours axis by axis; the weights along one axis depend
-// only on that axis's coordinate, so this runs as one 1-D pass per resized axis over a float64 copy (nearest
-// gathers, any dtype). Resize-10 and Upsample map coordinates asymmetrically and round nearest down when enlarging,
+// only on that axis's coordinate, so this runs as one 1-D host pass per resized axis, in float64 as the reference
+// (nearest copies, any dtype). Resize-10 and Upsample map coordinates asymmetrically and round nearest down when enlarging,
 // up when shrinking (the only rule those opsets had; onnxruntime's). roi/scales/sizes must be known when planning.
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -183,45 +183,83 @@ const isIdentity = (t: Taps, p: AxisPlan) => p.inLen === p.outLen && t.every((e,
 
 // ---- running ---------------------------------------------------------------------------------------------------
 
-/** One axis of x [outer, inLen, inner] (float64) interpolated to [outer, outLen, inner]. */
-function interpolateAxis(src: Float64Array, outer: number, inLen: number, inner: number, taps: Taps, fill: number): Float64Array {
-  const outLen = taps.length, dst = new Float64Array(outer * outLen * inner);
+type HostArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** An axis's taps packed flat: output x reads idx[x·t + k] with weight w[x·t + k], k < t (unused taps weigh 0);
+ *  fill[x] = 1 where it takes extrapolation_value instead. */
+interface Packed { axis: AxisPlan; t: number; idx: Int32Array; w: Float64Array; fill: Uint8Array; pick: Int32Array }
+
+function pack(axis: AxisPlan, taps: Taps): Packed {
+  const t = Math.max(1, ...taps.map(e => e?.idx.length ?? 0)), n = taps.length;
+  const p: Packed = { axis, t, idx: new Int32Array(n * t), w: new Float64Array(n * t), fill: new Uint8Array(n), pick: new Int32Array(n) };
+  taps.forEach((e, x) => {
+    if (!e) { p.fill[x] = 1; return; }
+    e.idx.forEach((j, k) => { p.idx[x * t + k] = j; p.w[x * t + k] = e.w[k]!; });
+    p.pick[x] = e.idx[e.w.indexOf(Math.max(...e.w))] ?? 0;   // nearest: the one tap there is
+  });
+  return p;
+}
+
+/** One axis of src [outer, inLen, inner] interpolated into dst [outer, outLen, inner] (zeros on entry). */
+function interpolateAxis(src: HostArray, dst: Float64Array, outer: number, inner: number, p: Packed, fillValue: number): void {
+  const { t, idx, w, fill } = p, inLen = p.axis.inLen, outLen = p.axis.outLen;
   for (let o = 0; o < outer; o++) {
+    const sb = o * inLen, db = o * outLen;
     for (let x = 0; x < outLen; x++) {
-      const t = taps[x], d = (o * outLen + x) * inner;
-      if (!t) { dst.fill(fill, d, d + inner); continue; }
-      for (let k = 0; k < t.idx.length; k++) {
-        const s = (o * inLen + t.idx[k]!) * inner, w = t.w[k]!;
-        for (let i = 0; i < inner; i++) dst[d + i]! += w * src[s + i]!;
+      const d = (db + x) * inner;
+      if (fill[x]) { dst.fill(fillValue, d, d + inner); continue; }
+      if (inner === 1) {
+        let acc = 0;
+        for (let k = x * t; k < x * t + t; k++) acc += w[k]! * src[sb + idx[k]!]!;
+        dst[d] = acc;
+        continue;
+      }
+      for (let k = x * t; k < x * t + t; k++) {
+        const s = (sb + idx[k]!) * inner, wk = w[k]!;
+        if (wk !== 0) for (let i = 0; i < inner; i++) dst[d + i]! += wk * src[s + i]!;
       }
     }
   }
-  return dst;
 }
 
-const steps = new WeakMap<RunCtx, { axis: AxisPlan; taps: Taps }[]>();
+/** Nearest along one axis: a copy of the chosen input index per output index (any dtype, exact). */
+function gatherAxis(src: HostArray, dst: HostArray, outer: number, inner: number, p: Packed): void {
+  const inLen = p.axis.inLen, outLen = p.axis.outLen, pick = p.pick;
+  for (let o = 0; o < outer; o++) {
+    for (let x = 0; x < outLen; x++) {
+      const s = (o * inLen + pick[x]!) * inner, d = (o * outLen + x) * inner;
+      if (inner === 1) dst[d] = src[s]!;
+      else dst.set(src.subarray(s, s + inner), d);
+    }
+  }
+}
+
+const steps = new WeakMap<RunCtx, Packed[]>();
 
 function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
   let work = steps.get(c);
   if (!work) {
     const plan = planResize(VALIDATED, c.inputs[0]!.shape, a, i => c.consts[i], i => !!c.inputs[i] && numel(c.inputs[i]!.shape) > 0);
-    work = plan.axes.map(axis => ({ axis, taps: axisTaps(axis, a) })).filter(s => !isIdentity(s.taps, s.axis));
+    work = plan.axes.map(axis => ({ axis, taps: axisTaps(axis, a) })).filter(s => !isIdentity(s.taps, s.axis)).map(s => pack(s.axis, s.taps));
     steps.set(c, work);
   }
-  let shape = [...x.shape];
-  if (a.mode === 'nearest') {
-    // A gather per axis: exact for every dtype (a nearest tap has exactly one index).
-    let y = x;
-    for (const { axis, taps } of work) y = tf.gather(y, tf.tensor1d(taps.map(t => t!.idx[0]!), 'int32'), axis.axis);
-    return y === x ? tf.clone(x) : y;
+  const shape = [...x.shape];
+  let data = x.dataSync() as HostArray;
+  if (work.length === 0) return tf.tensor(data.slice(), shape, x.dtype);
+  for (const p of work) {
+    const outer = numel(shape.slice(0, p.axis.axis)), inner = numel(shape.slice(p.axis.axis + 1));
+    shape[p.axis.axis] = p.axis.outLen;
+    if (a.mode === 'nearest') {
+      const dst = new (data.constructor as new (n: number) => HostArray)(numel(shape));
+      gatherAxis(data, dst, outer, inner, p);
+      data = dst;
+    } else {
+      const dst = new Float64Array(numel(shape));   // the reference interpolates in float64 and rounds once
+      interpolateAxis(data, dst, outer, inner, p, a.extrapolation);
+      data = dst;
+    }
   }
-  let data: Float64Array = Float64Array.from(x.dataSync() as Float32Array);
-  for (const { axis, taps } of work) {
-    const outer = numel(shape.slice(0, axis.axis)), inner = numel(shape.slice(axis.axis + 1));
-    data = interpolateAxis(data, outer, axis.inLen, inner, taps, a.extrapolation);
-    shape[axis.axis] = axis.outLen;
-  }
-  return tf.tensor(Float32Array.from(data), shape, 'float32');
+  return tf.tensor(data instanceof Float64Array ? Float32Array.from(data) : data, shape, x.dtype);
 }
 
 const VALIDATED = { check: () => undefined, fail: (d: string) => { throw new Error(d); } } as unknown as NodeView;

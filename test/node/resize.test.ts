@@ -117,6 +117,34 @@ describe('Resize vs onnxruntime-node', () => {
   });
 });
 
+describe('Resize in an exported graph', () => {
+  it('sizes computed from the input shape (Shape→Slice→Mul→Concat) fold when planning; batch 1 and 2 share the session', async () => {
+    const b = new GraphBuilder();
+    b.input('x', 'float32', ['batch', 3, 5, 6]);
+    const shape = b.op('Shape', ['x']);
+    const int64 = (name: string, v: number[]) => b.init(name, constTensor('int64', [v.length], v));
+    const head = b.op('Slice', [shape, int64('s0', [0]), int64('e0', [2])]);
+    const hw = b.op('Mul', [b.op('Slice', [shape, int64('s1', [2]), int64('e1', [4])]), int64('two', [2, 2])]);
+    const sizes = b.op('Concat', [head, hw], { axis: 0 });
+    b.node('Resize', ['x', '', '', sizes], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { outputs: ['y'] });
+    b.output('y');
+    const session = await InferenceSession.create(b.model(13), { checkShapes: true });
+    try {
+      for (const batch of [1, 2]) {
+        const x = randomTensor([batch, 3, 5, 6], 5 + batch);
+        expect(session.plan({ x }).steps.map(st => st.node.opType)).toEqual(['Resize']);
+        const { y } = await session.run({ x });
+        expect([...y!.dims]).toEqual([batch, 3, 10, 12]);
+        const xd = x.data as Float32Array, yd = y!.data as Float32Array;
+        // ×2 nearest with asymmetric floor is each input cell repeated 2×2.
+        yd.forEach((v, i) => expect(v).toBe(xd[Math.floor(i / 120) * 30 + Math.floor((i % 120) / 24) * 6 + Math.floor((i % 12) / 2)]));
+      }
+    } finally {
+      await session.release();
+    }
+  });
+});
+
 describe('Resize rejections name the node and the problem', () => {
   const x = randomTensor([1, 1, 4, 4], 4);
   const rejects = (m: ReturnType<typeof resizeModel>, re: RegExp) => expect(InferenceSession.create(m.model)).rejects.toThrow(re);
