@@ -6,6 +6,7 @@
 // silently, and fetched or prepared again.
 
 import { MAX_IR_VERSION, MIN_IR_VERSION, onnx } from '../onnx/index.js';
+import { countProtoObjects, MAX_PROTO_OBJECTS } from '../onnx/wire-budget.js';
 
 const STAMP = '.verified.json';
 
@@ -18,6 +19,8 @@ export async function checkContent(file: string, name = file): Promise<void> {
 
 function checkOnnx(bytes: Uint8Array): void {
   if (bytes.byteLength === 0) throw new Error('the file is empty');
+  // The loader's own budget, first: protobufjs would build every message before we see any (src/onnx/wire-budget.ts).
+  if (countProtoObjects(bytes) > MAX_PROTO_OBJECTS) throw new Error(`holds more than ${MAX_PROTO_OBJECTS} protobuf messages; the loader refuses it`);
   let proto: onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);

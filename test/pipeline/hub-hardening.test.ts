@@ -71,6 +71,20 @@ describe('content that is not what it claims never reaches the cache', () => {
     expect(fs.existsSync(path.join(cacheDir, 'models', ID, 'main', 'config.json'))).toBe(false);
   });
 
+  it("a model.onnx over the loader's message budget is refused by the check without decoding it", async () => {
+    // ModelProto { ir_version: 8, opset_import: [{ version: 13 }], graph: { initializer × (2^20 + 1), each empty } }:
+    // 2 MB that protobufjs would decode, without complaint, into ~300 MB of objects.
+    const n = 2 ** 20 + 1;
+    const inits = Buffer.alloc(2 * n);
+    for (let i = 0; i < n; i++) inits[2 * i] = 0x2a;   // field 5 (initializer), wire type 2, length 0
+    const varint = (v: number) => { const b: number[] = []; while (v > 127) { b.push((v & 127) | 128); v >>>= 7; } b.push(v); return b; };
+    const bomb = Buffer.concat([Buffer.from([0x08, 8, 0x42, 2, 0x10, 13, 0x3a, ...varint(inits.length)]), inits]);
+    const s = await serve({ serve: onModel((_, res) => res.writeHead(200, { 'content-length': bomb.length }).end(bomb)) });
+    const cacheDir = tmp();
+    await expect(resolveModel(ID, { remoteHost: s.url, cacheDir })).rejects.toThrow(/is not what it claims to be: holds more than 1048576 protobuf messages/);
+    expect(fs.existsSync(cachedOnnx(cacheDir))).toBe(false);
+  });
+
   it('follows the hub redirect and checks x-linked-size and x-linked-etag (sha256)', async () => {
     const good = await serve({ lfs: true });
     const cacheDir = tmp();
