@@ -109,6 +109,14 @@ describe('Resize vs onnxruntime-node', () => {
     }
   });
 
+  it('Upsample-7 (scales as an attribute)', async () => {
+    const b = new GraphBuilder();
+    b.input('x', 'float32', [...x.dims]);
+    b.node('Upsample', ['x'], { mode: 'nearest', scales: [1, 1, 2, 1.5] }, { outputs: ['y'] });
+    b.output('y');
+    await checkAgainstOrt(b.model(7), { x }, { rtol: 0, atol: 0 });
+  });
+
   it('nearest on int32 data, rank 3 and rank 5', async () => {
     const ints = new Tensor('int32', Int32Array.from(randomData(60, 2, -100, 100), Math.round), [3, 4, 5]);
     await checkAgainstOrt(resizeModel(ints, { scales: [1, 2, 1.5] }, { mode: 'nearest' }, 13).model, { x: ints }, { rtol: 0, atol: 0 });
