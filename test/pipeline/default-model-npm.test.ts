@@ -21,7 +21,8 @@ const COFFEE = path.join(REPO, 'assets/coffee.png');
 const REF = (JSON.parse(fs.readFileSync(path.join(SHARED, 'reference/resnet50-keras-photos-top5.json'), 'utf8')) as {
   results: Record<string, { label: string; score: number }[]>;
 }).results['images/photos/skimage/coffee.png']!;
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-default-npm-'));
+const made: string[] = [];
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-default-npm-')); made.push(d); return d; };
 const allFiles = (dir: string) => fs.readdirSync(dir, { recursive: true }).map(String);
 
 let work: string;
@@ -50,7 +51,7 @@ afterAll(async () => {
   setDefaultModelPreparer(undefined);
   vi.unstubAllEnvs();
   for (const s of servers) await s.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });   // ~100 MB of model and tarball each
 });
 
 const serve = async (file: string) => {

@@ -5,13 +5,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_ID, resolveDefaultModel, type DefaultModelContext } from '../../src/pipeline/default-model.js';
 import { SHARED } from '../helpers/onnx-tests.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-default-'));
+const made: string[] = [];
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-default-')); made.push(d); return d; };
 const ONNX = path.join(SHARED, 'fixtures/vit-hf-tiny-op14/model.onnx');
 const CONFIGS = path.join(SHARED, 'hf-configs/google-vit-base-patch16-224');
+
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function standIn(calls: DefaultModelContext[]) {
   return async (ctx: DefaultModelContext) => {

@@ -15,7 +15,8 @@ import { SHARED } from '../helpers/onnx-tests.js';
 const ID = 'Xenova/tiny-vit';
 let repo: string;
 let model: Buffer;
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-hub-hard-'));
+const made: string[] = [];
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-hub-hard-')); made.push(d); return d; };
 const servers: HubServer[] = [];
 const serve = async (opts: HubServerOptions) => {
   const s = await startHubServer({ [ID]: repo }, opts);
@@ -39,6 +40,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   for (const s of servers) await s.close();
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('content that is not what it claims never reaches the cache', () => {

