@@ -7,7 +7,7 @@
 // with Allow (OPTIONS too: no route does CORS).
 
 import { Hono, type Context } from 'hono';
-import { clientGone, clip, huggingFaceImage, readBody, workersAiImage, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { clientGone, clip, readBody, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { ApiError, CODES, errorEnvelope, okEnvelope, requestTimeout, toApiError } from './errors.js';
 import { ModelRegistry, type RegistryOptions } from './registry.js';
 import { engineInfo } from '../runtime/engine-info.js';
@@ -79,10 +79,9 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
     app.post(route, auth, async c => {
       const model = c.req.param('model')!;
       registry.entry(model);   // 404 before reading a body for an unknown model
-      const result = await withDeadline(c.req.raw, deadlineMs, async signal => {
-        const image = workersAiImage(await readBody(c.req.raw, maxBody, signal), c.req.header('content-type'));
-        return registry.classify(model, image, { labels: 'served', signal, transfer: true });
-      });
+      const body = { form: 'workers-ai' as const, contentType: c.req.header('content-type') ?? null };
+      const result = await withDeadline(c.req.raw, deadlineMs, async signal =>
+        registry.classify(model, await readBody(c.req.raw, maxBody, signal), { labels: 'served', signal, transfer: true, body }));
       return c.json(okEnvelope(result), 200, { 'cf-ai-req-id': crypto.randomUUID() });
     });
     app.all(route, methodNotAllowed('POST'));
@@ -91,10 +90,9 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
   app.post(HF_ROUTE, auth, async c => {
     const model = c.req.param('model')!;
     registry.entry(model);
-    return c.json(await withDeadline(c.req.raw, deadlineMs, async signal => {
-      const { image, topK } = huggingFaceImage(await readBody(c.req.raw, maxBody, signal), c.req.header('content-type'));
-      return registry.classify(model, image, { topK, labels: 'config', signal, transfer: true });
-    }));
+    const body = { form: 'hugging-face' as const, contentType: c.req.header('content-type') ?? null };
+    return c.json(await withDeadline(c.req.raw, deadlineMs, async signal =>
+      registry.classify(model, await readBody(c.req.raw, maxBody, signal), { labels: 'config', signal, transfer: true, body })));
   });
   app.all(HF_ROUTE, methodNotAllowed('POST'));
 

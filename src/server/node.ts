@@ -69,7 +69,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     throw new RangeError(`headersTimeoutMs (${timeouts.headersTimeout}) must not exceed requestTimeoutMs (${timeouts.requestTimeout})`);
   }
   try {
-    if (opts.warm) await app.registry.warm();
+    if (opts.warm) {
+      pool?.warm();
+      await app.registry.warm();
+    }
   } catch (e) {
     await pool?.close();
     throw e;

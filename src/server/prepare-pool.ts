@@ -13,9 +13,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RawImage } from '../image/types.js';
 import { ApiError, CODES } from './errors.js';
-import type { ImagePreparer, PrepareJob, PrepareOptions } from './prepare.js';
+import type { ImagePreparer, PrepareJob, PrepareOptions, Prepared } from './prepare.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
 import { QueueFullError } from './queue.js';
 
@@ -31,7 +30,7 @@ interface Job {
   job: PrepareJob;
   transfer: boolean;
   signal?: AbortSignal;
-  resolve(image: RawImage): void;
+  resolve(prepared: Prepared): void;
   reject(e: unknown): void;
   onAbort?: () => void;
 }
@@ -68,11 +67,11 @@ export class PreparePool implements ImagePreparer {
     return this.slots.filter(s => s?.job).length;
   }
 
-  prepare(bytes: Uint8Array, job: PrepareJob, opts: PrepareOptions = {}): Promise<RawImage> {
+  prepare(bytes: Uint8Array, job: PrepareJob, opts: PrepareOptions = {}): Promise<Prepared> {
     if (this.closed) return Promise.reject(new ApiError(503, CODES.outOfCapacity, 'Server is shutting down', { Connection: 'close' }));
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.waiting.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
-    return new Promise<RawImage>((resolve, reject) => {
+    return new Promise<Prepared>((resolve, reject) => {
       const j: Job = { bytes, job, transfer: !!opts.transfer, signal: opts.signal, resolve, reject };
       if (j.signal) {
         j.onAbort = () => this.abort(j);
@@ -81,6 +80,11 @@ export class PreparePool implements ImagePreparer {
       this.waiting.push(j);
       this.dispatch();
     });
+  }
+
+  /** Starts every worker now (their start is otherwise paid by the first jobs). */
+  warm(): void {
+    for (let i = 0; i < this.slots.length; i++) this.slots[i] ??= this.startWorker(i);
   }
 
   async close(): Promise<void> {
@@ -121,7 +125,7 @@ export class PreparePool implements ImagePreparer {
       if (!job) return;
       slot.job = null;
       worker.unref();
-      this.settle(job, () => ('image' in reply ? job.resolve(reply.image) : job.reject(rebuildError(reply.error))));
+      this.settle(job, () => ('image' in reply ? job.resolve({ image: reply.image, topK: reply.topK }) : job.reject(rebuildError(reply.error))));
       this.dispatch();
     });
     const lost = (e: Error) => {
@@ -163,7 +167,8 @@ export class PreparePool implements ImagePreparer {
   }
 }
 
-function rebuildError(e: { name: string; message: string; input?: string }): Error {
+function rebuildError(e: { name: string; message: string; input?: string; status?: number; code?: number }): Error {
+  if (e.name === 'ApiError' && e.status !== undefined && e.code !== undefined) return new ApiError(e.status, e.code, e.message);
   const err = new Error(e.message);
   err.name = e.name;   // 'ImageInputError' is recognised by name (errors.ts): a 400 with this message
   if (e.input !== undefined) Object.assign(err, { input: e.input });

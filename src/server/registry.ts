@@ -8,7 +8,7 @@ import type { RawImage } from '../image/types.js';
 import { DEFAULT_MODEL_ID, pipeline, type ImageClassificationPipeline, type PipelineOptions } from '../pipeline/index.js';
 import { topK, type Classification } from '../pipeline/labels.js';
 import { noSuchModel } from './errors.js';
-import { InProcessPreparer, preprocessorConfigOf, scoresOfPrepared, type ImagePreparer } from './prepare.js';
+import { InProcessPreparer, preprocessorConfigOf, scoresOfPrepared, type ImagePreparer, type PrepareJob, type Prepared } from './prepare.js';
 import { InferenceQueue, type QueueOptions } from './queue.js';
 import { WORKERS_AI_LABELS } from './workers-ai-labels.js';
 
@@ -58,6 +58,8 @@ export interface ClassifyOptions {
   signal?: AbortSignal;
   /** The caller hands `image` over (its buffer may be moved to a worker thread and detached). */
   transfer?: boolean;
+  /** `image` is a request body of this API form; its JSON is read where the image is prepared (top_k included). */
+  body?: PrepareJob['body'];
 }
 
 export type LabelChoice = 'served' | 'config';
@@ -101,21 +103,21 @@ export class ModelRegistry {
     return e;
   }
 
-  /** Top-k for one encoded image. */
+  /** Top-k for one encoded image (or a request body holding one: opts.body). */
   async classify(id: string, image: Uint8Array, opts: ClassifyOptions = {}): Promise<Classification[]> {
     const entry = this.entry(id);
     const warm = await this.load(entry);
-    const job = { preprocessorConfig: warm.config, maxPixels: this.opts.maxPixels, name: 'image' };
-    let prepared: RawImage;
+    const job: PrepareJob = { preprocessorConfig: warm.config, maxPixels: this.opts.maxPixels, name: 'image', body: opts.body };
+    let prepared: Prepared;
     warm.preparing++;
     try {
       prepared = await this.preparer.prepare(image, job, { signal: opts.signal, transfer: opts.transfer });
     } finally {
       warm.preparing--;
     }
-    const row = await warm.queue.push(prepared, opts.signal);
+    const row = await warm.queue.push(prepared.image, opts.signal);
     const labels = opts.labels === 'config' ? warm.pipeline.labels : labelsFor(entry, warm.pipeline);
-    return topK(row, labels, opts.topK ?? 5);
+    return topK(row, labels, opts.topK ?? prepared.topK ?? 5);
   }
 
   /** The warm pipeline behind a served id (loading it if needed). */

@@ -31,7 +31,7 @@ describe('hostile JSON and long values', () => {
   let s: RunningServer;
   const logged: unknown[] = [];
   beforeAll(async () => {
-    s = await startServer({ port: 0, demo: false, imageWorkers: 0, loader: async () => fakePipeline(), log: e => logged.push(e) });
+    s = await startServer({ port: 0, demo: false, loader: async () => fakePipeline(), log: e => logged.push(e) });   // bodies read in the worker
   });
   afterAll(() => s.close());
   afterEach(() => expect(logged).toEqual([]));

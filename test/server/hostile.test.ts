@@ -64,12 +64,12 @@ describe('while a costly image is posted in a loop', () => {
     const url = `${s.url}/models/tiny`;
     expect((await postBytes(url, FISH)).status).toBe(200);   // warm: model loaded, image worker started
 
-    // Two senders post the hostile image 6 times in all (bounded in count, and in time by the 20 s cut-off).
+    // Two senders post the hostile image 4 times in all (bounded in count, and in time by the 15 s cut-off).
     const t0 = Date.now();
     let posted = 0;
     const hostileStatus: number[] = [];
     const sender = async () => {
-      while (posted < 6 && Date.now() - t0 < 20_000) {
+      while (posted < 4 && Date.now() - t0 < 15_000) {
         posted++;
         const r = await postBytes(url, hostile, { 'content-type': 'image/jpeg' });
         hostileStatus.push(r.status);
@@ -96,7 +96,6 @@ describe('while a costly image is posted in a loop', () => {
       while (!done) {
         const r = await postBytes(url, FISH);
         valid.push({ status: r.status, labels: r.status === 200 ? r.json.map((x: { label: string }) => x.label) : [] });
-        await new Promise(r => setTimeout(r, 250));
       }
     };
     await Promise.all([senders, poll(), classify()]);
@@ -107,7 +106,7 @@ describe('while a costly image is posted in a loop', () => {
     expect(healthStatus).toEqual(new Set([200]));
     expect(healthMs.length).toBeGreaterThanOrEqual(50);
     expect(p99).toBeLessThanOrEqual(100);
-    expect(valid.length).toBeGreaterThanOrEqual(3);
+    expect(valid.length).toBeGreaterThanOrEqual(2);   // each waits for a worker behind at most the hostile jobs before it
     for (const v of valid) {
       expect(v.status).toBe(200);
       expect(v.labels).toEqual(want.map(x => x.label));

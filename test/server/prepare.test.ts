@@ -51,7 +51,7 @@ describe('prepared images give the pipeline its own input, bit for bit', () => {
       const bytes = readPhoto(photo);
       const { p, inputs } = recordingPipeline(config);
       await p.scores([decodeImage(bytes)]);   // the reference: the pipeline preprocessing the decoded photo
-      const prepared = prepareImage(bytes, { preprocessorConfig: config, name: 'image' });
+      const prepared = prepareImage(bytes, { preprocessorConfig: config, name: 'image' }).image;
       await scoresOfPrepared(p, config, [prepared]);
       expect(inputs).toHaveLength(2);
       expect(inputs[1]!.length).toBe(inputs[0]!.length);
@@ -62,7 +62,7 @@ describe('prepared images give the pipeline its own input, bit for bit', () => {
   it('without a config the image is only decoded, and the pipeline scores it as it is', async () => {
     const bytes = readPhoto('opencv-doc/HappyFish.jpg');
     const img = prepareImage(bytes, { preprocessorConfig: null, name: 'image' });
-    expect(img).toEqual(decodeImage(bytes));
+    expect(img).toEqual({ image: decodeImage(bytes) });
   });
 });
 
@@ -74,8 +74,8 @@ describe('PreparePool', () => {
   it('answers what prepareImage answers in this thread', async () => {
     for (const photo of PHOTOS) {
       const bytes = readPhoto(photo);
-      const here = prepareImage(bytes, { preprocessorConfig: config, name: 'image' });
-      const there: RawImage = await pool.prepare(bytes, { preprocessorConfig: config, name: 'image' });
+      const here = prepareImage(bytes, { preprocessorConfig: config, name: 'image' }).image;
+      const there: RawImage = (await pool.prepare(bytes, { preprocessorConfig: config, name: 'image' })).image;
       expect({ ...there, data: Buffer.from(there.data) }).toEqual({ ...here, data: Buffer.from(here.data) });
       expect(bytes.byteLength).toBeGreaterThan(0);   // not handed over: copied, still the caller's
     }
@@ -93,6 +93,20 @@ describe('PreparePool', () => {
     await pool.prepare(part, { preprocessorConfig: null, name: 'image' }, { transfer: true });
     expect(part.byteLength).toBe(whole.byteLength);
     expect(view.byteLength).toBe(whole.byteLength);
+  });
+
+  it('reads the API body forms in the worker: the image out of JSON (with top_k), body errors as ApiError', async () => {
+    const fish = readPhoto('opencv-doc/HappyFish.jpg');
+    const want = prepareImage(fish, { preprocessorConfig: config, name: 'image' }).image;
+    const json = new TextEncoder().encode(JSON.stringify({ inputs: Buffer.from(fish).toString('base64'), parameters: { top_k: 3 } }));
+    const hf = await pool.prepare(json, { preprocessorConfig: config, name: 'image', body: { form: 'hugging-face', contentType: 'application/json' } });
+    expect(hf.topK).toBe(3);
+    expect(Buffer.from(hf.image.data).equals(Buffer.from(want.data))).toBe(true);
+    const array = new TextEncoder().encode(JSON.stringify({ image: Array.from(fish) }));
+    const wa = await pool.prepare(array, { preprocessorConfig: config, name: 'image', body: { form: 'workers-ai', contentType: null } });
+    expect(Buffer.from(wa.image.data).equals(Buffer.from(want.data))).toBe(true);
+    const bad = await pool.prepare(new TextEncoder().encode('{"image": [1, 2'), { preprocessorConfig: config, name: 'image', body: { form: 'workers-ai', contentType: 'application/json' } }).catch(x => x);
+    expect(bad).toMatchObject({ name: 'ApiError', status: 400, code: 3003, message: expect.stringMatching(/^Request body is not valid JSON/) });
   });
 
   it('bad input comes back as an ImageInputError by name (a 400), naming the input', async () => {
