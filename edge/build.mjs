@@ -126,6 +126,8 @@ export async function kernelsModuleBytes() {
 export async function defaultModelDir() {
   if (process.env.OCELLUS_MODEL_DIR) return process.env.OCELLUS_MODEL_DIR;
   const { tsImport } = await import('tsx/esm/api');
+  const tools = await tsImport(pathToFileURL(path.join(ROOT, 'src', 'model-tools.ts')).href, import.meta.url);
+  tools.installModelTools();   // the default model's preparer, as the CLI registers it
   const mod = await tsImport(pathToFileURL(path.join(ROOT, 'src', 'pipeline', 'default-model.ts')).href, import.meta.url);
   const resolved = await mod.resolveDefaultModel({});
   return resolved.dir;

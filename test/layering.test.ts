@@ -24,6 +24,7 @@ const RULES: { from: string[]; forbidden: RegExp; why: string }[] = [
   { from: ['src/pipeline', 'src/server', 'src/cli', 'src/image', 'src/inspect'], forbidden: /^(kernels\/|@tensorflow\/)/, why: 'only the runtime talks to kernels and tfjs' },
   { from: ['src/passes', 'src/onnx', 'src/ir'], forbidden: /^(kernels\/|@tensorflow\/|src\/runtime\/|src\/pipeline\/)/, why: 'passes and the loader see only the IR' },
   { from: ['src/ir'], forbidden: /^(protobufjs|src\/onnx\/)/, why: 'the IR knows nothing of protobuf' },
+  { from: ['src/pipeline', 'src/server', 'src/image', 'src/runtime', 'src/onnx', 'src/ir', 'src/passes', 'src/inspect', 'kernels'], forbidden: /^weights-tools\//, why: 'offline tooling is wired in by the composition roots (src/index.ts, src/cli)' },
   { from: ['kernels'], forbidden: /^src\/(runtime|pipeline|server|cli|image|inspect|passes)\//, why: 'kernels sit below the runtime' },
 ];
 

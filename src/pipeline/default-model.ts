@@ -37,7 +37,7 @@ export interface DefaultModelOptions extends HubOptions {
 const FILES = ['onnx/model.onnx', 'config.json', 'preprocessor_config.json'];
 
 function preparerFor(opts: DefaultModelOptions): DefaultModelPreparer | undefined {
-  return opts.prepare ?? preparer ?? transitionalPreparer;
+  return opts.prepare ?? preparer;
 }
 
 export async function resolveDefaultModel(opts: DefaultModelOptions = {}): Promise<ResolvedModel> {
@@ -66,9 +66,3 @@ export async function resolveDefaultModel(opts: DefaultModelOptions = {}): Promi
   }
   return resolveModel(DEFAULT_MODEL_ID, { ...opts, cacheDir });
 }
-
-// TRANSITIONAL, until the composition roots register the preparer (src/index.ts, the CLI, test/helpers/models.ts):
-// the same lazy import they will make, kept here only so that main keeps working meanwhile. Delete this block and
-// its use above once they call setDefaultModelPreparer. Unlike before, errors are not swallowed.
-const transitionalPreparer: DefaultModelPreparer = async ctx =>
-  (await import('../../weights-tools/resnet50-keras.js')).prepareDefaultResNet50(ctx);

@@ -3,6 +3,7 @@
 // ViT-B/16. Concurrent test files may race to prepare; the folder writers are atomic (temp folder + rename).
 
 import path from 'node:path';
+import { installModelTools } from '../../src/model-tools.js';
 import { resolveDefaultModel } from '../../src/pipeline/default-model.js';
 import { prepareViTB16 } from '../../weights-tools/vit/build-vit-folder.js';
 
@@ -10,6 +11,7 @@ export const TEST_CACHE = process.env.OCELLUS_CACHE ?? path.resolve(import.meta.
 
 let resnet: Promise<string> | undefined;
 export function resnet50Dir(): Promise<string> {
+  installModelTools();   // the default model's preparer, as the package entry and the CLI register it
   resnet ??= resolveDefaultModel({ cacheDir: TEST_CACHE, offline: true }).then(m => m.dir);
   return resnet;
 }
