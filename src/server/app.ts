@@ -65,7 +65,10 @@ export function createApp(opts: AppOptions = {}): OcellusApp {
     await next();
   };
 
-  app.get('/health', c => c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status(), engine: engineInfo() }, state.draining ? 503 : 200));
+  app.get('/health', c => {
+    const images = registry.preparer.status?.();
+    return c.json({ status: state.draining ? 'draining' : 'ok', models: registry.status(), engine: engineInfo(), ...(images ? { images } : {}) }, state.draining ? 503 : 200);
+  });
   app.all('/health', methodNotAllowed('GET, HEAD'));
 
   app.get('/models', auth, c => c.json(okEnvelope(registry.ids().map(id => {

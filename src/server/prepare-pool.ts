@@ -82,6 +82,10 @@ export class PreparePool implements ImagePreparer {
     });
   }
 
+  status(): Record<string, number> {
+    return { workers: this.size, running: this.running, waiting: this.queued, ...this.stats };
+  }
+
   /** Starts every worker now (their start is otherwise paid by the first jobs). */
   warm(): void {
     for (let i = 0; i < this.slots.length; i++) this.slots[i] ??= this.startWorker(i);

@@ -40,6 +40,8 @@ export interface ImagePreparer {
   prepare(bytes: Uint8Array, job: PrepareJob, opts?: PrepareOptions): Promise<Prepared>;
   /** Releases threads, if any. */
   close?(): Promise<void>;
+  /** For /health: worker threads and their jobs, where there are any. */
+  status?(): Record<string, number>;
 }
 
 const processors = new Map<string, ImageProcessor>();

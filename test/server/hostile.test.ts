@@ -125,6 +125,8 @@ describe('while a costly image is posted in a loop', () => {
       expect(r.json).toMatchObject({ success: false, result: null });
       expect(r.json.errors).toEqual([{ code: 3007, message: expect.stringMatching(/^Request timeout: no answer within the server's 0.3 s deadline/) }]);
       expect(pool.stats.terminated).toBe(before.terminated + 1);
+      const health = (await (await fetch(`${t.url}/health`)).json()) as { images: Record<string, number> };
+      expect(health.images).toMatchObject({ workers: pool.size, terminated: before.terminated + 1 });
       expect(pool.stats.started).toBe(before.started + 1);   // a fresh worker replaces it
       const again = await t.app.registry.classify('tiny', FISH);
       expect(TINY_LABELS).toContain(again[0]!.label);
