@@ -1,10 +1,10 @@
 // ConvTranspose (NCHW; 1-D, 2-D and 3-D; groups, strides, dilations, pads, auto_pad, output_padding, output_shape).
-// 1-D and 2-D run as the equivalent convolution on tfjs-wasm (XNNPACK): the input with (stride - 1) zeros between
-// its elements, padded by dilation·(k - 1) - pad on each side (output_padding more at the end; a negative amount
-// crops), convolved at stride 1 with the kernel flipped and its in/out channels swapped per group. 3-D (rare) runs an
-// exact scatter loop on the host. Pads follow onnx's reference: SAME_* split total padding = stride·(in - 1) +
-// output_padding + dilation·(k - 1) + 1 - out (out = in·stride or output_shape), the odd unit at the end for
-// SAME_UPPER, with floor division (a negative total extends the output; onnxruntime clamps it at 0).
+// 1-D and 2-D run as stride-1 convolutions on tfjs-wasm (XNNPACK) with the kernel flipped and its in/out channels
+// swapped per group: with dilation 1, one per stride phase (output cells ≡ r mod stride take the kernel cells ≡ r),
+// interleaved by reshape, so no zero is multiplied; with dilations, one over the input spread with (stride - 1)
+// zeros. 3-D (rare) runs an exact scatter loop on the host. Pads follow onnx's reference: SAME_* split total padding
+// = stride·(in - 1) + output_padding + dilation·(k - 1) + 1 - out (out = in·stride or output_shape), the odd unit at
+// the end for SAME_UPPER, with floor division (a negative total extends the output; onnxruntime clamps it at 0).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dNhwc, parseWindow, type WindowSpec } from './conv.js';
@@ -79,19 +79,64 @@ function dilateInput(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
 
 const isDepthwise = (a: ConvTAttrs, c: RunCtx) => a.group > 1 && a.group === c.inputs[0]!.shape[1];
 
-/** The conv2dNhwc filter of weight w: derived once and kept when w is constant (see `prepare`). */
-function filterOf(w: tf.Tensor, a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
+/** Taps (rh, rw) of a stride (sh, sw) phase: kernel cells rh, rh + sh, … by rw, rw + sw, … ([0, 0, 1, 1]: all). */
+type Phase = [number, number, number, number];
+const ALL: Phase = [0, 0, 1, 1];
+
+/** The conv2dNhwc filter of (a phase of) weight w: derived once and kept when w is constant (see `prepare`). */
+function filterOf(w: tf.Tensor, a: ConvTAttrs, c: RunCtx, [rh, rw, sh, sw]: Phase = ALL): tf.Tensor4D {
   const ws = w.shape, depthwise = isDepthwise(a, c);
-  const make = () => convFilter(ws.length === 3 ? tf.reshape(w, [ws[0]!, ws[1]!, 1, ws[2]!]) : tf.reshape(w, [...ws]), a.group, depthwise);
-  return c.consts[1] ? derivedOf(w, `convT/${a.group}/${depthwise}`, () => tf.tidy(make)) : make();
+  const make = () => {
+    const w4 = ws.length === 3 ? tf.reshape(w, [ws[0]!, ws[1]!, 1, ws[2]!]) : tf.reshape(w, [...ws]);
+    const [cIn, mg, kh, kw] = w4.shape as [number, number, number, number];
+    return convFilter(sh * sw === 1 ? w4 : tf.stridedSlice(w4, [0, 0, rh, rw], [cIn, mg, kh, kw], [1, 1, sh, sw]), a.group, depthwise);
+  };
+  return c.consts[1] ? derivedOf(w, `convT/${a.group}/${depthwise}/${rh},${rw}/${sh},${sw}`, () => tf.tidy(make)) : make();
 }
 
+/** Per spatial axis (2 of them): the kernel cells of each output phase; [] for a phase no cell reaches. */
+const phaseTaps = (v: Axis) => Array.from({ length: v.s }, (_, r) => Math.max(0, Math.ceil((v.k - r) / v.s)));
+
+/** Dilation 1, a stride > 1: the full output q = a·stride + r splits into stride_h × stride_w phases, phase r a
+ *  stride-1 convolution of the input itself with the kernel cells ≡ r (mod stride), flipped — the zeros the
+ *  spread input would multiply are never visited. The phases interleave by reshape; pads and output_shape crop
+ *  (or extend) the result. */
+function viaPhases(x: tf.Tensor4D, b: tf.Tensor | undefined, w: tf.Tensor, ax: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
+  const [n, h, wd] = x.shape, m = c.outputs[0]!.shape[1]!, inLen = [h, wd];
+  const qEnd = ax.map(v => v.begin + v.out), len = qEnd.map((q, i) => Math.max(1, Math.ceil(q / ax[i]!.s)));
+  const taps = ax.map(phaseTaps), depthwise = isDepthwise(a, c);
+  const rows = taps[0]!.map((kh, rh) => tf.stack(taps[1]!.map((kw, rw) => {
+    if (kh === 0 || kw === 0) return tf.zeros([n, len[0]!, len[1]!, m]);
+    const filter = filterOf(w, a, c, [rh, rw, ax[0]!.s, ax[1]!.s]);
+    const end = len.map((l, i) => Math.max(0, l - inLen[i]!));
+    const y = conv2dNhwc(x, filter, undefined, {
+      strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [kh - 1, end[0]!], [kw - 1, end[1]!], [0, 0]],
+      group: a.group, depthwise, activation: '', alpha: 0,
+    });
+    return y.shape[1] === len[0] && y.shape[2] === len[1] ? y : tf.slice(y, 0, [n, len[0]!, len[1]!, m]);
+  }), 3));
+  let y = tf.reshape(tf.stack(rows, 2), [n, len[0]! * ax[0]!.s, len[1]! * ax[1]!.s, m]);   // [N, q_h, q_w, M]
+  const from = ax.map(v => Math.max(0, v.begin)), lead = ax.map(v => Math.max(0, -v.begin));
+  y = tf.slice(y, [0, from[0]!, from[1]!, 0], [n, qEnd[0]! - from[0]!, qEnd[1]! - from[1]!, m]);
+  if (lead.some(l => l > 0)) y = tf.pad(y, [[0, 0], [lead[0]!, 0], [lead[1]!, 0], [0, 0]]);
+  return (b ? tf.add(y, b) : y) as tf.Tensor4D;
+}
+
+const usePhases = (ax: Axis[]) => ax.every(v => v.d === 1) && ax.some(v => v.s > 1);
+
 function viaConv(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor {
-  const xs = x.shape, oneD = g.length === 1;
-  const ax = oneD ? [{ ...g[0]!, k: 1, s: 1, d: 1, begin: 0, end: 0, outPad: 0, inLen: 1, out: 1 }, g[0]!] : g;
-  const x4 = (oneD ? tf.reshape(x, [xs[0]!, xs[1]!, 1, xs[2]!]) : x) as tf.Tensor4D;
-  const depthwise = isDepthwise(a, c), filter = filterOf(w, a, c);
-  let xu = dilateInput(tf.transpose(x4, [0, 2, 3, 1]), ax[0]!.s, ax[1]!.s);
+  const xs = x.shape, ax = axes2d(g);
+  const x4 = tf.transpose((g.length === 1 ? tf.reshape(x, [xs[0]!, xs[1]!, 1, xs[2]!]) : x) as tf.Tensor4D, [0, 2, 3, 1]);
+  const y = usePhases(ax) ? viaPhases(x4, b, w, ax, a, c) : viaSpread(x4, b, filterOf(w, a, c), ax, a, c);
+  return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), c.outputs[0]!.shape);
+}
+
+/** 1-D geometry as 2-D with a leading axis of length 1. */
+const axes2d = (g: Axis[]) => (g.length === 1 ? [{ k: 1, s: 1, d: 1, begin: 0, end: 0, outPad: 0, inLen: 1, out: 1 }, g[0]!] : g);
+
+/** Dilations > 1 (or stride 1): one convolution of the zero-spread input. */
+function viaSpread(x: tf.Tensor4D, b: tf.Tensor | undefined, filter: tf.Tensor4D, ax: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
+  let xu = dilateInput(x, ax[0]!.s, ax[1]!.s);
   // Conv padding per side: dilation·(k - 1) - pad (+ output_padding at the end); a negative one crops the input.
   const padB = ax.map(v => v.k - 1 - v.begin), padE = ax.map(v => v.k - 1 - v.end + v.outPad);
   if ([...padB, ...padE].some(p => p < 0)) {
@@ -99,11 +144,10 @@ function viaConv(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Axis[]
     xu = tf.slice(xu, [0, ...from, 0], [-1, ...size, -1]);
   }
   const pos = (p: number) => Math.max(0, p);
-  const y = conv2dNhwc(xu, filter, b, {
+  return conv2dNhwc(xu, filter, b, {
     strides: [1, 1], dilations: [ax[0]!.d, ax[1]!.d], pad: [[0, 0], [pos(padB[0]!), pos(padE[0]!)], [pos(padB[1]!), pos(padE[1]!)], [0, 0]],
-    group: a.group, depthwise, activation: '', alpha: 0,
+    group: a.group, depthwise: isDepthwise(a, c), activation: '', alpha: 0,
   });
-  return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), c.outputs[0]!.shape);
 }
 
 // ---- any rank: exact scatter loop on the host --------------------------------------------------------------------
@@ -167,7 +211,11 @@ const convTranspose = op({
     return [{ dtype: xi.dtype, shape: [nb, m, ...g.map(v => v.out)] }];
   },
   prepare: ([, w], a, c) => {
-    if (w && c.inputs[0]!.shape.length <= 4) filterOf(w, a, c);
+    if (!w || !c.consts[1] || c.inputs[0]!.shape.length > 4) return;
+    const ax = axes2d(geometry(NO_CHECK, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a));
+    if (!usePhases(ax)) return void filterOf(w, a, c);
+    const taps = ax.map(phaseTaps);
+    taps[0]!.forEach((kh, rh) => taps[1]!.forEach((kw, rw) => { if (kh && kw) filterOf(w, a, c, [rh, rw, ax[0]!.s, ax[1]!.s]); }));
   },
   run: ([x, w, b], a, c) => {
     const g = geometry(NO_CHECK, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a);
