@@ -41,6 +41,9 @@ const CASES: [string, number[][]][] = [
   ['abcd->ad', [[2, 3, 4, 5]]],
   ['Ab,bC->CA', [[3, 4], [4, 2]]],
   ['bn,anm,bm->ba', [[2, 3], [4, 3, 5], [2, 5]]],
+  // torchvision MaxViT's attention, as torch.onnx writes it (spaces, capitals, rank 5)
+  ['B G H I D, B G H J D -> B G H I J', [[2, 4, 2, 7, 8], [2, 4, 2, 7, 8]]],
+  ['B G H I J, B G H J D -> B G H I D', [[2, 4, 2, 7, 7], [2, 4, 2, 7, 8]]],
 ];
 
 describe('Einsum vs onnxruntime-node', () => {
