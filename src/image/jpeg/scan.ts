@@ -15,6 +15,9 @@ export interface ComponentState {
   readonly plane: Uint8Array;
   /** Progressive only: 64 coefficients per block (natural order), blocksPerLine × blocksPerColumn blocks. */
   readonly coefs: Int16Array | null;
+  /** Progressive only: per block, the highest zigzag index of an AC coefficient made nonzero (0: none), so a refinement
+   *  inside an EOB run stops there instead of walking the rest of the band's zeros. */
+  readonly lastAc: Uint8Array | null;
   /** Quantisation table latched at the component's first scan (jdinput.c latch_quant_tables), natural order. */
   quantRaw: Uint16Array | null;
   /** The same values as the IDCT sees them: libjpeg-turbo's ISLOW_MULT_TYPE (short). */
@@ -205,6 +208,8 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
         }
         const c = st.coefs!;
         const o = offset(st, bx, by);
+        const b = o >> 6;
+        const last = st.lastAc!;
         const ac = st.ac!;
         const fast = ac.fastAc;
         for (let k = ss; k <= se; k++) {
@@ -214,6 +219,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
             k += (f >> 4) & 15;
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = (f >> 8) << al;
+            if (k > last[b]) last[b] = k;
             continue;
           }
           const rs = br.decode(ac);
@@ -223,6 +229,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
             k += r;
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = br.extend(s) << al;
+            if (k > last[b]) last[b] = k;
           } else if (r === 15) {
             k += 15;
           } else {
@@ -240,6 +247,8 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
     block(st, bx, by) { // decode_mcu_AC_refine
       const c = st.coefs!;
       const o = offset(st, bx, by);
+      const b = o >> 6;
+      const last = st.lastAc!;
       let k = ss;
       if (eobrun === 0) {
         const ac = st.ac!;
@@ -266,12 +275,14 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
           if (s !== 0) {
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = s;
+            if (k > last[b]) last[b] = k;
           }
         }
       }
       if (eobrun > 0) {
-        // Inside an EOB run: only correction bits for coefficients already nonzero.
-        for (; k <= se; k++) {
+        // Inside an EOB run: only correction bits for coefficients already nonzero (none past last[b]).
+        const end = Math.min(se, last[b]);
+        for (; k <= end; k++) {
           const z = o + NATURAL_ORDER[k];
           if (c[z] !== 0 && br.bit() && (c[z] & p1) === 0) c[z] += c[z] >= 0 ? p1 : m1;
         }
