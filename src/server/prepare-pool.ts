@@ -160,7 +160,7 @@ export class PreparePool implements ImagePreparer {
     slot.job = null;
     this.stats.terminated++;
     void slot.worker.terminate();
-    this.slots[i] = this.startWorker(i);   // the replacement loads now, ready for the next job
+    this.slots[i] = this.closed ? null : this.startWorker(i);   // the replacement loads now, ready for the next job
     this.settle(job, () => job.reject(reason));
     this.dispatch();
   }
