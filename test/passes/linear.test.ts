@@ -1,6 +1,6 @@
 // The graph passes do work linear in the graph's size. Long chains (Relu, Identity, Conv + BatchNormalization with
-// small constant weights, inverse Transpose pairs, MatMul + bias: fused by a shaped pass) and a fan (one value read
-// by half the nodes) are loaded through the real session from encoded bytes at N = 1,000 and N = 10,000 nodes; the
+// small constant weights, inverse Transpose pairs, Transposes sinking through 247 Relus each, MatMul + bias: fused by
+// a shaped pass) and a fan (one value read by half the nodes) are loaded through the real session from encoded bytes at N = 1,000 and N = 10,000 nodes; the
 // index and graph helpers count what they touch (irStats.visits), and ten times the nodes may cost at most 11 times
 // the visits (linear work gives 10 plus constant terms; a pass rebuilding its maps per node gives ~100). The
 // 10,000-node models also run, against onnxruntime on the original graph. The old passes took 62 s (Relu), 87 s
@@ -15,13 +15,15 @@ import { irStats } from '../../src/ir/graph-index.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { expectClose, randomTensor, runOrt } from '../helpers/cnn-reference.js';
 
-type Chain = 'relu' | 'identity' | 'conv-bn' | 'transpose-pairs' | 'matmul-add' | 'fan';
+type Chain = 'relu' | 'identity' | 'conv-bn' | 'transpose-pairs' | 'transpose-sink' | 'matmul-add' | 'fan';
 
 /** Small positive constants, varied per layer (a 1×1 conv over 2 channels). */
 function small(dims: number[], k: number, scale = 1): ConstTensor {
   const n = dims.reduce((a, d) => a * d, 1);
   return { dtype: 'float32', dims, data: Float32Array.from({ length: n }, (_, i) => scale * (0.3 + 0.05 * ((i + k) % 7))) };
 }
+
+const SINK = 250;
 
 /** A chain of `n` nodes (plus a final Identity writing the output 'y'). 'matmul-add': MatMul + bias pairs, fused by
  *  a shaped pass when planning; 'fan': n/2 Relus all reading x, summed by n/2 − 1 Adds (x has n/2 readers). */
@@ -30,12 +32,19 @@ function chain(kind: Chain, n: number): Model {
   const x = b.input('x', 'float32', [1, 2, 3, 3]);
   let v = kind === 'matmul-add' ? b.op('Reshape', [x, b.init('flat', { dtype: 'int64', dims: [2], data: BigInt64Array.of(1n, 18n) })]) : x;
   if (kind === 'fan') v = b.op('Relu', [x]);
-  for (let i = 0; i < n; i += kind === 'relu' || kind === 'identity' ? 1 : 2) {
+  for (let i = 0; i < n; i += kind === 'relu' || kind === 'identity' || kind === 'transpose-sink' ? 1 : 2) {
     if (kind === 'relu') v = b.op('Relu', [v]);
     else if (kind === 'fan') { if (i > 0) v = b.op('Add', [v, b.op('Relu', [x])]); }
     else if (kind === 'matmul-add') v = b.op('Add', [b.op('MatMul', [v, b.init(`w${i}`, small([18, 18], i, 0.1))]), b.init(`b${i}`, small([18], i))]);
     else if (kind === 'identity') v = b.op('Identity', [v]);
-    else if (kind === 'transpose-pairs') v = b.op('Transpose', [b.op('Transpose', [v], { perm: [0, 2, 3, 1] })], { perm: [0, 3, 1, 2] });
+    else if (kind === 'transpose-sink') {
+      // Blocks of SINK nodes: a Transpose sinks through the block's Relus, one a round, to cancel with its inverse;
+      // a Softmax (no Transpose sinks through it) ends each block.
+      if (i % SINK === 0) v = b.op('Transpose', [v], { perm: [0, 2, 3, 1] });
+      else if (i % SINK === SINK - 2) v = b.op('Transpose', [v], { perm: [0, 3, 1, 2] });
+      else if (i % SINK === SINK - 1) v = b.op('Softmax', [v], { axis: -1 });
+      else v = b.op('Relu', [v]);
+    } else if (kind === 'transpose-pairs') v = b.op('Transpose', [b.op('Transpose', [v], { perm: [0, 2, 3, 1] })], { perm: [0, 3, 1, 2] });
     else {
       v = b.op('Conv', [v, b.init(`w${i}`, small([2, 2, 1, 1], i)), b.init(`b${i}`, small([2], i + 1))]);
       v = b.op('BatchNormalization', [v, ...['scale', 'beta', 'mean', 'var'].map((p, k) => b.init(`${p}${i}`, small([2], i + k)))]);
@@ -53,6 +62,7 @@ function expectedOps(kind: Chain, n: number): Record<string, number> {
     case 'relu': return { Relu: n };
     case 'identity': return { Identity: 1 };   // x → y: a graph input cannot take the output's name
     case 'transpose-pairs': return { Transpose: 1 };   // the pairs compose to one identity perm from x to y
+    case 'transpose-sink': return { Relu: n - 3 * (n / SINK), Softmax: n / SINK };
     case 'conv-bn': return { Transpose: 2, 'local:NhwcConv': n / 2 };
     case 'matmul-add': return { Reshape: 2, 'local:FusedMatMul': n / 2 };
     case 'fan': return { Relu: n / 2, Add: n / 2 - 1 };
@@ -79,7 +89,7 @@ function opCounts(session: InferenceSession, feeds: Record<string, Tensor>): Rec
 describe('graph passes are linear in graph size', () => {
   const feeds = { x: randomTensor([1, 2, 3, 3], 7) };
 
-  for (const kind of ['relu', 'identity', 'conv-bn', 'transpose-pairs', 'matmul-add', 'fan'] as const) {
+  for (const kind of ['relu', 'identity', 'conv-bn', 'transpose-pairs', 'transpose-sink', 'matmul-add', 'fan'] as const) {
     it(`${kind}: 10,000 nodes cost at most 11× the visits of 1,000, load, and compute what onnxruntime does`, async () => {
       const small = await load(kind, 1000);
       expect(opCounts(small.session, feeds)).toEqual(expectedOps(kind, 1000));
