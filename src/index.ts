@@ -1,3 +1,5 @@
+/// <reference types="long" preserve="true" />
+// (tfjs-core's declarations use the global `Long` of @types/long, its dependency: consumers need not list it in `types`.)
 // The package root.
 //  - pipeline('image-classification', model?) → classify(input, { topK }) → [{ label, score }]  (transformers.js shape)
 //  - InferenceSession / Tensor                                                               (onnxruntime-web shape)

@@ -1,3 +1,5 @@
+/// <reference types="long" preserve="true" />
+// (tfjs-core's declarations use the global `Long` of @types/long, its dependency: consumers need not list it in `types`.)
 // ocellus inspect as a library: model summaries (shapes, parameters, MACs, what the passes did), traces of one
 // image (per-node time and activation statistics), and the self-contained HTML report built from both.
 

@@ -1,4 +1,4 @@
-/// <reference types="long" />
+/// <reference types="long" preserve="true" />
 // (tfjs-core's declarations use the global `Long` of @types/long, its dependency: consumers need not list it in `types`.)
 // Public API of the server layer: the Workers AI-compatible Hono app, the Node server around it, and an object
 // usable as a Worker's `AI` binding. Edge entry points import app.ts/binding.ts directly (no node: modules).
