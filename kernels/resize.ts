@@ -1,10 +1,13 @@
-// Resize (10, 11–19) and the deprecated Upsample (7, 9), exact to the ONNX reference (onnx/reference/ops/op_resize.py):
-// every mode (nearest, linear, cubic), coordinate transformation, nearest rounding, cubic_coeff_a, exclude_outside,
-// extrapolation_value, antialias (18), axes and keep_aspect_ratio_policy (18), half_pixel_symmetric (19).
+// Resize (10, 11–19) and the deprecated Upsample (7, 9), exact to the ONNX reference (onnx/reference/ops/
+// op_resize.py): every mode (nearest, linear, cubic), coordinate transformation, nearest rounding, cubic_coeff_a,
+// exclude_outside, extrapolation_value, antialias (18), axes and keep_aspect_ratio_policy (18), half_pixel_symmetric
+// (19).
 // The reference interpolates each output point over its neighbours axis by axis; the weights along one axis depend
 // only on that axis's coordinate, so this runs as one 1-D host pass per resized axis, in float64 as the reference
-// (nearest copies, any dtype). Resize-10 and Upsample map coordinates asymmetrically and round nearest down when enlarging,
-// up when shrinking (the only rule those opsets had; onnxruntime's). roi/scales/sizes must be known when planning.
+// (nearest copies, any dtype). Where the reference and the operator text differ, the reference wins: an output
+// length of 1 under pytorch_half_pixel samples at -0.5 (the text says 0; linear gives the same, cubic does not).
+// Resize-10 and Upsample map coordinates asymmetrically and round nearest down when enlarging, up when shrinking
+// (the only rule those opsets had; onnxruntime's). roi/scales/sizes must be known when planning.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor } from '../src/ir/graph.js';
@@ -26,7 +29,7 @@ interface ResizeAttrs {
   roi: number; scales: number; sizes: number;             // input slots (-1: the op has none)
 }
 
-/** Per resized axis: input and output length, the scale the coordinates use, and the roi span (tf_crop_and_resize). */
+/** Per axis: input and output length, the scale the coordinates use, and the roi span (tf_crop_and_resize). */
 interface AxisPlan { axis: number; inLen: number; outLen: number; scale: number; roi: [number, number] }
 interface ResizePlan { outShape: number[]; axes: AxisPlan[] }
 
