@@ -1,5 +1,6 @@
 // The ordered pass lists. Load passes see no shapes and run once per session; shaped passes run on each
-// shape-specialised plan after inference and folding. The session repeats a list until nothing changes.
+// shape-specialised plan after inference and folding. The session repeats a list until nothing changes (at most
+// 10 rounds at load, 22 when planning), each pass one O(nodes) run per round.
 
 import type { Graph } from '../ir/graph.js';
 import { cancelTransposes } from './cancel-transposes.js';
