@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { zlibSync } from 'fflate';
-import { concat } from './mutate.js';
+import { concatAll } from './mutate.js';
 import { pngChunk, PNG_SIGNATURE } from './png-mutate.js';
 import { stringBomb } from './crafted.js';
 
@@ -81,8 +81,8 @@ export function makePng(w: number, h: number, depth: number, colorType: number, 
     chunks.push(pngChunk('tRNS', Uint8Array.from({ length: Math.min(n, 7) }, (_, i) => i * 40)));
   }
   if (colorType === 0 && depth === 16) chunks.push(pngChunk('tRNS', Uint8Array.of(0, 7)));
-  chunks.push(pngChunk('IDAT', zlibSync(concat(...rows))), pngChunk('IEND', new Uint8Array(0)));
-  return concat(PNG_SIGNATURE, ...chunks);
+  chunks.push(pngChunk('IDAT', zlibSync(concatAll(rows))), pngChunk('IEND', new Uint8Array(0)));
+  return concatAll([PNG_SIGNATURE, ...chunks]);
 }
 
 function generatedPngs(): Seed[] {

@@ -8,7 +8,7 @@
 //    external data through a symlink, at /dev/zero, outside the folder, with huge offsets and lengths.
 
 import { zlibSync } from 'fflate';
-import { concat } from './mutate.js';
+import { concat, concatAll } from './mutate.js';
 import { pngChunk, PNG_SIGNATURE } from './png-mutate.js';
 import { type Field, pb, writeMessage } from './protobuf.js';
 import type { Rng } from './rng.js';
@@ -73,7 +73,7 @@ export function progressiveBomb(rng: Rng): { desc: string; bytes: Uint8Array } {
   const scan = eobRunScan(blocks, refine ? 1 : 0, 0);
   for (let i = 0; i < scans; i++) parts.push(scan);
   parts.push(Uint8Array.of(0xff, 0xd9));
-  return { desc: `progressive bomb ${w}×${h}, ${scans} ${refine ? 'refinement' : 'first'} scans${withDc ? '' : ', no DC scan'}`, bytes: concat(...parts) };
+  return { desc: `progressive bomb ${w}×${h}, ${scans} ${refine ? 'refinement' : 'first'} scans${withDc ? '' : ', no DC scan'}`, bytes: concatAll(parts) };
 }
 
 /** A baseline or progressive JPEG with a big frame and almost no entropy data. */
@@ -88,7 +88,7 @@ export function jpegHugeFrame(rng: Rng): { desc: string; bytes: Uint8Array } {
   const scanComps = comps === 1 ? [1, 0x00] : [1, 0x00, 2, 0x00, 3, 0x00];
   parts.push(seg(0xda, [comps, ...scanComps, 0, sof === 0xc2 ? 0 : 63, 0]), new Uint8Array(rng.pick([0, 1, 100])));
   if (rng.chance(0.5)) parts.push(Uint8Array.of(0xff, 0xd9));
-  return { desc: `JPEG SOF${sof - 0xc0} ${w}×${h}×${comps} with little data`, bytes: concat(...parts) };
+  return { desc: `JPEG SOF${sof - 0xc0} ${w}×${h}×${comps} with little data`, bytes: concatAll(parts) };
 }
 
 function ihdr(w: number, h: number, depth: number, colorType: number, interlace: number): Uint8Array {
@@ -118,7 +118,7 @@ export function pngCrafted(rng: Rng): { desc: string; bytes: Uint8Array } {
   const data = zlibSync(new Uint8Array(64 * (1 + 64 * 3)));
   const pieces: Uint8Array[] = [];
   for (let i = 0; i < n; i++) pieces.push(pngChunk(i % 2 ? 'tEXt' : 'IDAT', i === 0 ? data : new Uint8Array(0)));
-  return { desc: `PNG 64×64 in ${n} chunks`, bytes: concat(PNG_SIGNATURE, ihdr(64, 64, 8, 2, 0), ...pieces, pngChunk('IEND', new Uint8Array(0))) };
+  return { desc: `PNG 64×64 in ${n} chunks`, bytes: concatAll([PNG_SIGNATURE, ihdr(64, 64, 8, 2, 0), ...pieces, pngChunk('IEND', new Uint8Array(0))]) };
 }
 
 // ONNX: ModelProto { ir_version 1, opset_import 8 { version 2 }, graph 7 { initializer 5, input 11, output 12 } }

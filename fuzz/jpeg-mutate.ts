@@ -3,7 +3,7 @@
 // duplicated, dropped, swapped or borrowed from another JPEG, entropy data corrupted, and the file put back with
 // correct segment lengths so the change reaches the decoder.
 
-import { INTERESTING_16, concat } from './mutate.js';
+import { INTERESTING_16, concat, concatAll } from './mutate.js';
 import type { Rng } from './rng.js';
 
 export interface Segment {
@@ -51,7 +51,7 @@ export function serializeJpeg(segs: readonly Segment[]): Uint8Array {
     parts.push(Uint8Array.of(0xff, s.marker, len >> 8, len & 0xff), body);
     if (s.ecs) parts.push(s.ecs);
   }
-  return concat(...parts);
+  return concatAll(parts);
 }
 
 function set16(b: Uint8Array, at: number, v: number): void {

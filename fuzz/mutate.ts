@@ -9,11 +9,16 @@ export const INTERESTING_32 = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x10000
 
 export type ByteMutator = (rng: Rng, data: Uint8Array) => Uint8Array;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** Joins byte arrays; takes an array, so any number of parts is fine (a spread call has an argument limit). */
+export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatAll(parts);
 }
 
 /** A position in data biased toward the start, where headers live (half the draws land in the first 256 bytes). */

@@ -3,7 +3,7 @@
 // recomputed most of the time, so the mutation gets past the CRC check and reaches the decoder.
 
 import { unzlibSync, zlibSync } from 'fflate';
-import { INTERESTING_32, concat } from './mutate.js';
+import { INTERESTING_32, concat, concatAll } from './mutate.js';
 import type { Rng } from './rng.js';
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -54,7 +54,7 @@ export function pngChunk(type: string, data: Uint8Array, crc?: number): Uint8Arr
 }
 
 export function serializePng(chunks: readonly Chunk[]): Uint8Array {
-  return concat(PNG_SIGNATURE, ...chunks.map(c => pngChunk(c.type, c.data, c.crc)));
+  return concatAll([PNG_SIGNATURE, ...chunks.map(c => pngChunk(c.type, c.data, c.crc))]);
 }
 
 function mutateIhdr(rng: Rng, c: Chunk): string {
@@ -76,7 +76,7 @@ function mutateImageData(rng: Rng, chunks: Chunk[]): string {
   if (idat.length === 0) return 'no IDAT';
   let raw: Uint8Array;
   try {
-    raw = unzlibSync(concat(...idat.map(c => c.data)));
+    raw = unzlibSync(concatAll(idat.map(c => c.data)));
   } catch {
     return 'IDAT not inflatable';
   }
@@ -101,11 +101,12 @@ function mutateImageData(rng: Rng, chunks: Chunk[]): string {
   const first = chunks.indexOf(idat[0]!);
   const rest = chunks.filter(c => c.type !== 'IDAT');
   const pieces: Chunk[] = [];
-  const size = rng.chance(0.2) ? rng.pick([1, 7, 100]) : z.length || 1;
+  // Sometimes many small IDATs (at most 20,000: a 1-byte split of a big stream would be millions).
+  const size = Math.max(rng.chance(0.2) ? rng.pick([1, 7, 100]) : z.length || 1, Math.ceil(z.length / 20000));
   for (let at = 0; at < z.length; at += size) pieces.push({ type: 'IDAT', data: z.subarray(at, at + size) });
-  rest.splice(Math.min(first, rest.length), 0, ...pieces);
+  const at = Math.min(first, rest.length);
   chunks.length = 0;
-  chunks.push(...rest);
+  for (const c of [...rest.slice(0, at), ...pieces, ...rest.slice(at)]) chunks.push(c);
   return name;
 }
 

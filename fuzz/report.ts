@@ -9,7 +9,7 @@ import type { Verdict } from './pool.js';
 export interface Budget { perMp: number; fixed: number; perMb: number }
 
 export interface Finding {
-  type: 'hang' | 'crash' | 'memory' | 'non-error' | 'empty-message' | 'cpu-budget' | 'internal-error';
+  type: 'hang' | 'crash' | 'memory' | 'non-error' | 'empty-message' | 'cpu-budget' | 'internal-error' | 'harness';
   kind: FuzzCase['kind'];
   index: number;
   desc: string;

@@ -85,14 +85,25 @@ function loadReplay(file: string): FuzzCase {
   return { kind: file.endsWith('.onnx') ? 'onnx' : 'image', index: 0, desc: path.basename(file), bytes };
 }
 
-function* cases(a: Args, corpus: ReturnType<typeof loadCorpus>): Generator<FuzzCase> {
+/** The run's cases; one the generator fails to make is a harness finding (the harness's bug), and the run goes on. */
+function* cases(a: Args, corpus: ReturnType<typeof loadCorpus>, harness: Finding[]): Generator<FuzzCase> {
   if (a.selftest) for (const [i, k] of SELFTESTS.entries()) yield selftestCase(i, k);
   // Interleaved in proportion, so progress and timing are even through the run.
   const total = a.images + a.onnx;
   let im = 0, ox = 0;
   for (let k = 0; k < total; k++) {
-    if (ox >= a.onnx || (im < a.images && im * a.onnx <= ox * a.images)) yield imageCase(a.seed, a.start + im++, corpus, a.crafted);
-    else yield onnxCase(a.seed, a.start + ox++, corpus, a.crafted);
+    const image = ox >= a.onnx || (im < a.images && im * a.onnx <= ox * a.images);
+    const index = a.start + (image ? im++ : ox++);
+    let c: FuzzCase;
+    try {
+      c = image ? imageCase(a.seed, index, corpus, a.crafted) : onnxCase(a.seed, index, corpus, a.crafted);
+    } catch (e) {
+      const f: Finding = { type: 'harness', kind: image ? 'image' : 'onnx', index, desc: 'case generation', detail: String((e as Error)?.stack ?? e).slice(0, 500) };
+      harness.push(f);
+      console.log(`FINDING harness ${f.kind} #${index}: ${f.detail}`);
+      continue;
+    }
+    yield c;
   }
 }
 
@@ -117,7 +128,7 @@ async function main(): Promise<void> {
     + `timeout ${a.timeout} ms CPU (${pool.wallMs} ms wall), max ${a.maxMb} MiB RSS, decode budget ${a.budgetFixed} ms + ${a.budgetPerMp} ms/MP + ${a.budgetPerMb} ms/MiB of input`);
   let done = 0;
   const total = a.images + a.onnx + (a.selftest ? SELFTESTS.length : 0);
-  const { workersStarted } = await runPool(cases(a, corpus), pool, (c, v) => {
+  const { workersStarted } = await runPool(cases(a, corpus, stats.findings), pool, (c, v) => {
     const f = stats.add(c, v, a.strict);
     if (f) {
       const file = save(a.out, a.seed, c, f);
