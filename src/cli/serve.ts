@@ -17,6 +17,8 @@ export const SERVE_OPTIONS = `Serve options:
   --max-queue N    requests waiting per model before 503 (default 64)
   --max-batch N    queued requests run together as one batch (default 4)
   --max-body-mb N  largest request body (default 10)
+  --deadline-s N   answer 408 (Workers AI code 3007) when a classification takes longer (default 30)
+  --image-workers N  threads decoding images (default 1 on ≤ 2 cores, else 2; 0 = on the event loop)
   --no-demo        do not serve the demo page at /`;
 
 function positiveInt(v: string | undefined, flag: string, fallback: number): number {
@@ -44,11 +46,14 @@ export async function runServe(argv: string[]): Promise<number> {
       port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, model: { type: 'string', multiple: true },
       warm: { type: 'boolean', default: false }, 'max-queue': { type: 'string' }, 'max-batch': { type: 'string' },
       'max-body-mb': { type: 'string' }, 'no-demo': { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
+      'deadline-s': { type: 'string' }, 'image-workers': { type: 'string' },
     },
   });
   const maxBatch = positiveInt(values['max-batch'], '--max-batch', 4);
   const maxBodyMb = Number(values['max-body-mb'] ?? 10);
   if (!(maxBodyMb > 0)) throw new Error(`--max-body-mb must be a positive number, got '${values['max-body-mb']}'`);
+  const deadlineS = Number(values['deadline-s'] ?? 30);
+  if (!(deadlineS > 0)) throw new Error(`--deadline-s must be a positive number, got '${values['deadline-s']}'`);
   const onProgress = progressPrinter();
   const models = parseModelFlags(values.model ?? []);
   for (const e of Object.values(models)) if (typeof e === 'object') e.options = { ...e.options, onProgress };
@@ -63,6 +68,8 @@ export async function runServe(argv: string[]): Promise<number> {
     maxBatch: Math.max(1, maxBatch),
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
     demo: !values['no-demo'],
+    deadlineMs: Math.round(deadlineS * 1000),
+    imageWorkers: values['image-workers'] === undefined ? undefined : positiveInt(values['image-workers'], '--image-workers', 1),
     log: e => console.error('ocellus serve:', values.verbose ? e : (e as Error)?.message ?? e),
   });
   console.log(`ocellus serve: listening on ${running.url} (models: ${running.app.registry.ids().join(', ')})`);

@@ -55,6 +55,8 @@ describe('ocellus help and version', () => {
     const cmd = await run('frobnicate');
     expect(cmd.code).toBe(2);
     expect(cmd.err).toMatch(/^ocellus: unknown command 'frobnicate'/);
+    expect((await run('serve', '--deadline-s', '0')).err).toBe("ocellus: --deadline-s must be a positive number, got '0'");
+    expect((await run('serve', '--image-workers', 'many')).err).toBe("ocellus: --image-workers must be a non-negative integer, got 'many'");
     const flag = await run('classify', 'x.jpg', '--frobnicate');
     expect(flag.code).toBe(2);
     expect(flag.err).toMatch(/frobnicate[\s\S]*Run `ocellus classify --help`/);
