@@ -5,7 +5,7 @@
 import { ImageInputError } from './errors.js';
 import { decodeJpeg, JpegError, readJpegHeader } from './jpeg/index.js';
 import { applyExifOrientation } from './orientation.js';
-import { checkPixelLimit, resolveMaxPixels } from './limits.js';
+import { checkPixelLimit, resolveMaxPixels, type DecodeWork } from './limits.js';
 import { decodePng, isPng } from './png.js';
 import type { RawImage } from './types.js';
 
@@ -14,6 +14,8 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** How errors name the input: a path, a URL, 'input 3'. Default 'input'. */
   name?: string;
+  /** Filled in with what the decode cost against its format's budget (see DecodeWork). */
+  work?: DecodeWork;
 }
 
 function startsWith(bytes: Uint8Array, sig: readonly number[], at = 0): boolean {
@@ -82,7 +84,7 @@ function jpegFailure(name: string, e: unknown): ImageInputError {
   return new ImageInputError(name, `cannot decode JPEG (${detail})`, { cause: e });
 }
 
-function decodeJpegImage(bytes: Uint8Array, name: string, maxPixels: number): RawImage {
+function decodeJpegImage(bytes: Uint8Array, name: string, maxPixels: number, work?: DecodeWork): RawImage {
   let header: { width: number; height: number };
   try {
     header = readJpegHeader(bytes);
@@ -96,6 +98,7 @@ function decodeJpegImage(bytes: Uint8Array, name: string, maxPixels: number): Ra
   } catch (e) {
     throw jpegFailure(name, e);
   }
+  if (work) Object.assign(work, { format: 'JPEG', unit: 'coefficient visits', used: decoded.work.used, budget: decoded.work.budget });
   const image: RawImage = { data: decoded.data, width: decoded.width, height: decoded.height, channels: decoded.channels };
   return applyExifOrientation(image, decoded.orientation);
 }
@@ -106,9 +109,9 @@ export function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): RawIma
   const maxPixels = resolveMaxPixels(opts.maxPixels);
   if (bytes.length === 0) throw new ImageInputError(name, 'is empty (0 bytes), not an image');
   const format = detectFormat(bytes);
-  if (format === 'JPEG') return decodeJpegImage(bytes, name, maxPixels);
+  if (format === 'JPEG') return decodeJpegImage(bytes, name, maxPixels, opts.work);
   if (format === 'PNG') {
-    const { image, orientation } = decodePng(bytes, name, maxPixels);
+    const { image, orientation } = decodePng(bytes, name, maxPixels, opts.work);
     return applyExifOrientation(image, orientation);
   }
   if (format === 'XML' || format?.startsWith('ISO media')) {

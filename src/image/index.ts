@@ -2,7 +2,7 @@
 
 export type { RawImage } from './types.js';
 export { ImageInputError } from './errors.js';
-export { DEFAULT_MAX_PIXELS } from './limits.js';
+export { DEFAULT_MAX_PIXELS, type DecodeWork } from './limits.js';
 export { decodeImage, detectFormat, type DecodeOptions } from './decode.js';
 export { loadImage, isRawImage, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type ImageInput, type LoadOptions } from './load.js';
 export { resize, Resample, RESAMPLE_NAMES, type ResampleFilter } from './resize.js';

@@ -4,6 +4,17 @@ import { ImageInputError } from './errors.js';
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 
+/** What a decode cost, in the unit its format's budget counts: filled in by decodeImage when passed as
+ *  DecodeOptions.work (as far as decoding got, for a refused PNG). JPEG: coefficient visits its scans were charged
+ *  (blocks × band width; budget 14 per coefficient). PNG: bytes inflated (budget: the IHDR's size plus 1 MiB of
+ *  excess, which PIL ignores; one feed of compressed data can pass it by at most 1 MiB before the refusal). */
+export interface DecodeWork {
+  format?: 'JPEG' | 'PNG';
+  unit?: 'coefficient visits' | 'inflated bytes';
+  used: number;
+  budget: number;
+}
+
 export function resolveMaxPixels(maxPixels: number | undefined): number {
   if (maxPixels === undefined) return DEFAULT_MAX_PIXELS;
   if (typeof maxPixels !== 'number' || !(maxPixels > 0)) {

@@ -4,7 +4,7 @@
 
 import { decodeImage } from './decode.js';
 import { ImageInputError } from './errors.js';
-import { checkPixelLimit, resolveMaxPixels } from './limits.js';
+import { checkPixelLimit, resolveMaxPixels, type DecodeWork } from './limits.js';
 import type { RawImage } from './types.js';
 
 export type ImageInput = string | URL | Uint8Array | ArrayBuffer | readonly number[] | Blob | RawImage;
@@ -18,6 +18,8 @@ export interface LoadOptions {
   maxBytes?: number;
   /** How errors name in-memory inputs (default 'input'); paths and URLs name themselves. */
   name?: string;
+  /** Filled in with what decoding cost against its format's budget (see DecodeWork); untouched for RawImages. */
+  work?: DecodeWork;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -204,5 +206,5 @@ export async function loadImage(input: ImageInput, opts: LoadOptions = {}): Prom
     return validateRawImage(input, name, maxPixels);
   }
   const [bytes, label] = await encodedBytes(input as Exclude<ImageInput, RawImage>, opts);
-  return decodeImage(bytes, { maxPixels, name: label });
+  return decodeImage(bytes, { maxPixels, name: label, work: opts.work });
 }

@@ -5,7 +5,7 @@
 
 import { Unzlib } from 'fflate';
 import { ImageInputError } from './errors.js';
-import { checkPixelLimit } from './limits.js';
+import { checkPixelLimit, type DecodeWork } from './limits.js';
 import { readExifOrientation } from './orientation.js';
 import type { RawImage } from './types.js';
 
@@ -132,8 +132,12 @@ function concatIdat(bytes: Uint8Array, chunks: Chunk[]): Uint8Array {
 }
 
 const EXCESS_ALLOWED = 1 << 20;
-/** Compressed bytes fed to the inflater at a time: bounds what one push can produce (deflate expands ≤ 1032×). */
+/** Compressed bytes fed to the inflater at a time: bounds what one push can produce (deflate expands ≤ 1032×). Near
+ *  the budget the feed shrinks to what the budget has left / 1032 (at least MIN_FEED), so a bomb is refused having
+ *  inflated at most ~1 MiB past the budget, whatever the image's size. */
 const FEED = 16 << 10;
+const MIN_FEED = 1 << 10;
+const MAX_RATIO = 1032;
 
 /**
  * Inflate the image data once, bounded, and check its size against the IHDR: less is a truncated file (a stream
@@ -141,22 +145,29 @@ const FEED = 16 << 10;
  * 1 MiB of excess is dropped; beyond that the file is refused as a decompression bomb. Returns exactly the
  * IHDR's size.
  */
-function inflateImageData(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string): Uint8Array {
+function inflateImageData(bytes: Uint8Array, chunks: Chunk[], header: PngHeader, name: string, work: DecodeWork): Uint8Array {
   const expected = inflatedSize(header);
+  const budget = expected + EXCESS_ALLOWED;
+  work.budget = budget;
   const idat = concatIdat(bytes, chunks);
   const out = new Uint8Array(expected);
   let got = 0;
   let ended = false;
   const inflater = new Unzlib((part, final) => {
-    if (got + part.length > expected + EXCESS_ALLOWED) {
-      throw new ImageInputError(name, `corrupt PNG: image data inflates past ${expected + EXCESS_ALLOWED} bytes, its IHDR implies ${expected}`);
+    work.used += part.length;
+    if (got + part.length > budget) {
+      throw new ImageInputError(name, `corrupt PNG: image data inflates past ${budget} bytes, its IHDR implies ${expected}`);
     }
     out.set(part.subarray(0, Math.max(0, expected - got)), got);
     got += part.length;
     ended ||= final;
   });
   try {
-    for (let at = 0; at < idat.length && !ended; at += FEED) inflater.push(idat.subarray(at, at + FEED), false);
+    for (let at = 0; at < idat.length && !ended;) {
+      const feed = Math.min(FEED, Math.max(MIN_FEED, Math.ceil((budget - got) / MAX_RATIO)));
+      inflater.push(idat.subarray(at, at + feed), false);
+      at += feed;
+    }
     if (!ended && got < expected) inflater.push(new Uint8Array(0), true);
   } catch (e) {
     if (e instanceof ImageInputError) throw e;
@@ -262,8 +273,9 @@ function expandPalette(s: Uint16Array, h: PngHeader, bytes: Uint8Array, chunks: 
   return { data: out, width: h.width, height: h.height, channels };
 }
 
-/** Decode a PNG; `orientation` is its eXIf chunk's value (1 when absent), not applied. */
-export function decodePng(bytes: Uint8Array, name: string, maxPixels: number): { image: RawImage; orientation: number } {
+/** Decode a PNG; `orientation` is its eXIf chunk's value (1 when absent), not applied. `work` counts bytes inflated.
+ *  Only the default image (IDAT) is decoded: APNG frames (fdAT) are never inflated. */
+export function decodePng(bytes: Uint8Array, name: string, maxPixels: number, work: DecodeWork = { used: 0, budget: 0 }): { image: RawImage; orientation: number } {
   if (!isPng(bytes)) throw new ImageInputError(name, 'not a PNG (bad signature)');
   const header = readPngHeader(bytes, name);
   checkPixelLimit(header.width, header.height, maxPixels, name);
@@ -271,6 +283,7 @@ export function decodePng(bytes: Uint8Array, name: string, maxPixels: number): {
   if (!chunks.some(c => c.type === 'IDAT')) throw new ImageInputError(name, 'truncated PNG: no image data (no IDAT chunk)');
   const exif = chunks.find(c => c.type === 'eXIf');
   const orientation = exif ? readExifOrientation(bytes.subarray(exif.start + 8, exif.start + 8 + exif.length)) : 1;
-  const data = inflateImageData(bytes, chunks, header, name);
+  Object.assign(work, { format: 'PNG', unit: 'inflated bytes', used: 0, budget: 0 });
+  const data = inflateImageData(bytes, chunks, header, name, work);
   return { image: toRaw(samples(data, header, name), header, bytes, chunks, name), orientation };
 }

@@ -181,3 +181,14 @@ describe('Huffman tables are built when a scan uses them, not when a DHT defines
     expect(img.work.tablesBuilt).toBe(2);
   }, 60_000);
 });
+
+describe('decodeImage reports the work', () => {
+  it('DecodeOptions.work gets a JPEG\'s coefficient visits and budget', async () => {
+    const { decodeImage } = await import('../../src/image/decode.js');
+    const grey = { width: 100, height: 60, progressive: true };
+    const scans = [dc(grey, 0, 0), ac(grey, 0, 1, 63, 0, 0)];
+    const work = { used: 0, budget: 0 };
+    decodeImage(writeJpeg(grey, CRAFT_TABLES, scans), { work });
+    expect(work).toEqual({ format: 'JPEG', unit: 'coefficient visits', used: 64 * 104, budget: 14 * 64 * 104 });
+  });
+});
