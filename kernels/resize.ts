@@ -167,6 +167,9 @@ type Taps = ({ idx: number[]; w: number[] } | null)[];
 
 function axisTaps(p: AxisPlan, a: ResizeAttrs): Taps {
   const downsample = p.scale < 1;
+  // tf_half_pixel_for_nn (which the reference does not implement) shifts even an axis of scale 1 by half a cell:
+  // as TensorFlow and onnxruntime, such an axis (batch, channels) stays as it is.
+  if (a.coord === 'tf_half_pixel_for_nn' && p.scale === 1) return Array.from({ length: p.outLen }, (_, x) => ({ idx: [x], w: [1] }));
   return Array.from({ length: p.outLen }, (_, x) => {
     const xo = sourceCoord(x, p, a.coord);
     if (xo === undefined) return null;
@@ -225,13 +228,14 @@ function interpolateAxis(src: HostArray, dst: Float64Array, outer: number, inner
   }
 }
 
-/** Nearest along one axis: a copy of the chosen input index per output index (any dtype, exact). */
-function gatherAxis(src: HostArray, dst: HostArray, outer: number, inner: number, p: Packed): void {
-  const inLen = p.axis.inLen, outLen = p.axis.outLen, pick = p.pick;
+/** Nearest along one axis: a copy of the chosen input index per output index (any dtype, exact), or the fill. */
+function gatherAxis(src: HostArray, dst: HostArray, outer: number, inner: number, p: Packed, fillValue: number): void {
+  const inLen = p.axis.inLen, outLen = p.axis.outLen, pick = p.pick, fill = p.fill;
   for (let o = 0; o < outer; o++) {
     for (let x = 0; x < outLen; x++) {
       const s = (o * inLen + pick[x]!) * inner, d = (o * outLen + x) * inner;
-      if (inner === 1) dst[d] = src[s]!;
+      if (fill[x]) dst.fill(fillValue, d, d + inner);
+      else if (inner === 1) dst[d] = src[s]!;
       else dst.set(src.subarray(s, s + inner), d);
     }
   }
@@ -254,7 +258,7 @@ function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
     shape[p.axis.axis] = p.axis.outLen;
     if (a.mode === 'nearest') {
       const dst = new (data.constructor as new (n: number) => HostArray)(numel(shape));
-      gatherAxis(data, dst, outer, inner, p);
+      gatherAxis(data, dst, outer, inner, p, a.extrapolation);
       data = dst;
     } else {
       const dst = new Float64Array(numel(shape));   // the reference interpolates in float64 and rounds once

@@ -2,7 +2,11 @@
 // generator (onnx/backend/test/case/node/resize.py, whose expected values the reference op_resize.py computed and the
 // file prints) for antialias, axes, keep_aspect_ratio_policy, tf_crop_and_resize with axes and half_pixel_symmetric;
 // then larger random cases against onnxruntime-node (batch, channels, every mode, Resize-10 and Upsample rules, int
-// data, rank 3 and 5); and the rejections, naming the node.
+// data, rank 3 and 5); and the rejections, naming the node. onnxruntime departs from the reference in cases these
+// avoid: it copies an axis whose length does not change (ignoring its scale and roi), uses the integer output length
+// where the reference uses scale·input (align_corners, tf_crop_and_resize, pytorch_half_pixel with scales), samples
+// an output of length 1 at 0 under pytorch_half_pixel (the reference: -0.5), and computes coordinates in float32 (the
+// reference in float64), which can break a nearest tie the other way.
 
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
@@ -89,7 +93,10 @@ describe('Resize vs onnxruntime-node', () => {
     ['cubic asymmetric', 13, { scales: [1, 1, 1.5, 2] }, { mode: 'cubic', coordinate_transformation_mode: 'asymmetric' }],
     ['tf_crop_and_resize with extrapolation', 13, { roi: [0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3], sizes: [2, 3, 6, 6] },
       { mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: -3.5 }],
-    ['nearest tf_half_pixel_for_nn', 11, { roi: [], scales: [], sizes: [2, 3, 5, 4] }, { mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn' }],
+    // round_prefer_ceil: the channel axis (scale 1) must stay as it is, not shift by half a cell
+    ['nearest tf_half_pixel_for_nn', 11, { roi: [], scales: [], sizes: [2, 3, 5, 4] }, { mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn', nearest_mode: 'round_prefer_ceil' }],
+    ['nearest tf_crop_and_resize with extrapolation', 13, { roi: [0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3], sizes: [2, 3, 6, 5] },
+      { mode: 'nearest', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: -3.5 }],
     ['linear with axes [3] (opset 18)', 18, { sizes: [10] }, { mode: 'linear', axes: [-1] }],
     ['Resize-10 nearest upsample (floor)', 10, { scales: [1, 1, 2.5, 1.5] }, { mode: 'nearest' }],
     ['Resize-10 nearest downsample (ceil)', 10, { scales: [1, 1, 0.6, 0.5] }, { mode: 'nearest' }],
