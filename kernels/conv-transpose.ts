@@ -136,18 +136,17 @@ const axes2d = (g: Axis[]) => (g.length === 1 ? [{ k: 1, s: 1, d: 1, begin: 0, e
 
 /** Dilations > 1 (or stride 1): one convolution of the zero-spread input. */
 function viaSpread(x: tf.Tensor4D, b: tf.Tensor | undefined, filter: tf.Tensor4D, ax: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
-  let xu = dilateInput(x, ax[0]!.s, ax[1]!.s);
-  // Conv padding per side: dilation·(k - 1) - pad (+ output_padding at the end); a negative one crops the input.
+  const xu = dilateInput(x, ax[0]!.s, ax[1]!.s);
+  // Conv padding per side: dilation·(k - 1) - pad (+ output_padding at the end). A negative one crops: the output,
+  // after a stride-1 convolution, the same cells as cropping the input would (which could leave it empty).
   const padB = ax.map(v => v.k - 1 - v.begin), padE = ax.map(v => v.k - 1 - v.end + v.outPad);
-  if ([...padB, ...padE].some(p => p < 0)) {
-    const from = padB.map(p => Math.max(0, -p)), size = ax.map((_, i) => xu.shape[i + 1]! - from[i]! - Math.max(0, -padE[i]!));
-    xu = tf.slice(xu, [0, ...from, 0], [-1, ...size, -1]);
-  }
   const pos = (p: number) => Math.max(0, p);
-  return conv2dNhwc(xu, filter, b, {
+  const y = conv2dNhwc(xu, filter, b, {
     strides: [1, 1], dilations: [ax[0]!.d, ax[1]!.d], pad: [[0, 0], [pos(padB[0]!), pos(padE[0]!)], [pos(padB[1]!), pos(padE[1]!)], [0, 0]],
     group: a.group, depthwise: isDepthwise(a, c), activation: '', alpha: 0,
   });
+  if (![...padB, ...padE].some(p => p < 0)) return y;
+  return tf.slice(y, [0, pos(-padB[0]!), pos(-padB[1]!), 0], [-1, ax[0]!.out, ax[1]!.out, -1]);
 }
 
 // ---- any rank: exact scatter loop on the host --------------------------------------------------------------------

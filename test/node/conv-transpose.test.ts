@@ -33,6 +33,8 @@ const CASES: [string, number[], number[], Record<string, AttrInput>, boolean?][]
   ['2-D depthwise bilinear-style ×2 (group = C, multiplier 1)', [1, 8, 6, 6], [8, 1, 4, 4], { group: 8, strides: [2, 2], pads: [1, 1, 1, 1] }],
   ['2-D dilations with strides and output_padding', [1, 3, 4, 5], [3, 2, 3, 2], { strides: [3, 2], dilations: [2, 3], output_padding: [1, 1] }, true],
   ['2-D pads larger than dilation·(k-1) (cropping)', [1, 2, 6, 6], [2, 3, 2, 2], { strides: [2, 2], pads: [2, 1, 3, 2] }],
+  ['2-D dilations with pads beyond dilation·(k-1) (cropping the spread path)', [1, 2, 6, 6], [2, 3, 2, 2], { strides: [2, 2], dilations: [2, 1], pads: [3, 1, 2, 2] }, true],
+  ['2-D every row from padding alone (the spread input cropped empty)', [2, 2, 1, 4], [2, 1, 1, 2], { strides: [2, 3], dilations: [1, 2], pads: [1, 1, 0, 2], output_padding: [1, 2] }, true],
   ['2-D SAME_LOWER', [1, 2, 5, 4], [2, 3, 3, 3], { strides: [2, 3], auto_pad: 'SAME_LOWER' }],
   ['2-D output_shape with SAME_UPPER', [1, 2, 4, 4], [2, 2, 3, 3], { strides: [2, 2], output_shape: [8, 9], auto_pad: 'SAME_UPPER' }],
   ['2-D VALID', [1, 2, 4, 3], [2, 3, 2, 3], { strides: [2, 2], auto_pad: 'VALID' }],
