@@ -141,17 +141,17 @@ describe('quantizeModelFolder: files, CLI, errors', () => {
     expect(m.graph.nodes.some(n => n.opType === 'MatMulInteger')).toBe(false);
   });
 
-  it('the CLI quantizes with --per-channel --ops, prints progress, and rejects bad arguments with usage', () => {
+  it('`ocellus quantize` quantizes with --ops, prints progress, and rejects bad arguments', () => {
     const dir = tempFolder(path.join(FIXTURES, 'vit-hf-tiny-op14', 'model.onnx'));
-    const cli = path.join(REPO, 'weights-tools', 'quantize-cli.ts');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', cli, dir, '--per-channel', '--ops', 'MatMul'], { cwd: REPO, encoding: 'utf8' });
-    expect(out).toMatch(/quantize: 100% \(13\/13 nodes\)/);
-    expect(out).toMatch(/13 MatMul \+ 0 Conv quantized/);
+    const cli = path.join(REPO, 'src', 'cli', 'main.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'quantize', dir, '--ops', 'MatMul'], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/quantize: quantize 100%/);
+    expect(r.stdout).toMatch(/13 MatMul \+ 0 Conv quantized/);
     expect(fs.existsSync(path.join(dir, 'onnx', 'model_quantized.onnx'))).toBe(true);
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', cli, dir, '--ops', 'Gemm'], { cwd: REPO, encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', cli, 'quantize', dir, '--ops', 'Gemm'], { cwd: REPO, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/--ops: unknown op 'Gemm' \(expected MatMul, Conv\)/);
-    expect(bad.stderr).toMatch(/usage: npx tsx weights-tools\/quantize-cli.ts/);
   });
 
   it('fails naming the folder without onnx/model.onnx, and the opset below 11', async () => {
