@@ -62,6 +62,7 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
   const total = single ? first.widthInBlocks * first.heightInBlocks : frame.mcusPerLine * frame.mcusPerColumn;
   const perLine = single ? first.widthInBlocks : frame.mcusPerLine;
 
+  const skip = single ? decodeBlock.skip : undefined;
   let restartsLeft = restartInterval;
   let nextRst = 0;
   let mcu = 0;
@@ -91,6 +92,14 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
         }
         restartsLeft--;
       }
+      if (skip) {
+        const n = skip(members[0], mcu, restartInterval > 0 ? restartsLeft + 1 : total - mcu, perLine);
+        if (n > 0) {
+          mcu += n - 1;
+          if (restartInterval > 0) restartsLeft -= n - 1;
+          continue;
+        }
+      }
       mcuStart = br.position();
       const mx = mcu % perLine;
       const my = (mcu - mx) / perLine;
@@ -116,6 +125,9 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
 interface BlockDecoder {
   block(st: ComponentState, bx: number, by: number): void;
   restart(): void;
+  /** Progressive AC scans: how many of the next blocks (from block index `first` of a single-component scan, at most
+   *  `limit`) lie inside the current EOB run with nothing to decode, counted off at once. */
+  skip?(st: ComponentState, first: number, limit: number, perLine: number): number;
 }
 
 /** Baseline/extended sequential: Huffman-decode a block, then IDCT it straight into the plane. */
@@ -201,6 +213,11 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
   if (ah === 0) {
     return {
       restart,
+      skip(_st, _first, limit) { // blocks inside an EOB run are left as they are
+        const n = Math.min(eobrun, limit);
+        eobrun -= n;
+        return n;
+      },
       block(st, bx, by) { // decode_mcu_AC_first
         if (eobrun > 0) {
           eobrun--;
@@ -244,6 +261,23 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
   const m1 = -1 << al;
   return {
     restart,
+    skip(st, first, limit, perLine) { // blocks inside an EOB run with no nonzero coefficient in the band: no bits to read
+      const last = st.lastAc!;
+      const bpl = st.comp.blocksPerLine;
+      let mx = first % perLine;
+      let row = ((first - mx) / perLine) * bpl;
+      const most = Math.min(limit, eobrun);
+      let n = 0;
+      while (n < most && last[row + mx] < ss) {
+        n++;
+        if (++mx === perLine) {
+          mx = 0;
+          row += bpl;
+        }
+      }
+      eobrun -= n;
+      return n;
+    },
     block(st, bx, by) { // decode_mcu_AC_refine
       const c = st.coefs!;
       const o = offset(st, bx, by);
