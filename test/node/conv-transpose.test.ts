@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import { derivedCount } from '../../kernels/derived.js';
-import { checkAgainstOrt, expectClose, randomConst, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { checkAgainstOrt, expectClose, randomConst, randomTensor, rng, runOcellus, runOrt } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/conv-transpose.js';
 
@@ -80,6 +80,34 @@ describe('ConvTranspose vs onnxruntime-node', () => {
     await session.release();
     expect(derivedCount()).toBe(derived);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ConvTranspose: a seeded sweep of 40 random geometries vs onnxruntime-node', () => {
+  // 1-D/2-D/3-D, groups, strides 1–3, dilations 1–2, explicit pads with output_padding or SAME_* (totals ≥ 0:
+  // onnxruntime clamps negative ones), bias or not. Each case names itself when it fails.
+  it('all equal', async () => {
+    const r = rng(2026), ri = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    for (let t = 0, done = 0; done < 40; t++) {
+      const rank = [1, 2, 2, 2, 3][ri(0, 4)]!, group = [1, 1, 2, 3][ri(0, 3)]!, cg = ri(1, 3), mg = ri(1, 3);
+      const sp = Array.from({ length: rank }, () => ri(1, 6)), k = sp.map(() => ri(1, 4));
+      const s = sp.map(() => ri(1, 3)), d = sp.map(() => (r() < 0.25 ? 2 : 1)), op = s.map(v => ri(0, v - 1));
+      const attrs: Record<string, AttrInput> = { strides: s, dilations: d, group };
+      const same = r() < 0.4 ? (r() < 0.5 ? 'SAME_UPPER' : 'SAME_LOWER') : undefined;
+      const full = (i: number, extra: number) => s[i]! * (sp[i]! - 1) + (k[i]! - 1) * d[i]! + 1 + extra;
+      if (same) {
+        if (sp.some((n, i) => full(i, 0) < n * s[i]!)) continue;
+        attrs['auto_pad'] = same;
+      } else {
+        const pads = [...sp.map(() => ri(0, 2)), ...sp.map(() => ri(0, 2))];
+        if (sp.some((_, i) => full(i, op[i]!) - pads[i]! - pads[i + rank]! < 1)) continue;
+        Object.assign(attrs, { pads, output_padding: op });
+      }
+      done++;
+      const { model, feeds } = convTModel([ri(1, 2), cg * group, ...sp], [cg * group, mg, ...k], attrs, { bias: r() < 0.5 });
+      const want = (await runOrt(model, feeds)).y!;
+      expectClose((await runOcellus(model, feeds, true)).outputs['y'], want, { rtol: 1e-4, atol: 1e-5 }, `case ${t} ${JSON.stringify(attrs)} k ${k}`);
+    }
   });
 });
 

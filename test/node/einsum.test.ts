@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { EINSUM_OPS } from '../../kernels/einsum.js';
-import { checkAgainstOrt, expectClose, randomData, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { checkAgainstOrt, expectClose, randomData, randomTensor, rng, runOcellus, runOrt } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/einsum.js';
 
@@ -74,6 +74,22 @@ describe('Einsum vs onnxruntime-node', () => {
     const { model, feeds } = einsumModel('ij,jk->ik', [int([3, 4], 1), int([4, 2], 2)]);
     const { plain } = await checkAgainstOrt(model, feeds, { rtol: 0, atol: 0 });
     expect(plain.outputs['y']!.type).toBe('int32');
+  });
+});
+
+describe('Einsum: a seeded sweep of 60 random equations vs onnxruntime-node', () => {
+  // 1–3 operands of rank 1–4 over labels a–f (repeats within a term: diagonals), explicit or implicit outputs.
+  it('all equal', async () => {
+    const r = rng(12), ri = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    for (let t = 0; t < 60; t++) {
+      const size = Object.fromEntries([...'abcdef'].map(l => [l, ri(1, 4)]));
+      const terms = Array.from({ length: ri(1, 3) }, () => Array.from({ length: ri(1, 4) }, () => 'abcdef'[ri(0, 5)]!).join(''));
+      const labels = [...new Set(terms.join(''))];
+      const eq = terms.join(',') + (r() < 0.7 ? '->' + labels.filter(() => r() < 0.5).join('') : '');
+      const { model, feeds } = einsumModel(eq, terms.map((term, i) => randomTensor([...term].map(l => size[l]!), t * 7 + i)));
+      const want = (await runOrt(model, feeds)).y!;
+      expectClose((await runOcellus(model, feeds, true)).outputs['y'], want, { rtol: 1e-4, atol: 1e-5 }, `${eq} ${JSON.stringify(size)}`);
+    }
   });
 });
 

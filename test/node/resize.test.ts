@@ -13,7 +13,7 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import type { DType } from '../../src/ir/dtype.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import { constTensor } from '../../src/ir/tensor.js';
-import { checkAgainstOrt, expectClose, randomData, randomTensor, runOcellus } from '../helpers/cnn-reference.js';
+import { checkAgainstOrt, expectClose, randomData, randomTensor, rng, runOcellus, runOrt } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/resize.js';
 
@@ -129,6 +129,35 @@ describe('Resize vs onnxruntime-node', () => {
     await checkAgainstOrt(resizeModel(ints, { scales: [1, 2, 1.5] }, { mode: 'nearest' }, 13).model, { x: ints }, { rtol: 0, atol: 0 });
     const x5 = randomTensor([1, 2, 3, 4, 5], 3);
     await checkAgainstOrt(resizeModel(x5, { sizes: [1, 2, 5, 2, 7] }, { mode: 'linear' }, 13).model, { x: x5 });
+  });
+});
+
+describe('Resize: a seeded sweep of 80 random cases vs onnxruntime-node', () => {
+  // Every mode, nearest rounding and cubic setting; coordinate modes whose output length onnxruntime and the
+  // reference agree on (align_corners, tf_crop_and_resize and pytorch_half_pixel by sizes); no axis left at its
+  // length, no cubic output of length 1 under pytorch_half_pixel (see the header for why).
+  it('all equal', async () => {
+    const r = rng(7), ri = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    const pick = <T,>(a: readonly T[]) => a[ri(0, a.length - 1)]!;
+    for (let t = 0, done = 0; done < 80; t++) {
+      const dims = [ri(1, 2), ri(1, 2), ri(1, 7), ri(1, 7)];
+      const mode = pick(['nearest', 'linear', 'cubic']);
+      const coord = pick(['half_pixel', 'align_corners', 'asymmetric', 'pytorch_half_pixel', 'tf_crop_and_resize']);
+      const attrs: Record<string, AttrInput> = { mode, coordinate_transformation_mode: coord };
+      if (mode === 'nearest') attrs['nearest_mode'] = pick(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']);
+      if (mode === 'cubic') Object.assign(attrs, { cubic_coeff_a: pick([-0.75, -0.5]), exclude_outside: ri(0, 1) });
+      if (coord === 'tf_crop_and_resize') attrs['extrapolation_value'] = 2.5;
+      const bySizes = r() < 0.5 || ['tf_crop_and_resize', 'align_corners', 'pytorch_half_pixel'].includes(coord);
+      const scales = dims.map((_, i) => (i < 2 ? 1 : pick([0.5, 0.75, 1.5, 2, 2.5, 3])));
+      const sizes = dims.map((d, i) => (i < 2 ? d : ri(1, 10)));
+      const out = bySizes ? sizes : dims.map((d, i) => Math.floor(scales[i]! * d));
+      if (dims.some((d, i) => i >= 2 && out[i] === d) || (mode === 'cubic' && coord === 'pytorch_half_pixel' && out.includes(1))) continue;
+      done++;
+      const roi = coord === 'tf_crop_and_resize' ? [0, 0, r() * 0.6 - 0.1, r() * 0.6 - 0.1, 1, 1, 0.5 + r() * 0.6, 0.5 + r() * 0.6] : undefined;
+      const { model, feeds } = resizeModel(randomTensor(dims, t), bySizes ? { roi, sizes } : { roi, scales }, attrs, 13);
+      const want = (await runOrt(model, feeds)).y!;
+      expectClose((await runOcellus(model, feeds, true)).outputs['y'], want, { rtol: 1e-5, atol: 1e-5 }, `case ${t} ${JSON.stringify({ dims, attrs, sizes: bySizes ? sizes : undefined, scales: bySizes ? undefined : scales })}`);
+    }
   });
 });
 
