@@ -147,9 +147,29 @@ describe('work budget: 14 coefficient visits per coefficient', () => {
   it('a crafted progressive or sequential file is charged its scans\' blocks × band widths', () => {
     const seq = { width: 100, height: 60, progressive: false };
     const seqScan: ScanSpec = { components: [0], ss: 0, se: 63, ah: 0, al: 0, data: sequentialData(blocks), tables: [[0, 1]] };
-    expect(decodeJpeg(writeJpeg(seq, CRAFT_TABLES, [seqScan])).work).toEqual({ used: 64 * blocks, budget: 14 * 64 * blocks, tablesBuilt: 2 });
+    expect(decodeJpeg(writeJpeg(seq, CRAFT_TABLES, [seqScan])).work).toEqual({ used: 64 * blocks, budget: 14 * 64 * blocks, blocksDecoded: blocks, tablesBuilt: 2 });
     const prog = [dc(grey, 0, 1), ac(grey, 0, 1, 5, 0, 2), ac(grey, 0, 6, 63, 0, 2), ac(grey, 0, 1, 63, 2, 1), dc(grey, 1, 0), ac(grey, 0, 1, 63, 1, 0)];
     expect(decodeJpeg(writeJpeg(grey, CRAFT_TABLES, prog)).work.used).toBe(expectedWork(grey, prog));
+  });
+});
+
+describe('blocks inside EOB runs are counted off, not decoded one by one', () => {
+  it('the most scans a consistent progression has (a band per coefficient, 14 scans each: 883) hand the decoder one block per AC scan', () => {
+    const f = { width: 640, height: 480, progressive: true };
+    const blocks = 80 * 60;
+    const scans = [dc(f, 0, 0)];
+    for (let k = 1; k < 64; k++) {
+      scans.push(ac(f, 0, k, k, 0, 13));
+      for (let ah = 13; ah > 0; ah--) scans.push(ac(f, 0, k, k, ah, ah - 1));
+    }
+    const bytes = writeJpeg(f, CRAFT_TABLES, scans);
+    const img = decodeJpeg(bytes);
+    expect(img.work).toMatchObject({ used: expectedWork(f, scans), blocksDecoded: blocks + 882 });
+    if (hasDjpeg) {
+      const ref = djpeg(bytes);
+      expect(ref.status, ref.stderr).toBe(0);
+      expect(Buffer.from(img.data).equals(Buffer.from(ref.data))).toBe(true);
+    }
   });
 });
 

@@ -23,9 +23,10 @@ export interface JpegImage {
   channels: 1 | 3;
   /** EXIF Orientation (0x0112) of the first APP1 Exif segment, 1 when absent or invalid; not applied. */
   orientation: number;
-  /** Coefficient visits the scans were charged (blocks × band width each), the image's budget (see progression.ts), and
-   *  how many Huffman tables were built (DHT tables are built when a scan first uses them). */
-  work: { used: number; budget: number; tablesBuilt: number };
+  /** Coefficient visits the scans were charged (blocks × band width each), the image's budget (see progression.ts),
+   *  blocks the entropy decoder was handed (those inside EOB runs with nothing to decode are counted off, not handed),
+   *  and how many Huffman tables were built (DHT tables are built when a scan first uses them). */
+  work: { used: number; budget: number; blocksDecoded: number; tablesBuilt: number };
 }
 
 export interface JpegHeader {
@@ -79,6 +80,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
   let restartInterval = 0;
   let scans = 0;
   let pos = 2;
+  const counts = { blocks: 0 };
 
   for (;;) {
     const m = nextMarker(bytes, pos);
@@ -130,7 +132,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
       checkProgression(scan, states, frame, scans, sent);
       budget!.charge(scan, frame, scans);
       prepareScan(scan, states, frame, tables);
-      pos = decodeScan({ data: bytes, frame, restartInterval, scanNumber: scans }, scan, states, end);
+      pos = decodeScan({ data: bytes, frame, restartInterval, scanNumber: scans, counts }, scan, states, end);
     }
     // COM, DNL and other segments: skipped.
   }
@@ -143,7 +145,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: DecodeJpegOptions = {}): Jpe
     height: frame.height,
     channels,
     orientation: app.orientation,
-    work: { used: budget!.used, budget: budget!.budget, tablesBuilt: tables.built },
+    work: { used: budget!.used, budget: budget!.budget, blocksDecoded: counts.blocks, tablesBuilt: tables.built },
   };
 }
 

@@ -35,6 +35,8 @@ export interface ScanContext {
   readonly restartInterval: number;
   /** 1-based, for messages. */
   readonly scanNumber: number;
+  /** Blocks handed to the entropy decoder, over all scans (blocks counted off inside EOB runs are not). */
+  readonly counts: { blocks: number };
 }
 
 /** Finds the next marker at or after `pos` as libjpeg's next_marker does (skipping garbage and 0xFF fill bytes).
@@ -53,7 +55,7 @@ export function nextMarker(data: Uint8Array, pos: number): { marker: number; pos
 
 /** Decodes one scan starting at `pos` (just after the SOS header); returns the position where decoding stopped. */
 export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: ComponentState[], pos: number): number {
-  const { data, frame, restartInterval, scanNumber } = ctx;
+  const { data, frame, restartInterval, scanNumber, counts } = ctx;
   const br = new BitReader(data, pos);
   const members = scan.components.map(s => states[s.comp.index]);
   const decodeBlock = frame.progressive ? progressiveBlockDecoder(br, scan) : sequentialBlockDecoder(br);
@@ -61,6 +63,7 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
   const first = members[0].comp;
   const total = single ? first.widthInBlocks * first.heightInBlocks : frame.mcusPerLine * frame.mcusPerColumn;
   const perLine = single ? first.widthInBlocks : frame.mcusPerLine;
+  const blocksPerMcu = single ? 1 : members.reduce((n, st) => n + st.comp.h * st.comp.v, 0);
 
   const skip = single ? decodeBlock.skip : undefined;
   let restartsLeft = restartInterval;
@@ -101,6 +104,7 @@ export function decodeScan(ctx: ScanContext, scan: ScanHeader, states: Component
         }
       }
       mcuStart = br.position();
+      counts.blocks += blocksPerMcu;
       const mx = mcu % perLine;
       const my = (mcu - mx) / perLine;
       if (single) {
