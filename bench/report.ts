@@ -2,6 +2,7 @@
 // the terminal shows. Pure functions of their inputs (the suite does the I/O).
 
 import type { ChildResult } from './child.js';
+import { formatCold } from './cold-report.js';
 import { formatQuantized } from './quantized.js';
 import type { AccuracyResult, BenchReport, EngineRun, SoakResult, TargetCheck, TimingResult } from './schema.js';
 import { accuracy, agreement, gflops, imagesPerSecond, slope, summarize } from './stats.js';
@@ -122,7 +123,8 @@ export function targetChecks(r: Pick<BenchReport, 'models' | 'engines' | 'result
     }
     const eng = (kind: string) => r.engines.find(e => e.model === m.id && e.kind === kind && e.threads === t);
     const rss = [eng('ocellus')?.peakRssMiB, eng('ort-web')?.peakRssMiB];
-    if (rss[0] !== undefined && rss[1] !== undefined) {
+    // (The zoo's goals are about latency, throughput and accuracy: no memory goal for its models.)
+    if (rss[0] !== undefined && rss[1] !== undefined && !m.family) {
       const ratio = rss[0] / rss[1];
       out.push({ model: m.id, goal: `peak RSS ≤ onnxruntime-web's (${t} threads)`, unit: 'MiB', ours: rss[0], theirs: rss[1], ratio, met: ratio <= 1 });
     }
@@ -143,6 +145,8 @@ export function targetChecks(r: Pick<BenchReport, 'models' | 'engines' | 'result
 }
 
 const f = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+/** A goal's figure in its unit: relative errors in exponent form. */
+const fu = (x: number | undefined, unit: string) => (unit === 'rel' ? (x === undefined ? '–' : Number.isFinite(x) ? x.toExponential(2) : 'NaN') : `${f(x, unit === '×' ? 2 : 1)} ${unit}`);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Everything the terminal shows at the end of a run. */
@@ -157,7 +161,7 @@ export function formatReport(r: BenchReport): string {
     ...r.results.filter(x => x.model === m.id).map(x => [name(x.model), String(x.batch), x.kind, String(x.threads), f(x.ms.min), f(x.ms.median), f(x.ms.max), f(x.imagesPerSec, 2), f(x.gflops), f(rssOf(x.model, x.engine), 0)]),
     ...failed.filter(e => e.model === m.id).map(e => [name(e.model), '–', e.kind, String(e.threads), 'FAILED', '', '', '', '', '']),
   ]);
-  parts.push(formatTable(
+  if (rows.length || !r.cold) parts.push(formatTable(
     ['model', 'batch', 'engine', 'threads', 'min ms', 'median ms', 'max ms', 'images/s', 'GFLOP/s', 'peak RSS MiB'],
     rows,
     ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
@@ -171,7 +175,7 @@ export function formatReport(r: BenchReport): string {
     const rounds = goals.some(t => t.perRound);
     parts.push('Goals (ocellus vs onnxruntime-web, same run):\n' + formatTable(
       ['model', 'goal', 'ocellus', 'ort-web', 'ratio', ...(rounds ? ['per round'] : []), ''],
-      goals.map(t => [name(t.model), t.goal, `${f(t.ours)} ${t.unit}`, t.theirs === undefined ? '–' : `${f(t.theirs)} ${t.unit}`, f(t.ratio, 2),
+      goals.map(t => [name(t.model), t.goal, fu(t.ours, t.unit), t.theirs === undefined ? '–' : fu(t.theirs, t.unit), f(t.ratio, 2),
         ...(rounds ? [t.perRound?.map(x => f(x, 2)).join(' ') ?? ''] : []), t.met ? 'met' : 'NOT met']),
       ['l', 'l', 'r', 'r', 'r', ...(rounds ? ['l' as const] : []), 'l'],
     ));
@@ -199,7 +203,16 @@ export function formatReport(r: BenchReport): string {
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ));
   }
+  if (r.zooChecks?.length) {
+    parts.push("Dev set vs torch's logits (rel = max|ours − torch| / max|torch|, torch's inputs):\n" + formatTable(
+      ['model', 'engine', 'batch 1', 'batch 2', 'top-1 = torch'],
+      r.zooChecks.map(c => [name(c.model), c.engine, fu(c.relB1, 'rel'), fu(c.relB2, 'rel'), c.top1Equal ? 'yes' : 'NO']),
+      ['l', 'l', 'r', 'r', 'l'],
+    ));
+  }
   const q8 = formatQuantized(r);
   if (q8) parts.push(q8);
+  const cold = formatCold(r);
+  if (cold) parts.push(cold);
   return parts.join('\n\n');
 }

@@ -32,6 +32,8 @@ export interface ModelInfo {
   fileMiB?: number;
   /** The fp32 model id this one is the int8 twin of. */
   quantizedFrom?: string;
+  /** A ../shared/zoo model: 'zoo' (the full-size dev set) or 'small-zoo'. */
+  family?: string;
   /** When this run quantized the model (absent when the cached file was reused). */
   quantize?: { matmuls: number; convs: number; kept: string[]; seconds: number };
 }
@@ -170,6 +172,68 @@ export interface QuantizedComparison {
   failed: { model: string; engine: string; error: string }[];
 }
 
+/** A zoo model's outputs on torch's reference inputs against torch's logits (rel = max|diff| / max|torch|). */
+export interface ZooCheck {
+  model: string;
+  engine: string;
+  relB1: number;
+  relB2: number;
+  /** Every sample's top-1 class is torch's, at both batch sizes. */
+  top1Equal: boolean;
+}
+
+/** One cold start: a fresh process that imports the engine, creates a session, runs batch 1 once, and exits. */
+export interface ColdTry {
+  model: string;
+  engine: string;
+  kind: string;
+  threads: number;
+  /** 0-based; the engines take turns within a round, the order reversed every other round. */
+  round: number;
+  /** The planned-model cache the try ran with: 'none' until ocellus has one (then 'warm' / 'cold'). */
+  planCache: string;
+  /** From the child's own clock: importing the engine's module, creating the session, the first run. */
+  importMs?: number;
+  createMs?: number;
+  firstRunMs?: number;
+  /** Spawn to exit, measured by the parent. */
+  wallMs?: number;
+  /** The child's VmHWM at its end. */
+  peakRssMiB?: number;
+  error?: string;
+}
+
+/** Medians over an engine variant's successful tries on one model. */
+export interface ColdResult {
+  model: string;
+  engine: string;
+  kind: string;
+  threads: number;
+  planCache: string;
+  tries: number;
+  importMs: number;
+  createMs: number;
+  firstRunMs: number;
+  /** Median of create + first run over the tries (not the sum of the two medians). */
+  createFirstMs: number;
+  wallMs: number;
+  peakRssMiB: number;
+}
+
+/** `ocellus classify photo --model dir` against a plain Node script doing the same with onnxruntime-node: whole process
+ *  wall times, alternating, warm model cache. */
+export interface ClassifyCold {
+  photo: string;
+  modelDir: string;
+  ocellusMs: number[];
+  ortNodeMs: number[];
+  ocellusMedian: number;
+  ortNodeMedian: number;
+  /** Both printed the same top-1 label. */
+  sameTop1: boolean;
+  error?: string;
+}
+
 export interface BenchReport {
   version: number;
   createdAt: string;
@@ -187,6 +251,8 @@ export interface BenchReport {
   baseline?: RssBaseline;
   rssProbes?: RssProbe[];
   quantized?: QuantizedComparison[];
+  zooChecks?: ZooCheck[];
+  cold?: { tries: ColdTry[]; results: ColdResult[]; classify?: ClassifyCold; dist: string };
 }
 
 type Check = (v: unknown, at: string, out: string[]) => void;
@@ -224,7 +290,7 @@ const REPORT: Check = obj({
   versions: record(str),
   options: obj({ models: arr(str), engines: arr(str), batches: arr(num), runs: num, rounds: opt(num), warmup: num, accuracy: num, soak: num, profile: bool }),
   models: arr(obj({
-    id: str, name: str, macsPerImage: num, path: str, inputs: str, fileMiB: opt(num), quantizedFrom: opt(str),
+    id: str, name: str, macsPerImage: num, path: str, inputs: str, fileMiB: opt(num), quantizedFrom: opt(str), family: opt(str),
     quantize: opt(obj({ matmuls: num, convs: num, kept: arr(str), seconds: num })),
   })),
   engines: arr(obj({ ...variant, loadMs: opt(num), peakRssMiB: opt(num), osThreads: opt(obj({ before: num, after: num })), info: record(any), error: opt(str) })),
@@ -242,7 +308,7 @@ const REPORT: Check = obj({
     model: str, engine: str, runs: num, rssMiB: arr(arr(num)), startMiB: num, endMiB: num, maxMiB: num, slopeMiBPer1000: num, netSlopeMiBPer1000: opt(num), medianMs: num,
     tensors: opt(obj({ before: num, after: num })),
   })),
-  targets: arr(obj({ group: opt(str), model: str, goal: str, unit: str, ours: num, theirs: opt(num), ratio: opt(num), perRound: opt(arr(num)), met: bool })),
+  targets: arr(obj({ group: opt(str), model: str, goal: str, unit: str, ours: numOrNull, theirs: opt(numOrNull), ratio: opt(num), perRound: opt(arr(num)), met: bool })),
   baseline: opt(obj({ emptyNodeMiB: num, emptyChildMiB: opt(num) })),
   rssProbes: opt(arr(obj({
     model: str, threads: num, batch: num, readyMiB: opt(num), peakMiB: opt(num), overEmptyNodeMiB: opt(num), loadMs: opt(num), runMs: opt(num), error: opt(str),
@@ -254,6 +320,19 @@ const REPORT: Check = obj({
     agreement: arr(obj({ engine: str, images: num, top1Agreement: num, top5Agreement: num, maxAbsDiff: numOrNull, meanAbsDiff: numOrNull })),
     failed: arr(obj({ model: str, engine: str, error: str })),
   }))),
+  zooChecks: opt(arr(obj({ model: str, engine: str, relB1: numOrNull, relB2: numOrNull, top1Equal: bool }))),
+  cold: opt(obj({
+    dist: str,
+    tries: arr(obj({
+      ...variant, round: num, planCache: str, importMs: opt(num), createMs: opt(num), firstRunMs: opt(num), wallMs: opt(num), peakRssMiB: opt(num), error: opt(str),
+    })),
+    results: arr(obj({
+      ...variant, planCache: str, tries: num, importMs: num, createMs: num, firstRunMs: num, createFirstMs: num, wallMs: num, peakRssMiB: num,
+    })),
+    classify: opt(obj({
+      photo: str, modelDir: str, ocellusMs: arr(num), ortNodeMs: arr(num), ocellusMedian: numOrNull, ortNodeMedian: numOrNull, sameTop1: bool, error: opt(str),
+    })),
+  })),
 });
 
 /** Problems with a parsed report, one line each naming the field (empty when it is a valid version-1 report). */

@@ -13,10 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BASELINE_REQUEST, FINISH_REQUEST, type ChildJob, type ChildMessage, type ChildResult, type TimeRequest } from './child.js';
-import { DEFAULT_CACHE, MODELS, pickPhotos, prepareModel, REPO_ROOT, writeInputs, type InputSet } from './models.js';
+import { DEFAULT_CACHE, modelSpec, pickPhotos, prepareModel, REPO_ROOT, writeInputs, type InputSet } from './models.js';
 import { BENCH_OPTIONS, BENCH_USAGE, BenchUsageError, DEFAULT_TIMEOUT_S, parseBenchArgs, quantizedFrom, quantizedPairs, variantName, type BenchOptions, type EngineVariant, type ModelId } from './options.js';
 import { oneLine, quantizedComparison, quantizedTargets, type OutputsByModel } from './quantized.js';
-import { accuracyRow, formatReport, soakRow, targetChecks, timingRows, type VariantRef } from './report.js';
+import { accuracyRow, compareThreads, formatReport, soakRow, targetChecks, timingRows, type VariantRef } from './report.js';
+import { runCold } from './cold.js';
+import { zooCheck, zooTargets } from './zoo.js';
 import { bundleProbe, emptyNodeMiB, runProbe } from './rss-probe.js';
 import { REPORT_VERSION, type BenchReport, type EngineRun, type MachineInfo, type RssProbe } from './schema.js';
 import { renderSvg } from './svg.js';
@@ -205,10 +207,11 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
   const outputsOf = new Map<ModelId, Map<string, { classes: number; data: Float32Array }>>();
   try {
     for (const id of opts.models) {
-      progress.line(`${MODELS[id].name}: preparing model and inputs`);
+      progress.line(`${modelSpec(id).name}: preparing model and inputs`);
       const model = await prepareModel(id, cache, l => progress.line(`  ${l}`));
       const base = quantizedFrom(id) ?? id;
-      let inputs = inputsOf.get(base);
+      // A zoo model is timed and checked on torch's own inputs (2 images; larger batches repeat them).
+      let inputs = model.zoo ? { file: model.zoo.inputB2, count: 2, imageDims: model.zoo.inputDims, truth: [], source: "torch's reference inputs (2 images)" } : inputsOf.get(base);
       if (!inputs) {
         const want = Math.max(opts.accuracy, ...opts.batches);
         const photos = pickPhotos(want);
@@ -220,7 +223,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
       const q = model.quantize;
       report.models.push({
         id, name: model.spec.name, macsPerImage: model.spec.macsPerImage, path: path.relative(REPO_ROOT, model.onnxPath), inputs: inputs.source,
-        fileMiB: model.bytes / 2 ** 20, ...(model.spec.quantizedFrom ? { quantizedFrom: model.spec.quantizedFrom } : {}),
+        fileMiB: model.bytes / 2 ** 20, ...(model.spec.family ? { family: model.spec.family } : {}), ...(model.spec.quantizedFrom ? { quantizedFrom: model.spec.quantizedFrom } : {}),
         ...(q ? { quantize: { matmuls: q.matmuls, convs: q.convs, kept: q.kept, seconds: q.seconds } } : {}),
       });
       const accuracyCount = Math.min(opts.accuracy, inputs.truth.length);
@@ -232,6 +235,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
         batches: opts.batches, runs: opts.runs, warmup: opts.warmup,
         accuracy: accVariants.has(v.engine) ? accuracyCount : 0, accuracyBatch,
         profile: opts.profile && engine.kind === 'ocellus', soak: opts.soak,
+        ...(model.zoo && accVariants.has(v.engine) ? { checkBatches: [1, 2] } : {}),
       });
       const failed = (v: VariantRef, e: unknown) => {
         progress.line(`  FAILED: ${(e as Error).message}`);
@@ -276,6 +280,7 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
             for (const p of res.profiles) report.profiles.push({ model: id, engine: l.v.engine, batch: p.batch, ...p.summary });
             if (res.soak) report.soak.push(soakRow(l.v, res.soak));
             if (res.outputs) outputs.set(l.v.engine, res.outputs);
+            if (model.zoo && res.checks) (report.zooChecks ??= []).push(zooCheck(id, l.v.engine, model.zoo, res.checks));
           } catch (e) {
             failed(l.v, e);
           }
@@ -292,7 +297,8 @@ export async function runSuite(opts: BenchOptions, command: string, progress = n
   }
   const pairs = quantizedPairs(opts.models);
   if (pairs.length) report.quantized = pairs.map(([fp32, q8]) => quantizedComparison(report, fp32, q8, outputsOf as OutputsByModel));
-  report.targets = [...targetChecks(report), ...quantizedTargets(report)];
+  report.targets = targetChecks(report);
+  report.targets.push(...zooTargets(report, m => compareThreads(report.engines, m)), ...quantizedTargets(report));
   report.machine.loadavgEnd = os.loadavg().map(x => +x.toFixed(2));
   return report;
 }
@@ -316,7 +322,7 @@ async function measureRss(report: BenchReport, opts: BenchOptions, inputsOf: Rea
   report.rssProbes = [];
   try {
     for (const id of probed) {
-      progress.line(`${MODELS[id].name}: single-session RSS probe (plain node, 1 thread, batch 1)`);
+      progress.line(`${modelSpec(id).name}: single-session RSS probe (plain node, 1 thread, batch 1)`);
       const modelPath = path.join(REPO_ROOT, report.models.find(m => m.id === id)!.path);
       const inputs = inputsOf.get(quantizedFrom(id) ?? id)!;
       const probe: RssProbe = { model: id, threads: 1, batch: 1 };
@@ -356,12 +362,13 @@ export async function benchMain(argv: readonly string[], invokedAs = 'ocellus be
     return 2;
   }
   const progress = new Progress();
-  const report = await runSuite(opts, [invokedAs, ...argv].join(' '), progress);
+  const command = [invokedAs, ...argv].join(' ');
+  const report = await (opts.cold ? runCold(opts, command, progress) : runSuite(opts, command, progress));
   progress.clear();
   process.stdout.write(formatReport(report) + '\n');
   const files = writeReport(report, opts.json ?? DEFAULT_JSON);
   progress.line(`\nreport: ${path.relative(process.cwd(), files.json)}\nchart:  ${path.relative(process.cwd(), files.svg)}`);
-  return report.engines.some(e => e.error) ? 1 : 0;
+  return report.engines.some(e => e.error) || report.cold?.tries.some(t => t.error) ? 1 : 0;
 }
 
 export { BENCH_OPTIONS, BENCH_USAGE };

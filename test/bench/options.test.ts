@@ -9,7 +9,7 @@ describe('parseBenchArgs', () => {
     const o = parseBenchArgs([]);
     expect(o.models).toEqual(['resnet50', 'vitb16']);
     expect(o.engines.map(variantName)).toEqual(['ocellus:1', 'ocellus:2', 'ort-web:1', 'ort-web:2', 'ort-node:1', 'ort-node:2']);
-    expect(o).toMatchObject({ batches: [1, 8], runs: 10, rounds: 1, warmup: 3, accuracy: 200, profile: false, soak: 0, timeout: 300, quick: false, json: undefined });
+    expect(o).toMatchObject({ batches: [1, 8], runs: 10, rounds: 1, warmup: 3, accuracy: 200, profile: false, soak: 0, timeout: 300, quick: false, json: undefined, cold: false, dist: undefined });
   });
 
   it('--quick lowers runs, warm-ups and photos unless they are given', () => {
@@ -31,7 +31,9 @@ describe('parseBenchArgs', () => {
     [['--rounds', '0'], /--rounds must be an integer ≥ 1, got '0'/],
     [['--timeout', '1.5'], /--timeout must be an integer ≥ 0, got '1.5'/],
     [['--batch', '1,0'], /--batch: '0' is not an integer from 1 to 256/],
-    [['--models', 'alexnet'], /unknown model 'alexnet' \(known: resnet50, vitb16, resnet50-q8, vitb16-q8, all\)/],
+    [['--models', 'alexnet'], /unknown model 'alexnet' \(known: resnet50, vitb16, resnet50-q8, vitb16-q8, all, zoo, small-zoo, mobilenet_v2_op13, /],
+    [['--models', 'swin_t_op15'], /unknown model 'swin_t_op15'/],
+    [['--dist', 'dist'], /--dist goes with --cold/],
     [['--models', 'resnet50-q4'], /unknown model 'resnet50-q4'/],
     [['--models', ','], /--models needs at least one model/],
     [['--engines', 'tvm'], /unknown engine 'tvm'/],
