@@ -8,7 +8,7 @@ import { loadImage } from '../image/load.js';
 import type { RawImage } from '../image/types.js';
 import { pipeline, type Classification, type ProgressEvent } from '../pipeline/index.js';
 
-export const CLASSIFY_USAGE = `  ocellus classify <image|folder…> [--model M] [--top-k N] [--json] [--dtype fp32|q8] [--batch N] [--preprocessor FILE]`;
+export { CLASSIFY_USAGE } from './usage.js';   // the synopsis lives there: main.ts prints it without loading this module
 
 export const CLASSIFY_OPTIONS = `Classify options:
   --model M           local folder (Hugging Face layout), .onnx file, or hub id (default: the bundled ResNet-50)

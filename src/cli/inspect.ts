@@ -8,7 +8,7 @@ import { renderHtml } from '../inspect/html.js';
 import { inspect } from '../inspect/inspect.js';
 import { progressPrinter } from './classify.js';
 
-export const INSPECT_USAGE = `  ocellus inspect [model] [--json] [--trace IMAGE [--unfused] [--cold] [--html FILE]]`;
+export { INSPECT_USAGE } from './usage.js';   // the synopsis lives there: main.ts prints it without loading this module
 
 export const INSPECT_OPTIONS = `Inspect options:
   model            folder, .onnx file, hub id, or 'default' (default: the bundled ResNet-50)

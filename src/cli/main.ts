@@ -6,25 +6,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BENCH_USAGE, runBench } from './bench.js';
-import { CLASSIFY_OPTIONS, CLASSIFY_USAGE, runClassify } from './classify.js';
-import { INSPECT_OPTIONS, INSPECT_USAGE, runInspect } from './inspect.js';
-import { QUANTIZE_OPTIONS, QUANTIZE_USAGE, runQuantize } from './quantize.js';
-import { runServe, SERVE_OPTIONS, SERVE_USAGE } from './serve.js';
-import { installModelTools } from '../model-tools.js';
+import { BENCH_USAGE, runBench } from './bench.js';   // node: modules only; the bench itself loads when it runs
+import { CLASSIFY_USAGE, INSPECT_USAGE, QUANTIZE_USAGE, SERVE_USAGE } from './usage.js';
 
 const ENVIRONMENT = `Environment: OCELLUS_CACHE (model cache folder), OCELLUS_REMOTE_HOST (hub host), OCELLUS_OFFLINE=1,
   OCELLUS_THREADS (WASM compute threads in Node, 1–8; default min(cores, 4))`;
 
-interface Command { usage: string; options: string; run(argv: string[]): Promise<number> }
+/** A command: its synopsis (cheap), and its module, imported only when the command runs or prints its help — so
+ *  `--version`, `--help` and usage errors load no engine, and each command loads only what it uses. */
+interface Command { usage: string; load(): Promise<{ options: string; run(argv: string[]): Promise<number> }> }
 
 const COMMANDS: Record<string, Command> = {
-  classify: { usage: CLASSIFY_USAGE, options: CLASSIFY_OPTIONS, run: runClassify },
-  serve: { usage: SERVE_USAGE, options: SERVE_OPTIONS, run: runServe },
-  inspect: { usage: INSPECT_USAGE, options: INSPECT_OPTIONS, run: runInspect },
-  quantize: { usage: QUANTIZE_USAGE, options: QUANTIZE_OPTIONS, run: runQuantize },
+  classify: { usage: CLASSIFY_USAGE, load: async () => { const m = await import('./classify.js'); return { options: m.CLASSIFY_OPTIONS, run: m.runClassify }; } },
+  serve: { usage: SERVE_USAGE, load: async () => { const m = await import('./serve.js'); return { options: m.SERVE_OPTIONS, run: m.runServe }; } },
+  inspect: { usage: INSPECT_USAGE, load: async () => { const m = await import('./inspect.js'); return { options: m.INSPECT_OPTIONS, run: m.runInspect }; } },
+  quantize: { usage: QUANTIZE_USAGE, load: async () => { const m = await import('./quantize.js'); return { options: m.QUANTIZE_OPTIONS, run: m.runQuantize }; } },
   // The bench's options live with the bench (a source checkout's bench/): it prints its own help.
-  bench: { usage: BENCH_USAGE, options: '', run: runBench },
+  bench: { usage: BENCH_USAGE, load: async () => ({ options: '', run: runBench }) },
 };
 
 export const USAGE = `ocellus — image classification on a pure-TypeScript ONNX engine
@@ -52,9 +50,10 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-function commandHelp(name: string): string {
+async function commandHelp(name: string): Promise<string> {
   const c = COMMANDS[name]!;
-  return `Usage:\n${c.usage}\n${c.options ? `\n${c.options}\n` : ''}  --verbose           stack traces on errors\n\n${ENVIRONMENT}`;
+  const { options } = await c.load();
+  return `Usage:\n${c.usage}\n${options ? `\n${options}\n` : ''}  --verbose           stack traces on errors\n\n${ENVIRONMENT}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -67,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = command === 'help' ? rest[0] : undefined;
-      if (topic && topic in COMMANDS && topic !== 'bench') console.log(commandHelp(topic));
+      if (topic && topic in COMMANDS && topic !== 'bench') console.log(await commandHelp(topic));
       else if (topic === 'bench') return await runBench(['--help']);
       else if (topic) throw new UsageError(`unknown command '${topic}'`);
       else console.log(USAGE);
@@ -76,11 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!cmd) throw new UsageError(`unknown command '${command}'`);
     if (command !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
-      console.log(commandHelp(command));
+      console.log(await commandHelp(command));
       return 0;
     }
+    const [{ run }, { installModelTools }] = await Promise.all([cmd.load(), import('../model-tools.js')]);
     installModelTools();
-    return await cmd.run(rest);
+    return await run(rest);
   } catch (e) {
     const err = e as Error;
     if (err instanceof UsageError || isParseArgsError(err)) {

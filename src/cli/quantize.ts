@@ -12,7 +12,7 @@ import { progressPrinter } from './classify.js';
 
 const OPS: readonly QuantizableOp[] = ['MatMul', 'Conv'];
 
-export const QUANTIZE_USAGE = `  ocellus quantize [model] [--output FILE] [--per-tensor] [--ops MatMul,Conv] [--exclude NAMES] [--keep-first-last]`;
+export { QUANTIZE_USAGE } from './usage.js';   // the synopsis lives there: main.ts prints it without loading this module
 
 export const QUANTIZE_OPTIONS = `Quantize options:
   model               a folder with onnx/model.onnx, an .onnx file, or 'default' (the bundled ResNet-50, the default)

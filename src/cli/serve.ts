@@ -6,7 +6,7 @@ import { closeOnSignals, startServer } from '../server/node.js';
 import { defaultModelTable, type ModelTable } from '../server/registry.js';
 import { progressPrinter } from './classify.js';
 
-export const SERVE_USAGE = `  ocellus serve [--port 8787] [--host 127.0.0.1] [--token T] [--model ID=MODEL…] [--warm]`;
+export { SERVE_USAGE } from './usage.js';   // the synopsis lives there: main.ts prints it without loading this module
 
 export const SERVE_OPTIONS = `Serve options:
   --port N         port (default 8787; 0 = any free port)
