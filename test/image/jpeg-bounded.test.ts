@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { decodeJpeg, JpegError } from '../../src/image/jpeg/index.js';
 import {
-  blocksInScan, CRAFT_TABLES, dcFirstData, dcRefineData, eobRunData, sequentialData, writeJpeg, type FrameSpec, type ScanSpec,
+  BitWriter, blocksInScan, CRAFT_TABLES, dcFirstData, dcRefineData, eobRunData, sequentialData, writeJpeg, type FrameSpec, type ScanSpec,
 } from './jpeg-writer.js';
 
 const hasDjpeg = spawnSync('djpeg', ['-version']).status === 0;
@@ -165,6 +165,27 @@ describe('blocks inside EOB runs are counted off, not decoded one by one', () =>
     const bytes = writeJpeg(f, CRAFT_TABLES, scans);
     const img = decodeJpeg(bytes);
     expect(img.work).toMatchObject({ used: expectedWork(f, scans), blocksDecoded: blocks + 882 });
+    if (hasDjpeg) {
+      const ref = djpeg(bytes);
+      expect(ref.status, ref.stderr).toBe(0);
+      expect(Buffer.from(img.data).equals(Buffer.from(ref.data))).toBe(true);
+    }
+  });
+});
+
+describe('refinements inside EOB runs visit only the coefficients already nonzero', () => {
+  it('a nonzero coefficient 63 in every block does not make refinements of band 1..62 decode each block', () => {
+    const f = { width: 128, height: 128, progressive: true };
+    const blocks = 256;
+    // AC table 2: '0' + sign bit = a ±1 coefficient right here (run 0, size 1).
+    const tables = [...CRAFT_TABLES, { tc: 1 as const, th: 2, lengths: [1], symbols: [0x01] }];
+    const w = new BitWriter();
+    for (let i = 0; i < blocks; i++) w.put(0, 1).put(i & 1, 1);
+    const last: ScanSpec = { components: [0], ss: 63, se: 63, ah: 0, al: 0, data: w.bytes(), tables: [[0, 2]] };
+    const scans = [dc(f, 0, 0), last, ac(f, 0, 1, 62, 0, 1), ac(f, 0, 1, 62, 1, 0)];
+    const bytes = writeJpeg(f, tables, scans);
+    const img = decodeJpeg(bytes);
+    expect(img.work.blocksDecoded).toBe(blocks + blocks + 1 + 1); // DC, coefficient 63, one EOB run each for 1..62
     if (hasDjpeg) {
       const ref = djpeg(bytes);
       expect(ref.status, ref.stderr).toBe(0);

@@ -177,7 +177,7 @@ function allocateStates(frame: Frame): ComponentState[] {
       comp,
       plane: new Uint8Array(blocks * 64).fill(128),
       coefs: frame.progressive ? new Int16Array(blocks * 64) : null,
-      lastAc: frame.progressive ? new Uint8Array(blocks) : null,
+      nonzero: frame.progressive ? new Uint32Array(blocks * 2) : null,
       quantRaw: null,
       quant: null,
       coefBits: new Int8Array(64).fill(-1),

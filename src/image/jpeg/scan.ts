@@ -15,9 +15,10 @@ export interface ComponentState {
   readonly plane: Uint8Array;
   /** Progressive only: 64 coefficients per block (natural order), blocksPerLine × blocksPerColumn blocks. */
   readonly coefs: Int16Array | null;
-  /** Progressive only: per block, the highest zigzag index of an AC coefficient made nonzero (0: none), so a refinement
-   *  inside an EOB run stops there instead of walking the rest of the band's zeros. */
-  readonly lastAc: Uint8Array | null;
+  /** Progressive only: per block, two words whose bit k (zigzag index k: word k >> 5, bit k & 31) is set once AC
+   *  coefficient k has been made nonzero, so a refinement inside an EOB run visits only those, not the band's zeros.
+   *  Planar: words 0 of all blocks, then words 1 (a one-word band reads 4 bytes per block). */
+  readonly nonzero: Uint32Array | null;
   /** Quantisation table latched at the component's first scan (jdinput.c latch_quant_tables), natural order. */
   quantRaw: Uint16Array | null;
   /** The same values as the IDCT sees them: libjpeg-turbo's ISLOW_MULT_TYPE (short). */
@@ -187,6 +188,16 @@ function sequentialBlockDecoder(br: BitReader): BlockDecoder {
 }
 
 /** Progressive: one of the four jdphuff.c decoders, chosen by the scan's Ss and Ah. */
+/** Bits from..to (0..31 each) of a 32-bit word; 0 when from > to. */
+function bitRange(from: number, to: number): number {
+  if (from > to) return 0;
+  return (to >= 31 ? -1 : (1 << (to + 1)) - 1) & (-1 << from);
+}
+
+/** The two nonzero-mask words' bits for zigzag indices from..to. */
+const bandLow = (from: number, to: number) => (from > 31 ? 0 : bitRange(from, Math.min(to, 31)));
+const bandHigh = (from: number, to: number) => (to < 32 ? 0 : bitRange(Math.max(from, 32) - 32, to - 32));
+
 function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder {
   const { ss, se, ah, al } = scan;
   let eobrun = 0;
@@ -229,8 +240,9 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
         }
         const c = st.coefs!;
         const o = offset(st, bx, by);
+        const nz = st.nonzero!;
         const b = o >> 6;
-        const last = st.lastAc!;
+        const half = nz.length >> 1; // where words 1 start
         const ac = st.ac!;
         const fast = ac.fastAc;
         for (let k = ss; k <= se; k++) {
@@ -240,7 +252,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
             k += (f >> 4) & 15;
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = (f >> 8) << al;
-            if (k > last[b]) last[b] = k;
+            nz[k < 32 ? b : half + b] |= 1 << (k & 31);
             continue;
           }
           const rs = br.decode(ac);
@@ -250,7 +262,7 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
             k += r;
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = br.extend(s) << al;
-            if (k > last[b]) last[b] = k;
+            nz[k < 32 ? b : half + b] |= 1 << (k & 31);
           } else if (r === 15) {
             k += 15;
           } else {
@@ -263,20 +275,35 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
   }
   const p1 = 1 << al;
   const m1 = -1 << al;
+  const low = bandLow(ss, se);
+  const high = bandHigh(ss, se);
   return {
     restart,
     skip(st, first, limit, perLine) { // blocks inside an EOB run with no nonzero coefficient in the band: no bits to read
-      const last = st.lastAc!;
+      const nz = st.nonzero!;
+      const half = nz.length >> 1;
       const bpl = st.comp.blocksPerLine;
       let mx = first % perLine;
       let row = ((first - mx) / perLine) * bpl;
       const most = Math.min(limit, eobrun);
       let n = 0;
-      while (n < most && last[row + mx] < ss) {
-        n++;
-        if (++mx === perLine) {
-          mx = 0;
-          row += bpl;
+      if (high === 0 || low === 0) { // the band lies in one word
+        const mask = high === 0 ? low : high;
+        const base = high === 0 ? 0 : half;
+        while (n < most && (nz[base + row + mx] & mask) === 0) {
+          n++;
+          if (++mx === perLine) {
+            mx = 0;
+            row += bpl;
+          }
+        }
+      } else {
+        while (n < most && (nz[row + mx] & low) === 0 && (nz[half + row + mx] & high) === 0) {
+          n++;
+          if (++mx === perLine) {
+            mx = 0;
+            row += bpl;
+          }
         }
       }
       eobrun -= n;
@@ -285,8 +312,9 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
     block(st, bx, by) { // decode_mcu_AC_refine
       const c = st.coefs!;
       const o = offset(st, bx, by);
+      const nz = st.nonzero!;
       const b = o >> 6;
-      const last = st.lastAc!;
+      const half = nz.length >> 1;
       let k = ss;
       if (eobrun === 0) {
         const ac = st.ac!;
@@ -313,16 +341,20 @@ function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder 
           if (s !== 0) {
             if (k > 63) throw new JpegError('AC coefficient index past 63');
             c[o + NATURAL_ORDER[k]] = s;
-            if (k > last[b]) last[b] = k;
+            nz[k < 32 ? b : half + b] |= 1 << (k & 31);
           }
         }
       }
       if (eobrun > 0) {
-        // Inside an EOB run: only correction bits for coefficients already nonzero (none past last[b]).
-        const end = Math.min(se, last[b]);
-        for (; k <= end; k++) {
-          const z = o + NATURAL_ORDER[k];
-          if (c[z] !== 0 && br.bit() && (c[z] & p1) === 0) c[z] += c[z] >= 0 ? p1 : m1;
+        // Inside an EOB run: only correction bits, for coefficients k..Se already nonzero, in zigzag order.
+        for (let word = 0; word < 2; word++) {
+          let m = word === 0 ? nz[b] & bandLow(k, se) : nz[half + b] & bandHigh(k, se);
+          while (m !== 0) {
+            const bit = m & -m;
+            m ^= bit;
+            const z = o + NATURAL_ORDER[(word << 5) + 31 - Math.clz32(bit)];
+            if (c[z] !== 0 && br.bit() && (c[z] & p1) === 0) c[z] += c[z] >= 0 ? p1 : m1;
+          }
         }
         eobrun--;
       }
