@@ -1,7 +1,9 @@
 // Entropy decoding of one scan: sequential Huffman (jdhuff.c decode_mcu, followed directly by the IDCT into the
 // component plane) and progressive Huffman (jdphuff.c: DC first/refine, AC first/refine with EOB runs, into the
 // coefficient arrays). Handles MCU layout for interleaved and single-component scans and restart markers.
-// Unlike libjpeg, which warns and fills with zeros, corrupt or truncated entropy data throws.
+// Unlike libjpeg, which warns and fills with zeros, corrupt or truncated entropy data throws. Blocks inside an EOB
+// run with nothing to decode are counted off together, and refinements visit only coefficients already nonzero
+// (per-block masks), so a scan's cost follows its data, not its blocks × band width (progression.ts bounds those).
 
 import { JpegError } from './errors.js';
 import { BitReader, type HuffmanTable } from './huffman.js';
@@ -187,7 +189,6 @@ function sequentialBlockDecoder(br: BitReader): BlockDecoder {
   };
 }
 
-/** Progressive: one of the four jdphuff.c decoders, chosen by the scan's Ss and Ah. */
 /** Bits from..to (0..31 each) of a 32-bit word; 0 when from > to. */
 function bitRange(from: number, to: number): number {
   if (from > to) return 0;
@@ -198,6 +199,7 @@ function bitRange(from: number, to: number): number {
 const bandLow = (from: number, to: number) => (from > 31 ? 0 : bitRange(from, Math.min(to, 31)));
 const bandHigh = (from: number, to: number) => (to < 32 ? 0 : bitRange(Math.max(from, 32) - 32, to - 32));
 
+/** Progressive: one of the four jdphuff.c decoders, chosen by the scan's Ss and Ah. */
 function progressiveBlockDecoder(br: BitReader, scan: ScanHeader): BlockDecoder {
   const { ss, se, ah, al } = scan;
   let eobrun = 0;
