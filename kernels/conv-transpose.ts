@@ -8,16 +8,13 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dNhwc, parseWindow, type WindowSpec } from './conv.js';
-import { derivedOf } from './derived.js';
-import { op, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
-import { isFloat, numel } from './util.js';
+import { op, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
+import { dims, isFloat, numel } from './util.js';
 
 interface ConvTAttrs { win: WindowSpec; group: number; outputPadding?: number[]; outputShape?: number[] }
 
 /** Per spatial axis: kernel extent, stride, dilation, the pads at both ends and the output length. */
 interface Axis { k: number; s: number; d: number; begin: number; end: number; outPad: number; inLen: number; out: number }
-
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function parseConvT(n: NodeView): ConvTAttrs {
   const group = n.attrs.int('group', 1);
@@ -83,15 +80,40 @@ const isDepthwise = (a: ConvTAttrs, c: RunCtx) => a.group > 1 && a.group === c.i
 type Phase = [number, number, number, number];
 const ALL: Phase = [0, 0, 1, 1];
 
-/** The conv2dNhwc filter of (a phase of) weight w: derived once and kept when w is constant (see `prepare`). */
-function filterOf(w: tf.Tensor, a: ConvTAttrs, c: RunCtx, [rh, rw, sh, sw]: Phase = ALL): tf.Tensor4D {
-  const ws = w.shape, depthwise = isDepthwise(a, c);
-  const make = () => {
-    const w4 = ws.length === 3 ? tf.reshape(w, [ws[0]!, ws[1]!, 1, ws[2]!]) : tf.reshape(w, [...ws]);
-    const [cIn, mg, kh, kw] = w4.shape as [number, number, number, number];
-    return convFilter(sh * sw === 1 ? w4 : tf.stridedSlice(w4, [0, 0, rh, rw], [cIn, mg, kh, kw], [1, 1, sh, sw]), a.group, depthwise);
-  };
-  return c.consts[1] ? derivedOf(w, `convT/${a.group}/${depthwise}/${rh},${rw}/${sh},${sw}`, () => tf.tidy(make)) : make();
+/** A step's state: its geometry and, for constant weights, the filters of its phases (by phaseKey), derived when
+ *  planning and kept by the session. */
+interface ConvTState { g: Axis[]; filters?: Map<string, tf.Tensor4D> }
+
+const phaseKey = ([rh, rw, sh, sw]: Phase) => `${rh},${rw}/${sh},${sw}`;
+
+/** The conv2dNhwc filter of (a phase of) weight w. */
+function makeFilter(w: tf.Tensor, a: ConvTAttrs, c: RunCtx, [rh, rw, sh, sw]: Phase): tf.Tensor4D {
+  const ws = w.shape;
+  const w4 = ws.length === 3 ? tf.reshape(w, [ws[0]!, ws[1]!, 1, ws[2]!]) : tf.reshape(w, [...ws]);
+  const [cIn, mg, kh, kw] = w4.shape as [number, number, number, number];
+  return convFilter(sh * sw === 1 ? w4 : tf.stridedSlice(w4, [0, 0, rh, rw], [cIn, mg, kh, kw], [1, 1, sh, sw]), a.group, isDepthwise(a, c));
+}
+
+/** The filter of a phase: the one planned for constant weights, else made now (weights fed at run time). */
+function filterOf(w: tf.Tensor, a: ConvTAttrs, c: RunCtx, s: ConvTState, phase: Phase = ALL): tf.Tensor4D {
+  return s.filters?.get(phaseKey(phase)) ?? makeFilter(w, a, c, phase);
+}
+
+/** The phases a 1-D/2-D step convolves with: all of the kernel (spread path) or each stride phase that has taps. */
+function phasesOf(ax: Axis[]): Phase[] {
+  if (!usePhases(ax)) return [ALL];
+  const taps = ax.map(phaseTaps), out: Phase[] = [];
+  taps[0]!.forEach((kh, rh) => taps[1]!.forEach((kw, rw) => { if (kh && kw) out.push([rh, rw, ax[0]!.s, ax[1]!.s]); }));
+  return out;
+}
+
+function planConvT(n: NodeView, [, w]: readonly (tf.Tensor | undefined)[], a: ConvTAttrs, c: PlanCtx): ConvTState {
+  const g = geometry(n, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a);
+  if (!w || !c.consts[1] || g.length > 2) return { g };
+  const depthwise = isDepthwise(a, c);
+  const filters = new Map(phasesOf(axes2d(g)).map(p => [phaseKey(p),
+    c.derive(w, `convT/${a.group}/${depthwise}/${phaseKey(p)}`, () => tf.tidy(() => makeFilter(w, a, c, p)))]));
+  return { g, filters };
 }
 
 /** Per spatial axis (2 of them): the kernel cells of each output phase; [] for a phase no cell reaches. */
@@ -101,13 +123,13 @@ const phaseTaps = (v: Axis) => Array.from({ length: v.s }, (_, r) => Math.max(0,
  *  stride-1 convolution of the input itself with the kernel cells ≡ r (mod stride), flipped — the zeros the
  *  spread input would multiply are never visited. The phases interleave by reshape; pads and output_shape crop
  *  (or extend) the result. */
-function viaPhases(x: tf.Tensor4D, b: tf.Tensor | undefined, w: tf.Tensor, ax: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor4D {
+function viaPhases(x: tf.Tensor4D, b: tf.Tensor | undefined, w: tf.Tensor, ax: Axis[], a: ConvTAttrs, c: RunCtx, s: ConvTState): tf.Tensor4D {
   const [n, h, wd] = x.shape, m = c.outputs[0]!.shape[1]!, inLen = [h, wd];
   const qEnd = ax.map(v => v.begin + v.out), len = qEnd.map((q, i) => Math.max(1, Math.ceil(q / ax[i]!.s)));
   const taps = ax.map(phaseTaps), depthwise = isDepthwise(a, c);
   const rows = taps[0]!.map((kh, rh) => tf.stack(taps[1]!.map((kw, rw) => {
     if (kh === 0 || kw === 0) return tf.zeros([n, len[0]!, len[1]!, m]);
-    const filter = filterOf(w, a, c, [rh, rw, ax[0]!.s, ax[1]!.s]);
+    const filter = filterOf(w, a, c, s, [rh, rw, ax[0]!.s, ax[1]!.s]);
     const end = len.map((l, i) => Math.max(0, l - inLen[i]!));
     const y = conv2dNhwc(x, filter, undefined, {
       strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [kh - 1, end[0]!], [kw - 1, end[1]!], [0, 0]],
@@ -124,10 +146,10 @@ function viaPhases(x: tf.Tensor4D, b: tf.Tensor | undefined, w: tf.Tensor, ax: A
 
 const usePhases = (ax: Axis[]) => ax.every(v => v.d === 1) && ax.some(v => v.s > 1);
 
-function viaConv(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Axis[], a: ConvTAttrs, c: RunCtx): tf.Tensor {
-  const xs = x.shape, ax = axes2d(g);
+function viaConv(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, a: ConvTAttrs, c: RunCtx, s: ConvTState): tf.Tensor {
+  const xs = x.shape, g = s.g, ax = axes2d(g);
   const x4 = tf.transpose((g.length === 1 ? tf.reshape(x, [xs[0]!, xs[1]!, 1, xs[2]!]) : x) as tf.Tensor4D, [0, 2, 3, 1]);
-  const y = usePhases(ax) ? viaPhases(x4, b, w, ax, a, c) : viaSpread(x4, b, filterOf(w, a, c), ax, a, c);
+  const y = usePhases(ax) ? viaPhases(x4, b, w, ax, a, c, s) : viaSpread(x4, b, filterOf(w, a, c, s), ax, a, c);
   return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), c.outputs[0]!.shape);
 }
 
@@ -209,20 +231,9 @@ const convTranspose = op({
     const g = geometry(n, xi.shape.slice(2), kernel, a);
     return [{ dtype: xi.dtype, shape: [nb, m, ...g.map(v => v.out)] }];
   },
-  prepare: ([, w], a, c) => {
-    if (!w || !c.consts[1] || c.inputs[0]!.shape.length > 4) return;
-    const ax = axes2d(geometry(NO_CHECK, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a));
-    if (!usePhases(ax)) return void filterOf(w, a, c);
-    const taps = ax.map(phaseTaps);
-    taps[0]!.forEach((kh, rh) => taps[1]!.forEach((kw, rw) => { if (kh && kw) filterOf(w, a, c, [rh, rw, ax[0]!.s, ax[1]!.s]); }));
-  },
-  run: ([x, w, b], a, c) => {
-    const g = geometry(NO_CHECK, c.inputs[0]!.shape.slice(2), c.inputs[1]!.shape.slice(2), a);
-    return [g.length <= 2 ? viaConv(x!, w!, b, g, a, c) : scatterLoop(x!, w!, b, g, a.group, c.outputs[0]!.shape)];
-  },
+  plan: planConvT,
+  run: ([x, w, b], a, c, s) => [s.g.length <= 2 ? viaConv(x!, w!, b, a, c, s) : scatterLoop(x!, w!, b, s.g, a.group, c.outputs[0]!.shape)],
 });
-
-const NO_CHECK = { fail: (d: string): never => { throw new Error(d); } } as NodeView;
 
 function check(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
   if (!v) n.fail(`${what} is required`);

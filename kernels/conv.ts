@@ -4,10 +4,9 @@
 // Also holds the sliding-window arithmetic (kernel/strides/dilations/pads/auto_pad/ceil_mode) pool.ts shares.
 
 import * as tf from '@tensorflow/tfjs-core';
-import type { NodeView, RunCtx, ValueInfo } from './types.js';
+import type { NodeView, PlanCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { isFloat } from './util.js';
-import { derivedOf } from './derived.js';
 import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
@@ -36,9 +35,6 @@ export interface Geometry {
   end: number[];
   extra: number[];
 }
-
-/** `run` recomputes window geometry that `infer` already validated: it cannot fail there. */
-export const NO_VIEW = { fail: (d: string): never => { throw new Error(d); } } as NodeView;
 
 export function parseWindow(n: NodeView, opts: { ceil?: boolean } = {}): WindowSpec {
   const autoPad = n.attrs.string('auto_pad', 'NOTSET');
@@ -190,14 +186,16 @@ const conv = op({
     const g = windowGeometry(n, xi.shape.slice(2), wi.shape.slice(2), a.win);
     return [{ dtype: xi.dtype, shape: [nb, m, ...g.out] }];
   },
-  run: ([x, w, b], a, c) => {
+  plan: (n, _x, a, c) => {
+    const ws = c.inputs[1]!.shape, depthwise = a.group > 1 && ws[1] === 1;
+    return { depthwise, call: call2d(windowGeometry(n, c.inputs[0]!.shape.slice(2), ws.slice(2), a.win), a, depthwise) };
+  },
+  run: ([x, w, b], a, c, { depthwise, call }) => {
     const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
-    const g = windowGeometry(NO_VIEW, xs.slice(2), ws.slice(2), a.win);
     const oneD = xs.length === 3;   // [N, C, L] runs as [N, C, 1, L]
     const x4 = (oneD ? tf.reshape(x!, [xs[0]!, xs[1]!, 1, xs[2]!]) : x!) as tf.Tensor4D;
     const w4 = (oneD ? tf.reshape(w!, [ws[0]!, ws[1]!, 1, ws[2]!]) : w!) as tf.Tensor4D;
-    const depthwise = a.group > 1 && ws[1] === 1;
-    const y = conv2dNhwc(tf.transpose(x4, [0, 2, 3, 1]), tfFilter(w4, a.group, depthwise), b, call2d(g, a, depthwise));
+    const y = conv2dNhwc(tf.transpose(x4, [0, 2, 3, 1]), tfFilter(w4, a.group, depthwise), b, call);
     return [tf.reshape(tf.transpose(y, [0, 3, 1, 2]), c.outputs[0]!.shape)];
   },
 });
@@ -230,55 +228,37 @@ const nhwcConv = op({
     }
     return [{ dtype: xi.dtype, shape }];
   },
-  prepare: ([, w, b], a, c) => void ownConvWeights(w, b, a, c),
-  run: ([x, w, b, z], a, c) => {
-    const packed = ownConvWeights(w, b, a, c);
-    if (packed) return [convProduct(x!, packed, c.inputs[1]!.shape[3]!, convWindow(c, a), a.activation === 'relu' ? 'relu' : 'linear', z)];
-    const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
-    const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
-    const p = call2d(g, a, a.group > 1 && a.group === xs[3]);
+  plan: (n, [, w, b], a, c) => {
+    const g = windowGeometry(n, c.inputs[0]!.shape.slice(1, 3), c.inputs[1]!.shape.slice(0, 2), a.win);
+    const window = convWindow(g, c.inputs[1]!.shape);
+    return { window, call: call2d(g, a, a.group > 1 && a.group === c.inputs[0]!.shape[3]), packed: ownConvWeights(w, b, a, window, c) };
+  },
+  run: ([x, w, b, z], a, c, { window, call: p, packed }) => {
+    if (packed && ownGemm()) return [convProduct(x!, packed, c.inputs[1]!.shape[3]!, window, a.activation === 'relu' ? 'relu' : 'linear', z)];
     if (!z) return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, p)];
     const y = tf.add(conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, { ...p, activation: '' }), z);
     return [a.activation === 'relu' ? tf.relu(y) : y];
   },
 });
 
-/** The window of a planned NhwcConv step, worked out on its first run (a plan's shapes are fixed): worked out on
- *  every run it was ~70 KB of the ~555 KB of JavaScript objects a ResNet-50 run allocated. */
-const windows = new WeakMap<RunCtx, ConvWindow>();
-
-function convWindow(c: RunCtx, a: ConvAttrs): ConvWindow {
-  let w = windows.get(c);
-  if (!w) {
-    const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
-    const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(0, 2), a.win);
-    const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
-    w = { kernel: [ws[0]!, ws[1]!], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1) };
-    windows.set(c, w);
-  }
-  return w;
+/** ocellus's GEMM's view of an NhwcConv window (2 spatial dims). */
+function convWindow(g: Geometry, ws: readonly number[]): ConvWindow {
+  const two = (v: number[], pad: number) => (v.length === 1 ? [pad, v[0]!] : v) as [number, number];
+  return { kernel: [ws[0]!, ws[1]!], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1) };
 }
 
 /** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
  *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. 3×3 convs at stride 1 are
  *  packed for Winograd (measured on ResNet-50's 16: 1.2–3× faster each than im2col, ~1.8× all told at batch 1 and 8);
- *  the rest as one B. */
-function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, c: RunCtx): PackedWeights | undefined {
+ *  the rest as one B. Decided and packed when planning; the session keeps the block. */
+function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, window: ConvWindow, c: PlanCtx): PackedWeights | undefined {
   const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
     && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
-  let p = packedFor.get(c);
-  if (!p || p.isDisposed) {
-    const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
-    p = winogradWanted(convWindow(c, a), cin, m)
-      ? derivedOf(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b))
-      : derivedOf(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
-    packedFor.set(c, p);
-  }
-  return p;
+  const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+  return winogradWanted(window, cin, m)
+    ? c.derive(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b))
+    : c.derive(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));
 }
-
-/** The packing a planned NhwcConv step chose when it was planned (Winograd or not is decided once per plan). */
-const packedFor = new WeakMap<RunCtx, PackedWeights>();
 
 export const CONV_OPS: OpDef<any>[] = [conv, nhwcConv];

@@ -5,22 +5,9 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
-import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
-import { broadcastShapes, isFloat, matrices, same } from './util.js';
-import { derivedOf } from './derived.js';
+import { op, type InferView, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
+import { broadcastShapes, dims, isFloat, matrices, same } from './util.js';
 import { denseProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
-
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-/** Stands in for the node when `run` re-derives what `infer` already validated. */
-const VALIDATED = { check: () => undefined, fail: (d: string) => { throw new Error(d); } } as unknown as NodeView;
-
-/** Plan-time derived values memoised per step (the RunCtx object lives as long as the plan). */
-const memo = new WeakMap<RunCtx, unknown>();
-function once<T>(c: RunCtx, f: () => T): T {
-  if (!memo.has(c)) memo.set(c, f());
-  return memo.get(c) as T;
-}
 
 // ---- MatMul planning: shapes are static, so each step decides its strategy once -------------------------------
 
@@ -50,8 +37,8 @@ function matmulShape(n: NodeView, as: readonly number[], bs: readonly number[]):
   return { batch, m, k, n: nn, out };
 }
 
-function matmulPlan(as: readonly number[], bs: readonly number[]): MatMulPlan {
-  const { batch, m, k, n, out } = matmulShape(VALIDATED, as, bs);
+function matmulPlan(v: NodeView, as: readonly number[], bs: readonly number[]): MatMulPlan {
+  const { batch, m, k, n, out } = matmulShape(v, as, bs);
   const bBatch = bs.length > 2 ? sizeOf(bs.slice(0, -2)) : 1;
   if (bBatch === 1) return { rows: true, a: [sizeOf(as.slice(0, -1)), k], b: [k, n], slices: 1, out };
   const p = sizeOf(batch);
@@ -72,21 +59,18 @@ function product(a: tf.Tensor, b: tf.Tensor, p: MatMulPlan): tf.Tensor {
 }
 
 /** B packed for ocellus's GEMM (kernels/wasm/gemm.ts) when it runs here, B is a constant matrix and the bias, if
- *  any, a constant per output column (packed with it); else undefined. */
-function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: MatMulPlan, c: RunCtx, fuse: boolean): PackedWeights | undefined {
+ *  any, a constant per output column (packed with it); else undefined. Made when planning, kept by the session. */
+function ownWeights(b: tf.Tensor | undefined, bias: tf.Tensor | undefined, p: MatMulPlan, c: PlanCtx, fuse: boolean): PackedWeights | undefined {
   const [m, k] = p.a as [number, number], n = p.b[1]!;
   const fits = p.rows && c.inputs[0]!.dtype === 'float32' && !!b && !!c.consts[1] && (!c.inputs[2] || (fuse && !!bias && !!c.consts[2]))
     && m > 0 && k > 0 && n > 0;
   if (!fits || !ownGemm()) return undefined;
-  return derivedOf(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
+  return c.derive(b, `gemm/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias));
 }
 
 function ownProduct(a: tf.Tensor, packed: PackedWeights, p: MatMulPlan, act: Activation, res?: tf.Tensor): tf.Tensor {
   return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act, res);
 }
-
-/** A MatMul step's plan, made once. */
-const planOf = (c: RunCtx) => once(c, () => matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape));
 
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
   for (const [i, x] of xs.entries()) if (x) n.check(isFloat(x.dtype), () => `input ${i} is ${x.dtype}: only float products are supported`);
@@ -99,11 +83,12 @@ const matMul = op({
     checkFloat(n, same(a, n), same(b, n, 1));
     return [{ dtype: a!.dtype, shape: matmulShape(n, a!.shape, b!.shape).out }];
   },
-  prepare: ([, b], _a, c) => void ownWeights(b, undefined, planOf(c), c, false),
-  run: ([a, b], _a, c) => {
-    const p = planOf(c);
-    const packed = ownWeights(b, undefined, p, c, false);
-    if (packed) return [tf.reshape(ownProduct(a!, packed, p, 'linear'), p.out)];
+  plan: (n, [, b], _a, c) => {
+    const p = matmulPlan(n, c.inputs[0]!.shape, c.inputs[1]!.shape);
+    return { p, packed: ownWeights(b, undefined, p, c, false) };
+  },
+  run: ([a, b], _a, _c, { p, packed }) => {
+    if (packed && ownGemm()) return [tf.reshape(ownProduct(a!, packed, p, 'linear'), p.out)];
     return [tf.reshape(p.rows ? tf.matMul(tf.reshape(a!, p.a), tf.reshape(b!, p.b)) : product(a!, b!, p), p.out)];
   },
 });
@@ -127,7 +112,8 @@ function activate(x: tf.Tensor, act: Activation): tf.Tensor {
  *  (keyed on the weight and bias ids) — such biases are added after the product instead. */
 const perColumn = (bias: ValueInfo | undefined, n: number) => !!bias && bias.shape.length === 1 && bias.shape[0] === n;
 
-const fusedPlan = (c: RunCtx) => once(c, () => ({ ...matmulPlan(c.inputs[0]!.shape, c.inputs[1]!.shape), fuse: perColumn(c.inputs[2], c.outputs[0]!.shape.at(-1)!) }));
+type FusedPlan = MatMulPlan & { fuse: boolean };
+const fusedPlan = (n: NodeView, c: RunCtx): FusedPlan => ({ ...matmulPlan(n, c.inputs[0]!.shape, c.inputs[1]!.shape), fuse: perColumn(c.inputs[2], c.outputs[0]!.shape.at(-1)!) });
 
 const fusedMatMul = op({
   opType: 'FusedMatMul', domain: 'local', since: 1,
@@ -149,18 +135,19 @@ const fusedMatMul = op({
     }
     return [{ dtype: a!.dtype, shape: out }];
   },
-  prepare: ([, b, bias], _a, c) => void ownWeights(b, bias, fusedPlan(c), c, fusedPlan(c).fuse),
-  run: ([a, b, bias, z], { act }, c) => {
-    const p = fusedPlan(c);
-    const packed = ownWeights(b, bias, p, c, p.fuse);
-    if (packed) return [tf.reshape(ownProduct(a!, packed, p, act, z), p.out)];
+  plan: (n, [, b, bias], _a, c) => {
+    const p = fusedPlan(n, c);
+    return { p, packed: ownWeights(b, bias, p, c, p.fuse) };
+  },
+  run: ([a, b, bias, z], { act }, _c, { p, packed }) => {
+    if (packed && ownGemm()) return [tf.reshape(ownProduct(a!, packed, p, act, z), p.out)];
     const y = tfProduct(a!, b!, bias, act, p);
     return [z ? tf.add(y, z) : y];   // act is linear when Z is given
   },
 });
 
 /** act(A·B + bias) on tfjs: the bias and ReLU fused into the XNNPACK product where tfjs can. */
-function tfProduct(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | undefined, act: Activation, p: ReturnType<typeof fusedPlan>): tf.Tensor {
+function tfProduct(a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor | undefined, act: Activation, p: FusedPlan): tf.Tensor {
   if (p.rows && (p.fuse || !bias)) {
     const y = tf.fused.matMul({
       a: tf.reshape(a, p.a), b: tf.reshape(b, p.b), bias,
@@ -203,19 +190,18 @@ const MATERIALISE_TRANSPOSE_AT = 16;
 /** Gemm's B (as stored, transposed or not) packed for ocellus's GEMM when it runs here and the node is a plain
  *  product: A not transposed, alpha 1, B constant, C absent, ignored (beta 0) or a constant per-column bias at beta 1
  *  (a classifier head as exporters write it); else undefined. */
-function ownGemmWeights(b: tf.Tensor | undefined, cc: tf.Tensor | undefined, at: GemmAttrs, c: RunCtx): PackedWeights | undefined {
+function ownGemmWeights(b: tf.Tensor | undefined, cc: tf.Tensor | undefined, at: GemmAttrs, c: PlanCtx): PackedWeights | undefined {
   const [m, n] = c.outputs[0]!.shape as [number, number], k = c.inputs[1]!.shape[at.transB ? 1 : 0]!;
   const bias = cc && at.beta !== 0 ? cc : undefined;
   const fits = !at.transA && at.alpha === 1 && c.inputs[0]!.dtype === 'float32' && !!b && !!c.consts[1] && m > 0 && k > 0 && n > 0
     && (!bias || (at.beta === 1 && perColumn(c.inputs[2], n) && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
-  return derivedOf(b, `gemm${at.transB ? 'T' : ''}/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias, at.transB));
+  return c.derive(b, `gemm${at.transB ? 'T' : ''}/${bias?.id ?? ''}`, () => packWeights(b, k, n, bias, at.transB));
 }
 
-function gemmRun([a, b, cc]: readonly (tf.Tensor | undefined)[], at: GemmAttrs, c: RunCtx): tf.Tensor[] {
+function gemmRun([a, b, cc]: readonly (tf.Tensor | undefined)[], at: GemmAttrs, c: RunCtx, packed: PackedWeights | undefined): tf.Tensor[] {
   const [m, n] = c.outputs[0]!.shape as [number, number];
-  const packed = ownGemmWeights(b, cc, at, c);
-  if (packed) return [denseProduct(a!, packed, m, packed.K, n, 'linear')];
+  if (packed && ownGemm()) return [denseProduct(a!, packed, m, packed.K, n, 'linear')];
   const ta = at.transA && n >= MATERIALISE_TRANSPOSE_AT, tb = at.transB && m >= MATERIALISE_TRANSPOSE_AT;
   const A = ta ? tf.transpose(a!) : a!, B = tb ? tf.transpose(b!) : b!;
   const transA = at.transA && !ta, transB = at.transB && !tb;
@@ -237,7 +223,7 @@ const gemm = (since: number) => op({
     return gemmParse(n);
   },
   infer: (n: InferView, xs, at) => gemmInfer(n, xs, at),
-  prepare: ([, b, cc], at, c) => void ownGemmWeights(b, cc, at, c),
+  plan: (_n, [, b, cc], at, c) => ownGemmWeights(b, cc, at, c),
   run: gemmRun,
 });
 

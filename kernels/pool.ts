@@ -5,7 +5,7 @@
 // strided-slice path. One definition per op: later opsets only added attributes (read here with spec defaults).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { NO_VIEW, parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
+import { parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
 import { op, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { isFloat } from './util.js';
 
@@ -146,9 +146,9 @@ function poolOp(opType: 'MaxPool' | 'AveragePool') {
       const y = { dtype: xi.dtype, shape: [...xi.shape.slice(0, 2), ...g.out] };
       return a.indices ? [y, { dtype: 'int64', shape: y.shape }] : [y];
     },
-    run: ([x], a, c) => {
-      const xs = c.inputs[0]!.shape, r = xs.length - 2;
-      const g = windowGeometry(NO_VIEW, xs.slice(2), a.kernel, a.win);
+    plan: (n, _x, a, c) => windowGeometry(n, c.inputs[0]!.shape.slice(2), a.kernel, a.win),
+    run: ([x], a, c, g) => {
+      const r = c.inputs[0]!.shape.length - 2;
       const outs = poolChannelsLast(tf.transpose(x!, [0, ...range(2, r + 2), 1]), g, a);
       return outs.map(t => tf.transpose(t, [0, r + 1, ...range(1, r + 1)]));
     },
@@ -166,7 +166,8 @@ function nhwcPoolOp(opType: 'NhwcMaxPool' | 'NhwcAveragePool') {
       const g = windowGeometry(n, xi.shape.slice(1, -1), a.kernel, a.win);
       return [{ dtype: xi.dtype, shape: [xi.shape[0]!, ...g.out, xi.shape.at(-1)!] }];
     },
-    run: ([x], a, c) => poolChannelsLast(x!, windowGeometry(NO_VIEW, c.inputs[0]!.shape.slice(1, -1), a.kernel, a.win), a),
+    plan: (n, _x, a, c) => windowGeometry(n, c.inputs[0]!.shape.slice(1, -1), a.kernel, a.win),
+    run: ([x], a, _c, g) => poolChannelsLast(x!, g, a),
   });
 }
 

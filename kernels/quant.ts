@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DType } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
-import { conv2dNhwc, NO_VIEW, parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
+import { conv2dNhwc, parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
 import { op, type Inputs, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { broadcastShapes, normAxis, tensorToConst } from './util.js';
 
@@ -65,14 +65,17 @@ function zeroPoints(x: Inputs, c: RunCtx, i: number): Int32Array {
   return z ? Int32Array.from(z.data as ArrayLike<number>) : new Int32Array(1);
 }
 
-/** Plan-time derived values memoised per step (RunCtx lives as long as the plan). */
-const memo = new WeakMap<RunCtx, Map<string, unknown>>();
-function once<T>(c: RunCtx, key: string, constant: boolean, f: () => T): T {
-  if (!constant) return f();
-  let m = memo.get(c);
-  if (!m) memo.set(c, (m = new Map()));
-  if (!m.has(key)) m.set(key, f());
-  return m.get(key) as T;
+/** Whether input i and its (optional) zero point iz are constants: the host form is then made when planning. */
+const constantWithZp = (c: RunCtx, i: number, iz: number) => !!c.consts[i] && (!c.inputs[iz] || !!c.consts[iz]);
+
+/** B of an integer product as hostMatrix lays it out, made when planning if constant (else per run). */
+function plannedMatrix(c: RunCtx, ib: number, ibz: number): HostMatrix | undefined {
+  return constantWithZp(c, ib, ibz) ? hostMatrix(c.consts[ib]!, zeroPoints([], c, ibz), c.inputs[ib]!.shape) : undefined;
+}
+
+/** A conv's weights as hostFilter lays them out, made when planning if constant (else per run). */
+function plannedFilter(c: RunCtx, iw: number, iwz: number): HostFilter | undefined {
+  return constantWithZp(c, iw, iwz) ? hostFilter(c.consts[iw]!, zeroPoints([], c, iwz), c.inputs[iw]!.shape) : undefined;
 }
 
 interface WasmHeap {
@@ -278,10 +281,9 @@ function perRow(v: ValueInfo | undefined, m: number): number[] | undefined {
 }
 
 /** Exact (A − a_zp)·(B − b_zp) for the matmul-family ops; inputs at indices ia, iaz, ib, ibz. */
-function matMulInteger(x: Inputs, c: RunCtx, [ia, iaz, ib, ibz]: readonly number[], s: MatMulShape): tf.Tensor {
+function matMulInteger(x: Inputs, c: RunCtx, [ia, iaz, ib, ibz]: readonly number[], s: MatMulShape, planned: HostMatrix | undefined): tf.Tensor {
   const aInfo = c.inputs[ia]!, bInfo = c.inputs[ib]!;
-  const b = once(c, 'B', !!c.consts[ib] && (!c.inputs[ibz] || !!c.consts[ibz]),
-    () => hostMatrix(host(x, c, ib)!, zeroPoints(x, c, ibz), bInfo.shape));
+  const b = planned ?? hostMatrix(host(x, c, ib)!, zeroPoints(x, c, ibz), bInfo.shape);
   const aZp = c.inputs[iaz] ? zeroPoints(x, c, iaz) : new Int32Array(1);
   const a = centred(x[ia]!, c.inputs[iaz] ? x[iaz] : undefined, perRow(c.inputs[iaz], s.m));
   const bound = spread(aInfo.dtype, aZp);
@@ -412,14 +414,20 @@ function checkWeightZeroPoint(n: NodeView, zp: ValueInfo | undefined, w: ValueIn
   if (zp && numel(zp.shape) !== 1 && !(zp.shape.length === 1 && zp.shape[0] === m)) n.fail(`${what} ${dims(zp.shape)} must be a scalar or [${m}] (per output channel)`);
 }
 
+/** An NCHW integer conv step's state: its window, group, and the weights on the host when they are constant. */
+interface ConvPlan { g: Geometry; group: number; f?: HostFilter }
+
+function planConv(n: NodeView, c: RunCtx, a: ConvAttrs, iw: number, iwz: number): ConvPlan {
+  return { g: windowGeometry(n, c.inputs[0]!.shape.slice(2), c.inputs[iw]!.shape.slice(2), a.win), group: a.group, f: plannedFilter(c, iw, iwz) };
+}
+
 /** Exact NCHW ConvInteger core (inputs x, w, x_zp, w_zp at ix…): int32-valued result in NCHW. */
-function convInteger(x: Inputs, c: RunCtx, [ix, iw, ixz, iwz]: readonly number[], a: ConvAttrs): tf.Tensor {
+function convInteger(x: Inputs, c: RunCtx, [ix, iw, ixz, iwz]: readonly number[], { g, group, f: planned }: ConvPlan): tf.Tensor {
   const xs = c.inputs[ix]!.shape, ws = c.inputs[iw]!.shape;
-  const f = once(c, 'W', !!c.consts[iw] && (!c.inputs[iwz] || !!c.consts[iwz]), () => hostFilter(host(x, c, iw)!, zeroPoints(x, c, iwz), ws));
-  const g = windowGeometry(NO_VIEW, xs.slice(2), ws.slice(2), a.win);
+  const f = planned ?? hostFilter(host(x, c, iw)!, zeroPoints(x, c, iwz), ws);
   const bound = spread(c.inputs[ix]!.dtype, c.inputs[ixz] ? zeroPoints(x, c, ixz) : [0]);
   const x4 = tf.reshape(centred(x[ix]!, c.inputs[ixz] ? x[ixz] : undefined), xs.length === 3 ? [xs[0]!, xs[1]!, 1, xs[2]!] : xs);
-  const y = intConv(tf.transpose(x4, [0, 2, 3, 1]) as tf.Tensor4D, f, a.group, g, bound);
+  const y = intConv(tf.transpose(x4, [0, 2, 3, 1]) as tf.Tensor4D, f, group, g, bound);
   return tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [xs[0]!, f.m, ...g.out]);
 }
 
@@ -455,8 +463,8 @@ function quantizeLinear(since: number) {
       checkZeroPoint(n, zp, zp?.dtype ?? 'uint8', 'y_zero_point', s);
       return [{ dtype: zp?.dtype ?? 'uint8', shape: [...xi.shape] }];
     },
-    run: ([x, scale, zp], a, c) => {
-      const shape = alongAxis(NO_VIEW, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis);
+    plan: (n, _x, a, c) => alongAxis(n, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis),
+    run: ([x, scale, zp], _a, c, shape) => {
       const s = shape ? tf.reshape(scale!, shape) : scale!;
       const z = zp && shape ? tf.reshape(zp, shape) : zp;
       return [saturate(tf.div(tf.cast(x!, 'float32'), s), z, c.outputs[0]!.dtype)];
@@ -473,8 +481,8 @@ function dequantizeLinear(since: number) {
       checkZeroPoint(n, zp, xi.dtype, 'x_zero_point', checkScale(n, scale, xi, since >= 13, a.axis));
       return [{ dtype: 'float32', shape: [...xi.shape] }];
     },
-    run: ([x, scale, zp], a, c) => {
-      const shape = alongAxis(NO_VIEW, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis);
+    plan: (n, _x, a, c) => alongAxis(n, c.inputs[1]!, c.inputs[0]!.shape.length, a.axis),
+    run: ([x, scale, zp], _a, _c, shape) => {
       // (x − zp) in int32 first, as onnxruntime does: exact even for int32 x beyond 2^24.
       const d = zp ? tf.sub(x!, shape ? tf.reshape(zp, shape) : zp) : x!;
       return [tf.mul(tf.cast(d, 'float32'), shape ? tf.reshape(scale!, shape) : scale!)];
@@ -509,7 +517,8 @@ const matMulIntegerOp = op({
     if (bz && ![1, s.n, s.bBatch * s.n].includes(numel(bz.shape))) n.fail(`b_zero_point ${dims(bz.shape)} must be a scalar or one per column of B (${s.n})`);
     return [{ dtype: 'int32', shape: s.out }];
   },
-  run: (x, _a, c) => [tf.cast(matMulInteger(x, c, [0, 2, 1, 3], matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[1]!.shape)), 'int32')],
+  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[1]!.shape), b: plannedMatrix(c, 1, 3) }),
+  run: (x, _a, c, { s, b }) => [tf.cast(matMulInteger(x, c, [0, 2, 1, 3], s, b), 'int32')],
 });
 
 const convIntegerOp = op({
@@ -523,7 +532,8 @@ const convIntegerOp = op({
     checkWeightZeroPoint(n, wz, wi, m, 'w_zero_point');
     return [{ dtype: 'int32', shape: [xi.shape[0]!, m, ...g.out] }];
   },
-  run: (x, a, c) => [tf.cast(convInteger(x, c, [0, 1, 2, 3], a), 'int32')],
+  plan: (n, _x, a, c) => planConv(n, c, a, 1, 3),
+  run: (x, _a, c, p) => [tf.cast(convInteger(x, c, [0, 1, 2, 3], p), 'int32')],
 });
 
 // ---- QLinearMatMul, QLinearConv ---------------------------------------------------------------------------------------
@@ -542,9 +552,9 @@ const qLinearMatMul = op({
     if (numel(needFloat(n, ys, 'y_scale').shape) !== 1 || numel(yi.shape) !== 1) n.fail('y_scale and y_zero_point must be scalars (per-tensor output)');
     return [{ dtype: yi.dtype, shape: s.out }];
   },
-  run: (x, _a, c) => {
-    const s = matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[3]!.shape);
-    const acc = matMulInteger(x, c, [0, 2, 3, 5], s);
+  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[3]!.shape), b: plannedMatrix(c, 3, 5) }),
+  run: (x, _a, c, { s, b }) => {
+    const acc = matMulInteger(x, c, [0, 2, 3, 5], s, b);
     const aScale = perRow(c.inputs[1], s.m) ? tf.reshape(x[1]!, [s.m, 1]) : x[1]!;
     return [requantize(acc, tf.div(tf.mul(aScale, x[4]!), x[6]!), x[7], c.outputs[0]!.dtype)];
   },
@@ -566,10 +576,11 @@ const qLinearConv = op({
     if (b && (b.dtype !== 'int32' || b.shape.length !== 1 || b.shape[0] !== m)) n.fail(`bias B is ${b.dtype} ${dims(b.shape)}; expected int32 [${m}]`);
     return [{ dtype: yi.dtype, shape: [xi.shape[0]!, m, ...g.out] }];
   },
-  run: (x, a, c) => {
+  plan: (n, _x, a, c) => planConv(n, c, a, 3, 5),
+  run: (x, _a, c, p) => {
     const rank = c.inputs[0]!.shape.length, m = c.outputs[0]!.shape[1]!;
     const perChannel = (t: tf.Tensor) => (t.size === 1 ? t : tf.reshape(t, [m, ...new Array<number>(rank - 2).fill(1)]));
-    let acc = tf.cast(convInteger(x, c, [0, 3, 2, 5], a), 'int32');
+    let acc = tf.cast(convInteger(x, c, [0, 3, 2, 5], p), 'int32');
     if (x[8]) acc = tf.add(acc, perChannel(x[8]));
     return [requantize(acc, tf.div(tf.mul(x[1]!, perChannel(x[4]!)), x[6]!), x[7], c.outputs[0]!.dtype)];
   },
@@ -617,9 +628,9 @@ const dynQuantMatMul = op({
     if (b) checkPerChannel(n, needFloat(n, b, 'bias'), s.n, 'bias');
     return [{ dtype: 'float32', shape: s.out }];
   },
-  run: (x, _a, c) => {
-    const s = matmulShape(NO_VIEW, c.inputs[0]!.shape, c.inputs[1]!.shape);
-    const w = once(c, 'W', !!c.consts[1] && (!c.inputs[2] || !!c.consts[2]), () => hostMatrix(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape));
+  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[1]!.shape), w: plannedMatrix(c, 1, 2) }),
+  run: (x, _a, c, { s, w: planned }) => {
+    const w = planned ?? hostMatrix(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape);
     const { xc, scale, bound } = quantizedInput(x[0]!, [-1, s.k]);
     const acc = intMatMul(xc, w, bound);
     xc.dispose();
@@ -644,10 +655,11 @@ const nhwcDynQuantConv = op({
     if (b) checkPerChannel(n, needFloat(n, b, 'bias'), m, 'bias');
     return [{ dtype: 'float32', shape: [xi.shape[0]!, ...g.out, m] }];
   },
-  run: (x, a, c) => {
-    const xs = c.inputs[0]!.shape, ws = c.inputs[1]!.shape;
-    const f = once(c, 'W', !!c.consts[1] && (!c.inputs[2] || !!c.consts[2]), () => hostFilter(host(x, c, 1)!, zeroPoints(x, c, 2), ws));
-    const g = windowGeometry(NO_VIEW, xs.slice(1, 3), ws.slice(2), a.win);
+  plan: (n, _x, a, c) => ({
+    g: windowGeometry(n, c.inputs[0]!.shape.slice(1, 3), c.inputs[1]!.shape.slice(2), a.win), f: plannedFilter(c, 1, 2),
+  }),
+  run: (x, a, c, { g, f: planned }) => {
+    const f = planned ?? hostFilter(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape);
     const { xc, scale, bound } = quantizedInput(x[0]!);
     const acc = intConv(xc as tf.Tensor4D, f, a.group, g, bound);
     xc.dispose();

@@ -241,15 +241,13 @@ function gatherAxis(src: HostArray, dst: HostArray, outer: number, inner: number
   }
 }
 
-const steps = new WeakMap<RunCtx, Packed[]>();
+/** A step's state: the packed taps of each axis that changes, worked out when planning. */
+function planSteps(n: NodeView, a: ResizeAttrs, c: RunCtx): Packed[] {
+  const plan = planResize(n, c.inputs[0]!.shape, a, i => c.consts[i], i => !!c.inputs[i] && numel(c.inputs[i]!.shape) > 0);
+  return plan.axes.map(axis => ({ axis, taps: axisTaps(axis, a) })).filter(s => !isIdentity(s.taps, s.axis)).map(s => pack(s.axis, s.taps));
+}
 
-function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
-  let work = steps.get(c);
-  if (!work) {
-    const plan = planResize(VALIDATED, c.inputs[0]!.shape, a, i => c.consts[i], i => !!c.inputs[i] && numel(c.inputs[i]!.shape) > 0);
-    work = plan.axes.map(axis => ({ axis, taps: axisTaps(axis, a) })).filter(s => !isIdentity(s.taps, s.axis)).map(s => pack(s.axis, s.taps));
-    steps.set(c, work);
-  }
+function resizeRun(x: tf.Tensor, a: ResizeAttrs, work: Packed[]): tf.Tensor {
   const shape = [...x.shape];
   let data = x.dataSync() as HostArray;
   if (work.length === 0) return tf.tensor(data.slice(), shape, x.dtype);
@@ -269,8 +267,6 @@ function resizeRun(x: tf.Tensor, a: ResizeAttrs, c: RunCtx): tf.Tensor {
   return tf.tensor(data instanceof Float64Array ? Float32Array.from(data) : data, shape, x.dtype);
 }
 
-const VALIDATED = { check: () => undefined, fail: (d: string) => { throw new Error(d); } } as unknown as NodeView;
-
 function inferResize(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: ResizeAttrs): ValueInfo[] {
   const x = inputs[0];
   if (!x) n.fail('input X is required');
@@ -285,7 +281,8 @@ function resizeOp(opType: 'Resize' | 'Upsample', since: number, legacy: boolean)
     opType, since, dataDependent: legacy ? (since >= 9 ? [1] : undefined) : [1, 2, 3],
     parse: (n: NodeView) => parseResize(n, legacy),
     infer: inferResize,
-    run: ([x], a, c) => [resizeRun(x!, a, c)],
+    plan: (n, _x, a, c) => planSteps(n, a, c),
+    run: ([x], a, _c, work) => [resizeRun(x!, a, work)],
   });
 }
 

@@ -8,23 +8,9 @@ import { sizeOf } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
 import { constTensor, toNumbers } from '../src/ir/tensor.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
-import { broadcastShapes, constToTensor, hostNumbers, normAxis, same, tfDtype } from './util.js';
+import { broadcastShapes, constToTensor, dims, hostNumbers, normAxis, same, tfDtype } from './util.js';
 
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 const reshapeTo = (x: tf.Tensor, c: RunCtx) => [tf.reshape(x, c.outputs[0]!.shape)];
-
-/** Stands in for the node when `run` re-derives parameters that `infer` already validated. */
-const VALIDATED = {
-  check: () => undefined,
-  fail: (d: string) => { throw new Error(d); },
-} as unknown as NodeView;
-
-/** Plan-time derived values memoised per step (the RunCtx object lives as long as the plan). */
-const memo = new WeakMap<RunCtx, unknown>();
-function once<T>(c: RunCtx, f: () => T): T {
-  if (!memo.has(c)) memo.set(c, f());
-  return memo.get(c) as T;
-}
 
 /** Normalises a list of axes (negative allowed), failing on out-of-range or repeated ones. */
 function normAxes(n: NodeView, axes: readonly number[], rank: number, what = 'axes'): number[] {
@@ -254,9 +240,12 @@ const split18 = op({
 
 // ---- Gather, GatherElements --------------------------------------------------------------------------------
 
+/** A Gather step's state: whether its indices are constants known to be non-negative (no wrapping needed). */
+const planIndices = (_n: NodeView, _x: unknown, _a: unknown, c: RunCtx) => !!c.consts[1] && toNumbers(c.consts[1]).every(v => v >= 0);
+
 /** Indices may be negative (count from the end): wrapped unless the constant indices are known non-negative. */
-function wrapIndices(idx: tf.Tensor, dim: number, c: RunCtx): tf.Tensor {
-  if (once(c, () => !!c.consts[1] && toNumbers(c.consts[1]).every(v => v >= 0))) return idx;
+function wrapIndices(idx: tf.Tensor, dim: number, nonNegative: boolean): tf.Tensor {
+  if (nonNegative) return idx;
   return tf.where(tf.less(idx, 0), tf.add(idx, tf.scalar(dim, 'int32')), idx);
 }
 
@@ -275,9 +264,10 @@ const gather = op({
     checkIndices(n, n.constant(1), s[k]!);
     return [{ dtype: x!.dtype, shape: [...s.slice(0, k), ...same(i, n, 1).shape, ...s.slice(k + 1)] }];
   },
-  run: ([x, i], { axis }, c) => {
+  plan: planIndices,
+  run: ([x, i], { axis }, _c, nonNegative) => {
     const k = axis < 0 ? axis + x!.rank : axis;
-    return [tf.gather(x!, wrapIndices(i!, x!.shape[k]!, c), k)];
+    return [tf.gather(x!, wrapIndices(i!, x!.shape[k]!, nonNegative), k)];
   },
 });
 
@@ -292,12 +282,13 @@ const gatherElements = op({
     checkIndices(n, n.constant(1), s[k]!);
     return [{ dtype: x!.dtype, shape: t }];
   },
-  run: ([x, i], { axis }, c) => {
+  plan: planIndices,
+  run: ([x, i], { axis }, _c, nonNegative) => {
     // Full coordinates for gatherND: the index itself on `axis`, the element's own position elsewhere.
     const k = axis < 0 ? axis + x!.rank : axis;
     const shape = i!.shape;
     const coords = shape.map((d, j) => (j === k
-      ? wrapIndices(i!, x!.shape[k]!, c)
+      ? wrapIndices(i!, x!.shape[k]!, nonNegative)
       : tf.broadcastTo(tf.reshape(tf.range(0, d, 1, 'int32'), shape.map((v, m) => (m === j ? v : 1))), shape)));
     return [tf.gatherND(x!, tf.stack(coords, -1))];
   },
@@ -339,7 +330,8 @@ const slice1 = op({
   opType: 'Slice', since: 1,
   parse: (n: NodeView) => ({ starts: n.attrs.ints('starts'), ends: n.attrs.ints('ends'), axes: n.attrs.optInts('axes') }),
   infer: (n: InferView, [x], a) => [sliceInfo(same(x, n), sliceAxes(n, x!.shape, a.starts, a.ends, a.axes))],
-  run: ([x], a, c) => [sliceRun(x!, once(c, () => sliceAxes(VALIDATED, c.inputs[0]!.shape, a.starts, a.ends, a.axes)))],
+  plan: (n, _x, a, c) => sliceAxes(n, c.inputs[0]!.shape, a.starts, a.ends, a.axes),
+  run: ([x], _a, _c, axes) => [sliceRun(x!, axes)],
 });
 
 const slice10 = op({
@@ -347,10 +339,11 @@ const slice10 = op({
   parse: () => ({}),
   infer: (n: InferView, [x]) => [sliceInfo(same(x, n), sliceAxes(n, x!.shape, n.ints(1, 'starts'), n.ints(2, 'ends'),
     n.has(3) ? n.ints(3, 'axes') : undefined, n.has(4) ? n.ints(4, 'steps') : undefined))],
-  run: ([x], _a, c) => [sliceRun(x!, once(c, () => {
+  plan: (n, _x, _a, c) => {
     const v = (i: number) => (c.consts[i] ? toNumbers(c.consts[i]!) : undefined);
-    return sliceAxes(VALIDATED, c.inputs[0]!.shape, v(1)!, v(2)!, v(3), v(4));
-  }))],
+    return sliceAxes(n, c.inputs[0]!.shape, v(1)!, v(2)!, v(3), v(4));
+  },
+  run: ([x], _a, _c, axes) => [sliceRun(x!, axes)],
 });
 
 // ---- Shape, Size (folded from the static type) ----------------------------------------------------------------
@@ -399,7 +392,8 @@ const tile = op({
     n.check(reps.length === s.length && reps.every(r => r >= 0), () => `repeats ${dims(reps)} must be ${s.length} non-negative counts for input ${dims(s)}`);
     return [{ dtype: x!.dtype, shape: s.map((d, i) => d * reps[i]!) }];
   },
-  run: ([x], _a, c) => [tf.tile(x!, once(c, () => toNumbers(c.consts[1]!)))],
+  plan: (_n, _x, _a, c) => toNumbers(c.consts[1]!),
+  run: ([x], _a, _c, reps) => [tf.tile(x!, reps)],
 });
 
 const constantOfShape = op({
@@ -490,7 +484,8 @@ const pad2 = op({
   opType: 'Pad', since: 2,
   parse: (n: NodeView) => ({ mode: padMode(n), pads: n.attrs.ints('pads'), value: n.attrs.float('value', 0) }),
   infer: (n: InferView, [x], a) => padInfer(n, x, padPairs(n, same(x, n).shape, a.pads), a.mode),
-  run: ([x], a, c) => [padRun(x!, once(c, () => padPairs(VALIDATED, c.inputs[0]!.shape, a.pads)), a.mode, a.value)],
+  plan: (n, _x, a, c) => padPairs(n, c.inputs[0]!.shape, a.pads),
+  run: ([x], a, _c, pairs) => [padRun(x!, pairs, a.mode, a.value)],
 });
 
 /** Pad 11–17: pads and constant_value are inputs; 18 adds the axes input. */
@@ -504,8 +499,8 @@ const pad11 = (since: number) => op({
     if (v) n.check(sizeOf(v.shape) === 1, () => `constant_value must be a scalar, got ${dims(v.shape)}`);
     return padInfer(n, x, padPairs(n, same(x, n).shape, n.ints(1, 'pads'), n.has(3) ? n.ints(3, 'axes') : undefined), a.mode);
   },
-  run: (x, a, c) => {
-    const pairs = once(c, () => padPairs(VALIDATED, c.inputs[0]!.shape, toNumbers(c.consts[1]!), c.consts[3] && toNumbers(c.consts[3])));
+  plan: (n, _x, _a, c) => padPairs(n, c.inputs[0]!.shape, toNumbers(c.consts[1]!), c.consts[3] && toNumbers(c.consts[3])),
+  run: (x, a, c, pairs) => {
     return [padRun(x[0]!, pairs, a.mode, x[2] ? hostNumbers(x, c.consts, 2)![0]! : 0)];
   },
 });

@@ -1,5 +1,20 @@
 // The contract between the runtime and an operator definition. One OpDef per (domain, op type, first opset
-// whose semantics it implements); `parse` and `infer` run once when a plan is built, `run` is the hot path.
+// whose semantics it implements). An op's life cycle, for one node (src/runtime/plan.ts, session.ts):
+//   resolve  registry.ts picks the definition for the node's domain, op type and opset: once per node per plan
+//            (and once in create()'s checkSupported, which only asks whether one exists).
+//   parse    reads and checks the attributes into a plain object A: once per node per plan. Graph passes that
+//            rewrite a node give it new attrs/inputs (a new node to parse); folding rounds reuse the parse.
+//   infer    checks the input types and returns the output types: once per folding round the node survives
+//            (a plan runs rounds until the shape-aware passes stop changing the graph), with the real NodeView.
+//   plan     (optional) once per planned step, after the plan's constants are uploaded: works out what every run
+//            needs and returns it as the step's state S (window geometry, slice bounds, packed weights…). It sees
+//            the node (errors name it), the constant inputs' tensors and ctx.derive(), which keeps what it builds
+//            from a constant (packed weights, a filter tensor) with the SESSION: shared by the session's plans,
+//            freed with the constant's upload (plan eviction) or session.release(). Nothing is kept anywhere else.
+//            Constant folding (evaluate.ts) plans a node too, and frees what it derived right after.
+//   run      the hot path, every inference: tensors in, tensors out, given A, the plan's static types (RunCtx) and
+//            S. No checks (infer made them), no caches, nothing that outlives the call.
+// Two plans (two input shapes) have separate steps and states; their derived weights are shared when the key is.
 
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor, TensorInfo } from '../src/ir/graph.js';
@@ -42,17 +57,28 @@ export interface RunCtx {
 
 export type Inputs = readonly (tf.Tensor | undefined)[];
 
-export interface OpDef<A = unknown> {
+/** Something kept beyond one run (packed weights, a tensor): disposed by its owner. */
+export interface Derived { dispose(): void }
+
+/** What `plan` gets besides the node and the constant tensors. */
+export interface PlanCtx extends RunCtx {
+  /** What `make` builds from the constant tensor `source` under `key`: built on first use and kept by the session
+   *  (shared by its plans) until `source` is freed. A tensor is kept out of the plan call's tidy scope. One type
+   *  per key. */
+  derive<T extends Derived>(source: tf.Tensor, key: string, make: () => T): T;
+}
+
+export interface OpDef<A = unknown, S = any> {
   opType: string;            // exactly the ONNX spelling
   domain?: string;           // '' (default) = ai.onnx; 'local' = ocellus's fused ops
   since: number;             // first opset this definition is valid for
   parse(n: NodeView): A;
   infer(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ValueInfo[];
-  run(x: Inputs, a: A, c: RunCtx): tf.Tensor[];
-  /** Called once when a plan is built, with the tensors of the inputs that are constants (the rest undefined): a
-   *  kernel derives what it keeps from its weights here (packed forms, kernels/derived.ts), so that no run
-   *  allocates anything that outlives it. `run` must still work if this was not called. */
-  prepare?(x: Inputs, a: A, c: RunCtx): void;
+  /** Once per planned step (see the header): `x` holds the tensors of the inputs that are constant (the rest, and
+   *  host inputs, undefined). Returns the step's state, handed to every `run`. */
+  plan?(n: NodeView, x: Inputs, a: A, c: PlanCtx): S;
+  /** `s` is what `plan` returned (undefined without a `plan`). */
+  run(x: Inputs, a: A, c: RunCtx, s: S): tf.Tensor[];
   /** Output is not a pure function of its inputs (e.g. random ops): never constant-folded. */
   noFold?: boolean;
   /** Inputs whose VALUES decide the output shapes (Reshape's shape, Slice's starts…). They must be constant when
@@ -67,7 +93,7 @@ export interface OpDef<A = unknown> {
   fold?(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ConstTensor[] | undefined;
 }
 
-/** Helper for definitions: keeps A inferred from parse. */
-export function op<A>(def: OpDef<A>): OpDef<A> {
+/** Helper for definitions: keeps A inferred from parse and S from plan. */
+export function op<A, S = undefined>(def: OpDef<A, S>): OpDef<A, S> {
   return def;
 }

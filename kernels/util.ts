@@ -96,6 +96,9 @@ export function numel(shape: readonly number[]): number {
   return sizeOf(shape);
 }
 
+/** A shape as error messages write it: [1, 3, 224, 224]. */
+export const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
+
 /** Integer values of input i: from the plan's constants when known, else read from the tensor (slow path). */
 export function hostInts(x: readonly (tf.Tensor | undefined)[], consts: readonly (ConstTensor | undefined)[], i: number): number[] | undefined {
   const c = consts[i];

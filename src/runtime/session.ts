@@ -6,7 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../../kernels/backend.js';
-import { sweepDerived } from '../../kernels/derived.js';
+import { DerivedStore } from '../../kernels/derived.js';
 import { opsetFor, registeredOps, resolveOp, versionsOf } from '../../kernels/registry.js';
 import { constToTensor, tensorToConst, tfDtype } from '../../kernels/util.js';
 import type { DType } from '../ir/dtype.js';
@@ -18,7 +18,7 @@ import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
 import { canRelease, collectGarbage, isReleased, releaseHostData } from './host-release.js';
-import { buildPlan, cloneGraph, evaluateNode, shapeKey, valueInputsOf, type Plan } from './plan.js';
+import { buildPlan, cloneGraph, evaluateNode, planStates, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
 export interface SessionOptions {
@@ -63,6 +63,8 @@ export class InferenceSession {
   /** Graph inputs whose values decide shapes (fed to a dataDependent input): plans are keyed on their values. */
   private valueInputs = new Set<string>();
   private readonly uploaded = new Map<ConstTensor, tf.Tensor>();
+  /** What the kernels derived from the uploads when planning (packed weights, filters): freed with them. */
+  private readonly derived = new DerivedStore();
   /** The load-time graph's constants: every plan starts from them, so their uploads live as long as the session. */
   private baseConsts = new Set<ConstTensor>();
   /** Constants the caller's Model object holds (create() from a Model): never released, they are not ours. */
@@ -154,25 +156,12 @@ export class InferenceSession {
       this.shapedReported = true;
     }
     for (const { value } of plan.constSlots) if (!this.uploaded.has(value)) this.uploaded.set(value, tf.keep(constToTensor(value)));
-    this.prepareSteps(plan);
+    planStates(plan, c => this.uploaded.get(c), this.derived);
     this.plans.set(key, plan);
     this.releaseHostCopies();
     const max = this.options.maxPlans ?? 4;
     while (this.plans.size > max) this.dropPlan(this.plans.keys().next().value!);
     return plan;
-  }
-
-  /** Lets kernels derive what they keep from their constant inputs (OpDef.prepare) before the first run. */
-  private prepareSteps(plan: Plan): void {
-    const consts = new Map(plan.constSlots.map(({ slot, value }) => [slot, this.uploaded.get(value)]));
-    for (const step of plan.steps) {
-      if (!step.def.prepare) continue;
-      try {
-        tf.tidy(() => step.def.prepare!(step.ins.map(s => consts.get(s)), step.attrs, step.ctx));
-      } catch (e) {
-        throw new ModelError({ ...step.node, opset: undefined }, `preparing the kernel failed: ${(e as Error).message}`);
-      }
-    }
   }
 
   /** Host copies of the fed values of `valueInputs` (they become plan-time constants). Large inputs are left
@@ -207,7 +196,12 @@ export class InferenceSession {
       this.uploaded.get(value)?.dispose();
       this.uploaded.delete(value);
     }
-    sweepDerived();   // packed forms of the constants just disposed
+    this.derived.sweep();   // packed forms of the constants just disposed
+  }
+
+  /** What the session holds on the device: plans, uploaded constants, and what kernels derived from them. */
+  memory(): { plans: number; uploads: number; derived: number } {
+    return { plans: this.plans.size, uploads: this.uploaded.size, derived: this.derived.size };
   }
 
   /** The plan a run with these feeds would use (for inspection tools). */
@@ -263,7 +257,7 @@ export class InferenceSession {
         const t0 = hooks ? performance.now() : 0;
         let outs: tf.Tensor[];
         try {
-          outs = tf.tidy(() => step.def.run(ins, step.attrs, step.ctx));
+          outs = tf.tidy(() => step.def.run(ins, step.attrs, step.ctx, step.state));
         } catch (e) {
           if (e instanceof ModelError) throw e;
           throw new ModelError({ ...step.node, opset: undefined }, `kernel failed: ${(e as Error).message}`);
@@ -302,7 +296,7 @@ export class InferenceSession {
   async release(): Promise<void> {
     for (const t of this.uploaded.values()) t.dispose();
     this.uploaded.clear();
-    sweepDerived();
+    this.derived.clear();
     this.plans.clear();
     this.released = true;
   }

@@ -9,7 +9,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceSession } from '../../src/index.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { ensureBackend } from '../../kernels/backend.js';
-import { derivedCount } from '../../kernels/derived.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
 import { MR, NR } from '../../kernels/wasm/gemm-module.js';
 import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packedLength, packedStats, packWeights, packWinograd, setGemmTuning, setOwnGemm, winogradLength, type ConvWindow, type GemmActivation, type PackedWeights } from '../../kernels/wasm/gemm.js';
@@ -428,10 +427,10 @@ describe('in a session', () => {
   }
 
   it('packs weights when planning and frees them on release', async () => {
-    const base = tf.memory().numTensors, kept = derivedCount(), blocks = packedStats().count, bytes = packedStats().bytes;
+    const base = tf.memory().numTensors, blocks = packedStats().count, bytes = packedStats().bytes;
     const s = await InferenceSession.create(model());
     const planned = tf.memory().numTensors;
-    expect(derivedCount() - kept).toBe(3);   // two convs and the product
+    expect(s.memory().derived).toBe(3);   // two convs and the product
     expect(packedStats().count - blocks).toBe(3);
     // the 1×1 conv as one B, the 3×3 conv (stride 1) for Winograd, the MatMul as one B
     expect(packedStats().bytes - bytes).toBe((packedLength(8, 8) + winogradLength(8, 8) + packedLength(200, 12)) * 4);
@@ -440,7 +439,7 @@ describe('in a session', () => {
     await s.run(feeds);
     expect(tf.memory().numTensors).toBe(planned);
     await s.release();
-    expect(derivedCount()).toBe(kept);
+    expect(s.memory().derived).toBe(0);
     expect(packedStats().count).toBe(blocks);
     expect(tf.memory().numTensors).toBe(base);
   });
