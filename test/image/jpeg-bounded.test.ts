@@ -232,4 +232,13 @@ describe('decodeImage reports the work', () => {
     decodeImage(writeJpeg(grey, CRAFT_TABLES, scans), { work });
     expect(work).toEqual({ format: 'JPEG', unit: 'coefficient visits', used: 64 * 104, budget: 14 * 64 * 104 });
   });
+
+  it('a refusal is an ImageInputError naming the input, the format, the work and the budget', async () => {
+    const { decodeImage } = await import('../../src/image/decode.js');
+    const { ImageInputError } = await import('../../src/image/errors.js');
+    const grey = { width: 100, height: 60, progressive: true };
+    const bytes = writeJpeg(grey, CRAFT_TABLES, [...deepest(grey), ac(grey, 0, 1, 1, 0, 0)]);
+    expect(() => decodeImage(bytes, { name: 'upload.jpg' })).toThrow(ImageInputError);
+    expect(() => decodeImage(bytes, { name: 'upload.jpg' })).toThrow(/^upload\.jpg: cannot decode JPEG \(scan 29 would bring the decoding work to 93,288 coefficient visits, over this image's budget of 93,184 /);
+  });
 });
