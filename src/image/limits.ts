@@ -1,4 +1,5 @@
-// The pixel limit every decoder checks from the image header, before any pixel buffer is allocated.
+// The pixel limit every decoder checks from the image header, before any pixel buffer is allocated, and DecodeWork,
+// how decoders report their work against the budget each one enforces.
 
 import { ImageInputError } from './errors.js';
 
