@@ -123,6 +123,7 @@ export class FunctionBuilder {
   f32Mul(): this { return this.raw(0x94); }
   f32Div(): this { return this.raw(0x95); }
   f32Max(): this { return this.raw(0x97); }
+  f32Min(): this { return this.raw(0x96); }
   f32Sub(): this { return this.raw(0x93); }
   f32Sqrt(): this { return this.raw(0x91); }
   f32ReinterpretI32(): this { return this.raw(0xbe); }
@@ -168,6 +169,8 @@ export class FunctionBuilder {
   i32x4Shl(): this { return this.raw(...simd(0xab)); }
   i32x4Const(x: number): this { return this.raw(...simd(0x0c), ...new Uint8Array(new Int32Array([x, x, x, x]).buffer)); }
   f32x4Sub(): this { return this.raw(...simd(0xe5)); }
+  f32x4Neg(): this { return this.raw(...simd(0xe1)); }
+  f32x4Abs(): this { return this.raw(...simd(0xe0)); }
   f32x4Div(): this { return this.raw(...simd(0xe7)); }
   f32x4Min(): this { return this.raw(...simd(0xe8)); }
   f32x4Add(): this { return this.raw(...simd(0xe4)); }
