@@ -179,6 +179,42 @@ export class FunctionBuilder {
   /** Relaxed SIMD: [a, b, c] → a·b + c, fused where the CPU has FMA (one rounding) and unfused elsewhere. */
   f32x4RelaxedMadd(): this { return this.raw(...simd(0x105)); }
 
+  // memory (8/16/32-bit scalars) and integer SIMD, for the int8 kernels (kernels/wasm/int8-module.ts)
+  i32Load8U(offset = 0): this { return this.raw(0x2d, ...mem(0, offset)); }
+  i32Store(offset = 0): this { return this.raw(0x36, ...mem(2, offset)); }
+  i32Store8(offset = 0): this { return this.raw(0x3a, ...mem(0, offset)); }
+  xor(): this { return this.raw(0x73); }
+  shrS(): this { return this.raw(0x75); }
+  /** Loads two bytes into all eight 16-bit lanes. */
+  loadSplat16(offset = 0): this { return this.raw(...simd(0x08), ...mem(1, offset)); }
+  i8x16Splat(): this { return this.raw(...simd(0x0f)); }
+  i32x4Splat(): this { return this.raw(...simd(0x11)); }
+  i32x4ExtractLane(lane: number): this { return this.raw(...simd(0x1b), lane); }
+  v128And(): this { return this.raw(...simd(0x4e)); }
+  v128Xor(): this { return this.raw(...simd(0x51)); }
+  /** i16 lanes → u8 lanes, saturating: [a, b] → a's eight, then b's. */
+  i8x16NarrowI16x8U(): this { return this.raw(...simd(0x66)); }
+  /** i32 lanes → i16 lanes, saturating: [a, b] → a's four, then b's. */
+  i16x8NarrowI32x4S(): this { return this.raw(...simd(0x85)); }
+  i16x8ExtendLowI8x16S(): this { return this.raw(...simd(0x87)); }
+  i16x8ExtendHighI8x16S(): this { return this.raw(...simd(0x88)); }
+  i16x8ExtendLowI8x16U(): this { return this.raw(...simd(0x89)); }
+  i16x8ExtendHighI8x16U(): this { return this.raw(...simd(0x8a)); }
+  /** Pairwise widening sums: u8 lanes → u16 lanes (i16x8.extadd_pairwise_i8x16_u). */
+  i16x8ExtaddPairwiseI8x16U(): this { return this.raw(...simd(0x7d)); }
+  /** Pairwise widening sums: u16 lanes → i32 lanes (i32x4.extadd_pairwise_i16x8_u). */
+  i32x4ExtaddPairwiseI16x8U(): this { return this.raw(...simd(0x7f)); }
+  i32x4Sub(): this { return this.raw(...simd(0xb1)); }
+  i32x4Mul(): this { return this.raw(...simd(0xb5)); }
+  i32x4MinS(): this { return this.raw(...simd(0xb6)); }
+  i32x4MaxS(): this { return this.raw(...simd(0xb8)); }
+  /** [a, b: i16x8] → i32 lanes a[2i]·b[2i] + a[2i+1]·b[2i+1] (exact for any 8-bit values). */
+  i32x4DotI16x8S(): this { return this.raw(...simd(0xba)); }
+  f32x4ConvertI32x4S(): this { return this.raw(...simd(0xfa)); }
+  /** Relaxed SIMD: [a: i8x16, b: i7x16, c: i32x4] → c + per i32 lane the sum of four a·b byte products. Defined only
+   *  while b's bytes are in 0…127 (x86 lowers it to pmaddubsw, b unsigned, with i16-saturating pair sums). */
+  i32x4RelaxedDotI8x16I7x16AddS(): this { return this.raw(...simd(0x113)); }
+
   // small structured helpers
   /** `for (v = from; v < to; v += step) body()` with from/to/step pushing one i32 each. */
   forRange(v: string, from: () => void, to: () => void, step: number | (() => void), body: () => void): this {
