@@ -5,17 +5,11 @@
 // path only for unbatched, untransposed operands (5–10× faster here).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
-import { isFloat, matrices, normAxis } from './util.js';
+import { op, type InferView, type NodeView, type OpDef } from './types.js';
+import { floatInput } from './check.js';
+import { dims, matrices, normAxis } from './util.js';
 import { attentionProduct, layerNormRows, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
 
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-function floatInput(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
-  if (!v) n.fail(`${what} is required`);
-  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
-  return v;
-}
 
 // ---- local:LayerNorm(x, gamma?, beta?) ----------------------------------------------------------------------------
 

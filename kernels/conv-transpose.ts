@@ -8,8 +8,9 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dNhwc, parseWindow, type WindowSpec } from './conv.js';
-import { op, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
-import { dims, isFloat, numel } from './util.js';
+import { op, type NodeView, type OpDef, type PlanCtx, type RunCtx } from './types.js';
+import { floatInput } from './check.js';
+import { dims, numel } from './util.js';
 
 interface ConvTAttrs { win: WindowSpec; group: number; outputPadding?: number[]; outputShape?: number[] }
 
@@ -219,7 +220,7 @@ const convTranspose = op({
   opType: 'ConvTranspose', since: 1,   // 11 only reworded auto_pad and output_shape; read here as 11 states them
   parse: parseConvT,
   infer: (n, [x, w, b], a) => {
-    const xi = check(n, x, 'input X'), wi = check(n, w, 'weight W'), r = xi.shape.length;
+    const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W'), r = xi.shape.length;
     if (r < 3 || r > 5) n.fail(`input X must be rank 3, 4 or 5 ([N, C, spatial…]), got ${dims(xi.shape)}`);
     if (wi.shape.length !== r) n.fail(`weight W has rank ${wi.shape.length} but X has rank ${r}: expected [C, M/group, kernel…]`);
     const [nb, c] = xi.shape as [number, number], m = wi.shape[1]! * a.group;
@@ -234,11 +235,5 @@ const convTranspose = op({
   plan: planConvT,
   run: ([x, w, b], a, c, s) => [s.g.length <= 2 ? viaConv(x!, w!, b, a, c, s) : scatterLoop(x!, w!, b, s.g, a.group, c.outputs[0]!.shape)],
 });
-
-function check(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
-  if (!v) n.fail(`${what} is required`);
-  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
-  return v;
-}
 
 export const CONV_TRANSPOSE_OPS: OpDef<any>[] = [convTranspose];

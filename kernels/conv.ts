@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NodeView, PlanCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
-import { isFloat } from './util.js';
+import { floatInput } from './check.js';
 import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
@@ -155,12 +155,6 @@ function tfFilter(w: tf.Tensor4D, group: number, depthwise: boolean): tf.Tensor4
   return tf.transpose(tf.reshape(w, [group, m / group, kh, kw]), [2, 3, 0, 1]);
 }
 
-function checkFloat(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
-  if (!v) n.fail(`${what} is required`);
-  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
-  return v;
-}
-
 function checkBias(n: NodeView, b: ValueInfo | undefined, m: number): void {
   if (b && (b.shape.length !== 1 || b.shape[0] !== m)) n.fail(`bias B has shape [${b.shape.join(', ')}], expected [${m}]`);
 }
@@ -173,7 +167,7 @@ const conv = op({
   opType: 'Conv', since: 1,   // Conv-11 only reworded auto_pad SAME (output = ceil(input / stride), as implemented)
   parse: n => parseConv(n, false),
   infer: (n, [x, w, b], a) => {
-    const xi = checkFloat(n, x, 'input X'), wi = checkFloat(n, w, 'weight W');
+    const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W');
     const rank = xi.shape.length;
     if (rank === 5) n.fail('3-D convolution (input rank 5) is not supported; ocellus runs 1-D and 2-D Conv');
     if (rank !== 3 && rank !== 4) n.fail(`input X must be rank 3 (1-D conv) or 4 (2-D conv), got [${xi.shape.join(', ')}]`);
@@ -210,7 +204,7 @@ const nhwcConv = op({
   opType: 'NhwcConv', domain: 'local', since: 1,
   parse: n => parseConv(n, true),
   infer: (n, [x, w, b, z], a) => {
-    const xi = checkFloat(n, x, 'input X'), wi = checkFloat(n, w, 'weight W');
+    const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W');
     if (xi.shape.length !== 4 || wi.shape.length !== 4) n.fail(`expects X [N, H, W, C] and W [kh, kw, Cin, Cout]; got [${xi.shape.join(', ')}] and [${wi.shape.join(', ')}]`);
     const c = xi.shape[3]!, [kh, kw, wi2, wo] = wi.shape as [number, number, number, number];
     const depthwise = a.group > 1 && a.group === c;
@@ -222,7 +216,7 @@ const nhwcConv = op({
     const g = windowGeometry(n, xi.shape.slice(1, 3), [kh, kw], a.win);
     const shape = [xi.shape[0]!, ...g.out, m];
     if (z) {
-      const zi = checkFloat(n, z, 'residual Z');
+      const zi = floatInput(n, z, 'residual Z');
       if (zi.shape.join() !== shape.join()) n.fail(`residual Z has shape [${zi.shape.join(', ')}], expected the output's [${shape.join(', ')}]`);
       if (a.activation !== '' && a.activation !== 'relu') n.fail(`activation '${a.activation}' with a residual Z is not supported ('' or 'relu')`);
     }

@@ -5,7 +5,7 @@
 // Ellipsis dims broadcast numpy-style; integer types compute in float32 (exact below 2^24) and convert back.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { typed, type Kind } from './elementwise.js';
+import { typed, type Kind } from './check.js';
 import { op, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { broadcastShapes, numel, tfDtype } from './util.js';
 

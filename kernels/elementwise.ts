@@ -7,29 +7,13 @@ import { DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, type DType } from '../src/ir/dtype.j
 import type { ConstTensor } from '../src/ir/graph.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { broadcastInfo, broadcastShapes, numel, tfDtype } from './util.js';
+import { FLOAT, kindOf, NUM, typed, type Kind } from './check.js';
 
 // ---- element kinds and integer wrapping (shared with reduce.ts)
 
-export type Kind = 'float' | 'int' | 'bool';
-export const FLOAT: readonly Kind[] = ['float'];
-export const NUM: readonly Kind[] = ['float', 'int'];
 const ANY: readonly Kind[] = ['float', 'int', 'bool'];
 const BOOL: readonly Kind[] = ['bool'];
 
-export function kindOf(d: DType): Kind | undefined {
-  if (d === 'string' || d === 'uint64') return undefined;
-  const t = tfDtype(d);
-  return t === 'float32' ? 'float' : t === 'int32' ? 'int' : 'bool';
-}
-
-/** Input i, present and of one of `kinds`; fails naming the input and its type otherwise. */
-export function typed(n: NodeView, v: ValueInfo | undefined, i: number, kinds: readonly Kind[]): ValueInfo {
-  if (!v) n.fail(`input ${i} is required`);
-  const k = kindOf(v.dtype);
-  if (!k) n.fail(`input ${i} is ${v.dtype}: ocellus computes on float, integer (up to 32 bits of int64) and bool tensors only`);
-  if (!kinds.includes(k)) n.fail(`input ${i} is ${v.dtype} but ${n.opType} takes ${kinds.join(' or ')} tensors`);
-  return { dtype: v.dtype, shape: [...v.shape] };
-}
 
 function sameType(n: NodeView, ins: readonly (ValueInfo | undefined)[]): void {
   const given = ins.filter((v): v is ValueInfo => !!v);

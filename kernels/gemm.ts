@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
-import { broadcastShapes, dims, isFloat, matrices, same } from './util.js';
+import { floatInput } from './check.js';
+import { broadcastShapes, dims, matrices, same } from './util.js';
 import { denseProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
 
 // ---- MatMul planning: shapes are static, so each step decides its strategy once -------------------------------
@@ -72,8 +73,9 @@ function ownProduct(a: tf.Tensor, packed: PackedWeights, p: MatMulPlan, act: Act
   return denseProduct(a, packed, p.a[0]!, p.a[1]!, p.b[1]!, act, res);
 }
 
+/** Every operand given is float (the products run in float32). */
 function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
-  for (const [i, x] of xs.entries()) if (x) n.check(isFloat(x.dtype), () => `input ${i} is ${x.dtype}: only float products are supported`);
+  for (const [i, x] of xs.entries()) if (x) floatInput(n, x, `input ${i}`);
 }
 
 const matMul = op({

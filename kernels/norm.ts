@@ -5,14 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type NodeView, type OpDef, type ValueInfo } from './types.js';
-import { isFloat, normAxis } from './util.js';
-
-function floatInput(n: NodeView, v: ValueInfo | undefined, what: string, minRank = 0): ValueInfo {
-  if (!v) n.fail(`${what} is required`);
-  if (!isFloat(v.dtype)) n.fail(`${what} is ${v.dtype}; only float tensors are supported`);
-  if (v.shape.length < minRank) n.fail(`${what} must have rank ≥ ${minRank}, got [${v.shape.join(', ')}]`);
-  return v;
-}
+import { floatInput } from './check.js';
+import { normAxis } from './util.js';
 
 function expectShape(n: NodeView, v: ValueInfo | undefined, shape: readonly number[], what: string): void {
   const s = floatInput(n, v, what).shape;
@@ -38,7 +32,7 @@ function batchNorm(since: 1 | 9 | 14) {
       return { eps: n.attrs.float('epsilon', 1e-5), spatial: since === 1 ? n.attrs.int('spatial', 1) !== 0 : true };
     },
     infer: (n, [x, ...params], a) => {
-      const xi = floatInput(n, x, 'input X', 2);
+      const xi = floatInput(n, x, 'input X', { minRank: 2 });
       const shape = a.spatial ? [xi.shape[1]!] : xi.shape.slice(1);
       ['scale', 'B', 'input_mean', 'input_var'].forEach((what, i) => expectShape(n, params[i], shape, what));
       return [{ dtype: xi.dtype, shape: [...xi.shape] }];
@@ -62,7 +56,7 @@ const layerNorm = op({
     return { axis: n.attrs.int('axis', -1), eps: n.attrs.float('epsilon', 1e-5) };
   },
   infer: (n, [x, scale, b], a) => {
-    const xi = floatInput(n, x, 'input X', 1);
+    const xi = floatInput(n, x, 'input X', { minRank: 1 });
     const axis = normAxis(n, a.axis, xi.shape.length);
     floatInput(n, scale, 'Scale');
     if (b) floatInput(n, b, 'B');
@@ -86,7 +80,7 @@ const instanceNorm = op({
   opType: 'InstanceNormalization', since: 1,   // opset 6 only dropped the legacy consumed_inputs attribute
   parse: n => ({ eps: n.attrs.float('epsilon', 1e-5) }),
   infer: (n, [x, scale, b]) => {
-    const xi = floatInput(n, x, 'input X', 3);
+    const xi = floatInput(n, x, 'input X', { minRank: 3 });
     expectShape(n, scale, [xi.shape[1]!], 'scale');
     expectShape(n, b, [xi.shape[1]!], 'B');
     return [{ dtype: xi.dtype, shape: [...xi.shape] }];

@@ -9,10 +9,9 @@ import type { DType } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
 import { conv2dNhwc, parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
 import { op, type Inputs, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
-import { broadcastShapes, normAxis, tensorToConst } from './util.js';
-
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+import { floatInput } from './check.js';
+import { tensorOf, wasmBackend } from './wasm/heap.js';
+import { broadcastShapes, dims, normAxis, numel, tensorToConst } from './util.js';
 const f32 = Math.fround;
 
 // ---- value ranges and checks ----------------------------------------------------------------------------------------
@@ -38,11 +37,7 @@ function needType(n: NodeView, v: ValueInfo | undefined, what: string, ok: reado
   return v;
 }
 
-function needFloat(n: NodeView, v: ValueInfo | undefined, what: string): ValueInfo {
-  if (!v) n.fail(`${what} is required`);
-  if (v.dtype !== 'float32') n.fail(`${what} is ${v.dtype}; expected float32`);
-  return v;
-}
+const needFloat = (n: NodeView, v: ValueInfo | undefined, what: string) => floatInput(n, v, what, { float32: true });
 
 /** A zero point (optional) must have its tensor's type; a scale/zero point pair the same size. */
 function checkZeroPoint(n: NodeView, zp: ValueInfo | undefined, dtype: DType, what: string, scale?: ValueInfo): void {
@@ -78,23 +73,17 @@ function plannedFilter(c: RunCtx, iw: number, iwz: number): HostFilter | undefin
   return constantWithZp(c, iw, iwz) ? hostFilter(c.consts[iw]!, zeroPoints([], c, iwz), c.inputs[iw]!.shape) : undefined;
 }
 
-interface WasmHeap {
-  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;   // a view of a float32 tensor's heap memory
-}
-const wasm = () => tf.backend() as unknown as WasmHeap;
-const onWasm = (b: WasmHeap) => tf.getBackend() === 'wasm' && !!b.makeOutput && !!b.typedArrayFromHeap;
 
 /** A new float32 tensor whose values `fill` writes, given a view of `src`'s values (float32) when asked. On the WASM
  *  backend it writes straight into heap memory (8-bit weights widen natively through Float32Array.set): no JS-side
  *  copy, where a fresh array per slice per call would leave tens of MB of garbage behind every inference. */
 function filledTensor(shape: number[], fill: (out: Float32Array, src?: Float32Array) => void, src?: tf.Tensor): tf.Tensor {
-  const b = wasm();
-  if (onWasm(b)) {
-    const info = b.makeOutput!(shape, 'float32');
+  const b = wasmBackend();
+  if (b) {
+    const info = b.makeOutput(shape, 'float32');
     // Views taken after the allocation, which may have grown (and so replaced) the heap's buffer.
-    fill(b.typedArrayFromHeap!(info), src && b.typedArrayFromHeap!(src));
-    return tf.engine().makeTensorFromTensorInfo(info);
+    fill(b.typedArrayFromHeap(info), src && b.typedArrayFromHeap(src));
+    return tensorOf(info);
   }
   const data = new Float32Array(numel(shape));
   fill(data, src?.dataSync() as Float32Array | undefined);

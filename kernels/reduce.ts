@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { DType } from '../src/ir/dtype.js';
-import { FLOAT, NUM, typed, type Kind } from './elementwise.js';
+import { FLOAT, NUM, typed, type Kind } from './check.js';
 import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { hostInts, normAxis, numel, tfDtype } from './util.js';
 

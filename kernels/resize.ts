@@ -11,7 +11,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor } from '../src/ir/graph.js';
-import { kindOf } from './elementwise.js';
+import { kindOf } from './check.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { normAxis, numel } from './util.js';
 

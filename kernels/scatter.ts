@@ -5,16 +5,15 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor } from '../src/ir/graph.js';
-import { typed, type Kind } from './elementwise.js';
+import { typed, type Kind } from './check.js';
 import { op, type InferView, type NodeView, type OpDef } from './types.js';
-import { normAxis, numel, tfDtype } from './util.js';
+import { dims, normAxis, numel, tfDtype } from './util.js';
 
 type Reduction = 'none' | 'add' | 'mul' | 'max' | 'min';
 type Data = Float32Array | Int32Array | Uint8Array;
 
 const ANY: readonly Kind[] = ['float', 'int', 'bool'];
 const INDEX: readonly Kind[] = ['int'];
-const dims = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** `reduction` as the node's opset allows it: none before 16, add/mul from 16, max/min from 18. */
 function parseReduction(n: NodeView): Reduction {

@@ -9,20 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
 import { kernelStatus } from './status.js';
 import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU, scratchBytes } from './gemm-module.js';
+import { heapMemory, tensorOf, type WasmBackend } from './heap.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
-
-interface EmscriptenHeap {
-  HEAPU8: Uint8Array;
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-  asm?: { memory?: WebAssembly.Memory };
-  wasmMemory?: WebAssembly.Memory;
-}
-interface WasmBackend {
-  wasm: EmscriptenHeap;
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
 export interface GemmExports {
   dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
   conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
@@ -65,10 +53,6 @@ let boundTo: unknown;
 export function setOwnGemm(enabled: boolean | undefined): void {
   overrideOwnGemm(enabled);
   boundTo = undefined;
-}
-
-function heapMemory(b: WasmBackend): WebAssembly.Memory | undefined {
-  return b.wasm?.wasmMemory ?? b.wasm?.asm?.memory;
 }
 
 /** The kernel bound to the current tfjs backend, or undefined when it cannot run there. */
@@ -280,7 +264,7 @@ export function denseProduct(a: tf.Tensor, packed: PackedWeights, M: number, K: 
   const out = g.backend.makeOutput(shape ?? [M, N], 'float32');
   const aPtr = offsetOf(g, a), { mc, kc } = blocking(M, K, false), c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, 0, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'dense', args: [aPtr, K * 4, m0, m1, n0, n1, mc, kc, pb, K, N, c, N * 4, r, flags, s.tile] }));
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return tensorOf(out);
 }
 
 /** A 2-D convolution's window, NHWC: what conv() needs besides the tensors. */
@@ -311,7 +295,7 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
   geo.set([offsetOf(g, x), H, W, C, OH, OW, w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.padBegin[0], w.padBegin[1]]);
   const c = offsetOf(g, out), flags = FLAGS[act];
   split(g, M, N, mc * K * 4, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'conv', args: [g.geo, m0, m1, n0, n1, mc, kc, pb, N, c, r, flags, s.rows, s.tile] }));
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return tensorOf(out);
 }
 
 /** Tiles per block of winograd(): the block's V and M (16 × tiles × (C + N) floats) within 2 MiB, whole micro-tiles.
@@ -336,7 +320,7 @@ function winogradConv(g: Bound, x: tf.Tensor, packed: PackedWeights, N: number, 
   geoView(g).set([offsetOf(g, x), H, W, C, OH, OW, 3, 3, 1, 1, 1, 1, w.padBegin[0], w.padBegin[1]]);
   const c = offsetOf(g, out), flags = FLAGS[act];
   split(g, tiles, N, (16 * mc * (C + N) + C) * 4, scratchBytes(mc, kc), (m0, m1, n0, n1, s) => ({ fn: 'winograd', args: [g.geo, m0, m1, n0, n1, mc, kc, pu, N, c, r, flags, s.rows, s.tile] }));
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return tensorOf(out);
 }
 
 const isPointwise = (w: ConvWindow) => w.kernel[0] === 1 && w.kernel[1] === 1 && w.strides[0] === 1 && w.strides[1] === 1
@@ -371,7 +355,7 @@ export function attentionProduct(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads
     calls[t] = { fn: 'attention', args: [...ptrs, Nq, Nk, heads, D, Dv, scaleBits, p, Math.min(pairs, p + per), mc, s.rows, s.tile] };
   }
   run(g, calls);
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return tensorOf(out);
 }
 
 const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
@@ -389,7 +373,7 @@ export function layerNormRows(x: tf.Tensor, cols: number, gamma: tf.Tensor | und
   if (x.size > 0) {
     g.exports.layernorm(offsetOf(g, x), offsetOf(g, out), x.size / cols, cols, gamma ? offsetOf(g, gamma) : 0, beta ? offsetOf(g, beta) : 0, f32Bits(eps));
   }
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return tensorOf(out);
 }
 
 function scratchFor(g: Bound, t: number, rowBytes: number, tileBytes: number): ThreadScratch {
