@@ -22,6 +22,7 @@
 //   chunks), and applies ReLU after the last chunk; GELU runs over each finished block while it is in cache.
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
+import { depthwiseFunctions } from './depthwise-module.js';
 
 export const MR = 5;
 export const NR = 8;
@@ -617,7 +618,9 @@ export function attentionWorkFloats(Nq: number, Nk: number, D: number, Dv: numbe
   return panels(Nk) * (D + 1) + panels(Dv) * (Nk + 1) + Nq * Nk;
 }
 
-/** The module's bytes for a heap of this kind. Exports: micro, block, dense, conv, pack, softmax, attention, layernorm, winograd. */
+/** The module's bytes for a heap of this kind. Exports: micro, block, dense, conv, pack, softmax, attention, layernorm, winograd,
+ *  then depthwise-module.ts's depthwise and grouped (and depthwise's kernels). */
 export function gemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return wasmModule([micro(), block(), dense(), conv(), pack(), softmax(), attention(), layerNorm(), winograd()], memory);
+  const fns = [micro(), block(), dense(), conv(), pack(), softmax(), attention(), layerNorm(), winograd()];
+  return wasmModule([...fns, ...depthwiseFunctions(fns.length, { block: BLOCK, nr: NR, relu: RELU })], memory);
 }

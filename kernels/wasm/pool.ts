@@ -5,9 +5,11 @@
 import { MAX_THREADS, backendInfo, isNode } from '../backend.js';
 
 export interface GemmCall { fn: 'dense' | 'conv' | 'attention' | 'winograd'; args: number[] }
+/** A call of depthwise-module.ts's kernels (kernels/wasm/depthwise.ts). */
+export interface ConvCall { fn: 'depthwise' | 'grouped'; args: number[] }
 
 /** Function numbers in the control block. */
-const FNS: readonly GemmCall['fn'][] = ['dense', 'conv', 'attention', 'winograd'];
+const FNS: readonly (GemmCall | ConvCall)['fn'][] = ['dense', 'conv', 'attention', 'winograd', 'depthwise', 'grouped'];
 
 export interface GemmPool {
   /** Worker threads (the calling thread is one more); 0 once a worker could not start. */
@@ -16,7 +18,7 @@ export interface GemmPool {
    * Runs calls[0] on this thread and calls[i] on worker i − 1 at the same time; returns when all are done. A trap is
    * rethrown; a call a worker cannot take (it failed to start) runs here instead.
    */
-  run(calls: readonly GemmCall[], invoke: (call: GemmCall) => void): void;
+  run<C extends GemmCall | ConvCall>(calls: readonly C[], invoke: (call: C) => void): void;
 }
 
 // Control block per worker (Int32): [0] sequence number of the posted call (−1: exit), [1] function (index in FNS),
