@@ -1,0 +1,284 @@
+// Runs ocellus's integer kernels (int8-module.ts) on a WebAssembly heap: the tfjs WASM backend's own (operands are
+// tensors' heap memory, read and written in place) or any memory with an allocator (tests, scratch scripts). Weights
+// are packed once, as 8-bit panels plus per-column terms, into a heap block kept with them (Int8Packed); activations
+// are uint8 rows (a dense product) or an NHWC uint8 image (a convolution, grouped or not); outputs int32, float32 or
+// uint8 (see the module's header for the arithmetic and why every engine gives the same bits).
+//
+// Relaxed SIMD is used when the engine has it (features.ts) AND its i32x4.relaxed_dot_i8x16_i7x16_add_s gives the
+// exact answers on probe vectors (relaxedDotExact): Node 20's V8 11.3 (relaxed SIMD behind a flag) returns twice
+// the dot product on x86-64, so there the baseline kernel runs. `relaxed: false` forces the baseline kernel;
+// 'emulated' runs the I7 path with the instruction emulated in baseline SIMD (tests check that path on any engine).
+// Threads: qgemm takes row ranges, so a product splits like gemm.ts's; the worker pool (pool.ts) only knows the float
+// module's functions yet, so here the ranges run one after another on this thread.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { hasRelaxedSimd } from './features.js';
+import { I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
+
+/** A heap the kernels run in: the memory the module imports, and its allocator. */
+export interface Int8Heap { memory: WebAssembly.Memory; malloc(bytes: number): number; free(ptr: number): void }
+
+interface Exports {
+  qgemm(job: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, scratch: number): void;
+}
+
+/** The integer kernels bound to one heap. */
+export interface Int8Kernels {
+  readonly heap: Int8Heap;
+  /** Whether weights that fit 7 bits are packed for the I7 micro-kernel (relaxed SIMD, or its emulation). */
+  readonly relaxed: boolean | 'emulated';
+  readonly exports: Exports;
+  /** The job record (JOB_FIELDS) and the scratch per row range, grown on demand. */
+  job: number;
+  scratch: { ptr: number; bytes: number }[];
+}
+
+/** Largest K for which every exact product Σ (a − za)(w − zw) of 8-bit values fits in int32 (255·255·K < 2^31). */
+export const MAX_K = Math.floor(2 ** 31 / (255 * 255));
+
+let dotExact: { exact: boolean; detail: string } | undefined;
+
+/**
+ * Whether the engine's relaxed dot is exact where the I7 path uses it (second operand 0…127, first any s8): probe
+ * vectors with the extremes (pair sums ±2·128·127 and 2·127·127), mixed signs and an addend, against exact sums.
+ * Decided once per process; `detail` says what was seen.
+ */
+export function relaxedDotExact(): { exact: boolean; detail: string } {
+  if (dotExact) return dotExact;
+  if (!hasRelaxedSimd()) return (dotExact = { exact: false, detail: 'the engine has no relaxed SIMD' });
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const f = new WebAssembly.Instance(new WebAssembly.Module(relaxedDotProbeBytes()), { env: { memory } }).exports.f as (p: number) => void;
+  const a = new Int8Array(memory.buffer, 0, 16), b = new Int8Array(memory.buffer, 16, 16), c = new Int32Array(memory.buffer, 32, 4), y = new Int32Array(memory.buffer, 48, 4);
+  const cases: [number[], number[], number[]][] = [
+    [[-128, -128, -128, -128, 127, 127, 127, 127, -128, 127, -128, 127, 0, 1, -1, 5], [127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 0, 0, 127, 1, 126, 64], [0, 0, 0, 0]],
+    [[-1, -128, 127, 5, -128, -128, 100, 0, 1, 2, 3, 4, -50, 60, -70, 80], [1, 127, 127, 2, 127, 127, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [7, -1 << 30, 1 << 30, -3]],
+  ];
+  for (const [av, bv, cv] of cases) {
+    a.set(av); b.set(bv); c.set(cv);
+    f(0);
+    for (let l = 0; l < 4; l++) {
+      let want = cv[l]!;
+      for (let i = 0; i < 4; i++) want += av[4 * l + i]! * bv[4 * l + i]!;
+      if (y[l] !== (want | 0)) return (dotExact = { exact: false, detail: `i32x4.relaxed_dot_i8x16_i7x16_add_s gave ${y[l]} where the exact answer is ${want}` });
+    }
+  }
+  return (dotExact = { exact: true, detail: 'exact on the probe vectors' });
+}
+
+/** Binds the kernels to a heap; relaxed defaults to whether the engine's relaxed dot is exact (relaxedDotExact). */
+export function int8Kernels(heap: Int8Heap, opts: { relaxed?: boolean | 'emulated' } = {}): Int8Kernels {
+  const relaxed = opts.relaxed ?? relaxedDotExact().exact;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;
+  const module = new WebAssembly.Module(int8ModuleBytes({ shared, initialPages: 1 }, relaxed));
+  const exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as Exports;
+  const job = heap.malloc(JOB_FIELDS.length * 4);
+  if (!job) throw new Error('int8 kernels: the heap has no room for the job record');
+  return { heap, relaxed, exports, job, scratch: [] };
+}
+
+interface EmscriptenBackend {
+  wasm: { _malloc(bytes: number): number; _free(ptr: number): void; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  getMemoryOffset(dataId: object): number;
+}
+
+let onBackend: { backend: unknown; kernels: Int8Kernels | undefined; relaxed: boolean | 'emulated' } | undefined;
+
+/** The kernels on the running tfjs WASM backend's heap (undefined on another backend). */
+export function int8KernelsOnBackend(opts: { relaxed?: boolean } = {}): Int8Kernels | undefined {
+  const backend = tf.backend() as unknown as EmscriptenBackend;
+  const relaxed = opts.relaxed ?? relaxedDotExact().exact;
+  if (onBackend?.backend === backend && onBackend.relaxed === relaxed) return onBackend.kernels;
+  let kernels: Int8Kernels | undefined;
+  const memory = tf.getBackend() === 'wasm' ? backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory : undefined;
+  if (memory) kernels = int8Kernels({ memory, malloc: n => backend.wasm._malloc(n), free: p => backend.wasm._free(p) }, { relaxed });
+  onBackend = { backend, kernels, relaxed };
+  return kernels;
+}
+
+/** A tensor's heap offset on the tfjs WASM backend. */
+export const heapOffset = (t: tf.Tensor) => (tf.backend() as unknown as EmscriptenBackend).getMemoryOffset(t.dataId);
+
+/** Weights packed for qgemm: a heap block of ours (not a tensor); dispose() frees it. */
+export class Int8Packed {
+  #freed = false;
+  constructor(readonly kernels: Int8Kernels, readonly ptr: number, readonly K: number, readonly N: number,
+    readonly mode: typeof I16 | typeof I7, readonly bias: 'none' | 'float32' | 'int32') {}
+  get bytes(): number { return packedBytes(this.K, this.N); }
+  get isDisposed(): boolean { return this.#freed; }
+  dispose(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.kernels.heap.free(this.ptr);
+  }
+}
+
+/** A weight matrix as the ONNX operators hold it: K×N row-major (N×K when transposed), 8-bit, with its zero points
+ *  and scales per column (length N) or per tensor (length 1), and an optional bias per column: float32 (added after
+ *  dequantizing) or int32 (added to the integer product before requantizing, as QLinearConv's). */
+export interface Int8Weights {
+  data: Int8Array | Uint8Array;
+  K: number;
+  N: number;
+  transposed?: boolean;
+  zeroPoint: ArrayLike<number>;
+  scale?: ArrayLike<number>;
+  bias?: Float32Array | Int32Array;
+}
+
+const perColumn = (v: ArrayLike<number>, n: number, what: string, N: number) => {
+  if (v.length !== 1 && v.length !== N) throw new Error(`int8 weights: ${what} has ${v.length} values, expected 1 or ${N}`);
+  return v[v.length === 1 ? 0 : n]!;
+};
+
+/**
+ * Packs weights (see the module header for the layout): I7 when the kernels have relaxed SIMD and every column's
+ * weights span at most 127, I16 otherwise (or when `mode` forces it). uint8 weights are stored as w − 128.
+ */
+export function packInt8(k: Int8Kernels, w: Int8Weights, mode?: typeof I16): Int8Packed {
+  const { data, K, N, transposed = false } = w;
+  if (data.length !== K * N) throw new Error(`int8 weights: ${data.length} values, expected ${K}×${N} = ${K * N}`);
+  if (K > MAX_K) throw new Error(`int8 weights: K = ${K} exceeds ${MAX_K}, where exact int32 products end`);
+  if (w.bias && w.bias.length !== N) throw new Error(`int8 weights: the bias has ${w.bias.length} values, expected ${N}`);
+  const shift = data instanceof Uint8Array ? 128 : 0;
+  const at = (kk: number, n: number) => data[transposed ? n * K + kk : kk * N + n]! - shift;
+  const lo = new Int32Array(N).fill(127), hi = new Int32Array(N).fill(-128);
+  for (let kk = 0; kk < K; kk++) for (let n = 0; n < N; n++) { const v = at(kk, n); if (v < lo[n]!) lo[n] = v; if (v > hi[n]!) hi[n] = v; }
+  let fits = true;
+  for (let n = 0; n < N; n++) if (K > 0 && hi[n]! - lo[n]! > 127) fits = false;
+  const m = mode === undefined && k.relaxed && fits ? I7 : I16;
+  const bytes = packedBytes(K, N), ptr = k.heap.malloc(bytes);
+  if (!ptr) throw new Error(`int8 weights: the heap has no room for ${bytes} bytes of packed weights`);
+  const Kp = padK(K), np = Math.ceil(N / NR) * NR;
+  const u8 = new Uint8Array(k.heap.memory.buffer, ptr, bytes);   // views after the allocation (it may grow the heap)
+  u8.fill(0);
+  const tail = new DataView(k.heap.memory.buffer, ptr + np * Kp, 4 * np * 4);
+  for (let n = 0; n < N; n++) {
+    const zw = perColumn(w.zeroPoint, n, 'the zero point', N) - shift, o = m === I7 ? (K > 0 ? lo[n]! : 0) : 0;
+    const base = Math.floor(n / NR) * NR * Kp, c = n % NR, v = c >> 2, cv = c & 3;
+    let sum = 0;
+    for (let kk = 0; kk < K; kk++) {
+      const x = at(kk, n) - o, g = kk >> 2, kr = kk & 3;
+      sum += x;
+      // I7: per vector, 4 columns × 4 k; I16: [c0k0 c0k1 c1k0 c1k1 … | c0k2 c0k3 …]
+      const pos = m === I7 ? cv * 4 + kr : (kr >> 1) * 8 + cv * 2 + (kr & 1);
+      u8[base + g * NR * 4 + v * 16 + pos] = x & 0xff;
+    }
+    const beta = o - zw;
+    tail.setInt32(n * 4, beta, true);
+    tail.setInt32((np + n) * 4, (sum + K * beta) | 0, true);
+    tail.setFloat32((2 * np + n) * 4, w.scale ? perColumn(w.scale, n, 'the scale', N) : 1, true);
+    if (w.bias instanceof Float32Array) tail.setFloat32((3 * np + n) * 4, w.bias[n]!, true);
+    else if (w.bias) tail.setInt32((3 * np + n) * 4, w.bias[n]!, true);
+  }
+  return new Int8Packed(k, ptr, K, N, m, !w.bias ? 'none' : w.bias instanceof Float32Array ? 'float32' : 'int32');
+}
+
+/** What qgemm writes: the exact int32 product; float32 f32(P)·(sa·sw) + bias; or uint8 requantized with scale sy and
+ *  zero point zy (P + the int32 bias, times sa·sw/sy, rounded half to even). ReLU for float32 and uint8. */
+export interface Int8Epilogue {
+  kind: 'int32' | 'float32' | 'uint8';
+  /** The activations' zero point (0…255). */
+  za: number;
+  sa?: number;
+  sy?: number;
+  zy?: number;
+  relu?: boolean;
+}
+const KINDS = { int32: OUT_I32, float32: OUT_F32, uint8: OUT_U8 } as const;
+const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
+
+/** A 2-D convolution's window, NHWC (as gemm.ts ConvWindow). */
+export interface Int8Window {
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  padBegin: [number, number];
+  out: [number, number];
+}
+
+function jobView(k: Int8Kernels): Int32Array {
+  return new Int32Array(k.heap.memory.buffer, k.job, JOB_FIELDS.length);
+}
+
+function checkEpilogue(p: Int8Packed, e: Int8Epilogue): void {
+  if (p.isDisposed) throw new Error('int8 product: the packed weights were disposed');
+  if (!(e.za >= 0 && e.za <= 255 && Number.isInteger(e.za))) throw new Error(`int8 product: activation zero point ${e.za}, expected an integer in 0…255`);
+  const want = e.kind === 'float32' ? 'float32' : e.kind === 'uint8' ? 'int32' : 'none';
+  if (p.bias !== 'none' && p.bias !== want) throw new Error(`int8 product: a ${p.bias} bias cannot go into ${e.kind} output (it takes ${want === 'none' ? 'no bias' : `a ${want} bias`})`);
+}
+
+/** Writes the job record: the product's operands and epilogue, then (conv) the geometry. */
+function writeJob(k: Int8Kernels, a: number, lda: number, p: Int8Packed, out: number, ldo: number, e: Int8Epilogue, geo?: number[]): void {
+  const j = jobView(k);
+  j.set([a, lda, p.K, p.N, p.ptr, out, ldo, KINDS[e.kind], e.relu ? 1 : 0, e.za, f32Bits(e.sa ?? 1), f32Bits(e.sy ?? 1), e.zy ?? 0, p.bias === 'none' ? 0 : 1, p.mode]);
+  j[15] = geo ? 1 : 0;
+  if (geo) j.set(geo, 16);
+}
+
+/** Rows per block: a block's packed A (and im2col rows) within ~256 KiB, whole tiles, at most 256. */
+const blockRows = (M: number, K: number) => Math.max(MR, Math.min(256, Math.floor(262144 / Math.max(1, padK(K)) / MR) * MR, Math.ceil(M / MR) * MR));
+
+/** Runs rows 0…M−1 in `threads` ranges (whole blocks of MR rows), each with its own scratch. */
+function runRows(k: Int8Kernels, M: number, N: number, K: number, conv: boolean, threads: number): void {
+  if (M === 0 || N === 0) return;
+  const mc = blockRows(M, K), bytes = scratchBytes(mc, K, conv);
+  const per = Math.ceil(M / Math.max(1, threads) / MR) * MR;
+  for (let m = 0, t = 0; m < M; m += per, t++) {
+    const s = k.scratch[t] ??= { ptr: 0, bytes: 0 };
+    if (s.bytes < bytes) {
+      if (s.ptr) k.heap.free(s.ptr);
+      s.ptr = k.heap.malloc(bytes);
+      if (!s.ptr) throw new Error(`int8 product: the heap has no room for ${bytes} bytes of scratch`);
+      s.bytes = bytes;
+    }
+    k.exports.qgemm(k.job, m, Math.min(M, m + per), 0, N, mc, s.ptr);
+  }
+}
+
+/**
+ * out[M×N] (rows ldo elements apart) from uint8 A [M×K] at `a` (rows lda bytes apart) and packed weights: heap
+ * offsets in, the epilogue's kind out (int32/float32: 4 bytes per element, uint8: 1).
+ */
+export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: Int8Packed, out: number, ldo: number, e: Int8Epilogue, threads = 1): void {
+  checkEpilogue(p, e);
+  writeJob(k, a, lda, p, out, ldo, e);
+  runRows(k, M, p.N, p.K, false, threads);
+}
+
+/**
+ * A convolution of the NHWC uint8 image at x ([n, H, W, C]) with one packed matrix per group (group g: K =
+ * kh·kw·C/groups rows in (ky, kx, c) order, N/groups columns): out is [n, OH, OW, N] in the epilogue's kind.
+ * A 1×1 window at stride 1 without padding reads the input as A (no im2col).
+ */
+export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], packed: readonly Int8Packed[], w: Int8Window, out: number, e: Int8Epilogue, threads = 1): void {
+  const [n, H, W, C] = shape as [number, number, number, number];
+  const groups = packed.length, Cg = C / groups, Ng = packed[0]!.N, N = Ng * groups;
+  const [OH, OW] = w.out, M = n * OH * OW, size = e.kind === 'uint8' ? 1 : 4;
+  if (!Number.isInteger(Cg)) throw new Error(`int8 conv: ${C} input channels do not split into ${groups} groups`);
+  for (const p of packed) {
+    if (p.K !== w.kernel[0] * w.kernel[1] * Cg || p.N !== Ng) throw new Error(`int8 conv: packed weights are ${p.K}×${p.N}, the window needs ${w.kernel[0] * w.kernel[1] * Cg}×${Ng} per group`);
+  }
+  const pointwise = w.kernel[0] === 1 && w.kernel[1] === 1 && w.strides[0] === 1 && w.strides[1] === 1 && w.padBegin[0] === 0 && w.padBegin[1] === 0 && OH === H && OW === W;
+  for (let g = 0; g < groups; g++) {
+    const p = packed[g]!;
+    checkEpilogue(p, e);
+    if (pointwise) writeJob(k, x + g * Cg, C, p, out + g * Ng * size, N, e);
+    else writeJob(k, x + g * Cg, 0, p, out + g * Ng * size, N, e, [H, W, C, Cg, OH, OW, ...w.kernel, ...w.strides, ...w.dilations, ...w.padBegin]);
+    runRows(k, M, Ng, p.K, !pointwise, threads);
+  }
+}
+
+/** ONNX conv weights [N, C/groups, kh, kw] as one K×N matrix per group, K in (ky, kx, c) order (what int8Conv reads). */
+export function convWeightsPerGroup<T extends Int8Array | Uint8Array>(w: T, N: number, Cg: number, kh: number, kw: number, groups: number): T[] {
+  const Ng = N / groups, K = kh * kw * Cg, out: T[] = [];
+  for (let g = 0; g < groups; g++) {
+    const m = new (w.constructor as new (n: number) => T)(K * Ng);
+    for (let o = 0; o < Ng; o++) {
+      for (let c = 0; c < Cg; c++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
+        m[((y * kw + xx) * Cg + c) * Ng + o] = w[(((g * Ng + o) * Cg + c) * kh + y) * kw + xx]!;
+      }
+    }
+    out.push(m);
+  }
+  return out;
+}
