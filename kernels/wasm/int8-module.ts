@@ -289,11 +289,56 @@ function epilogue(f: FunctionBuilder): void {
   });
 }
 
+/** minmax(x, n, out): the least and greatest of n floats at x, to out[0] and out[1] (DynamicQuantizeLinear's range). */
+function minMax(): FunctionBuilder {
+  const f = new FunctionBuilder('minmax', { x: 'i32', n: 'i32', out: 'i32' });
+  f.locals({ i: 'i32', lo: 'v128', hi: 'v128', v: 'v128', a: 'f32', b: 'f32' });
+  f.f32x4Const(Infinity).set('lo').f32x4Const(-Infinity).set('hi');
+  f.forRange('i', () => f.i32(0), () => f.get('n').i32(3).sub(), 4, () => {
+    f.get('x').get('i').i32(2).shl().add().v128Load().set('v');
+    f.get('lo').get('v').f32x4Min().set('lo').get('hi').get('v').f32x4Max().set('hi');
+  });
+  f.get('lo').f32x4ExtractLane(0).set('a').get('hi').f32x4ExtractLane(0).set('b');
+  for (let l = 1; l < 4; l++) {
+    f.get('a').get('lo').f32x4ExtractLane(l).f32Min().set('a');
+    f.get('b').get('hi').f32x4ExtractLane(l).f32Max().set('b');
+  }
+  f.forRange('i', () => f.get('n').i32(-4).and(), () => f.get('n'), 1, () => {
+    f.get('a').get('x').get('i').i32(2).shl().add().f32Load().f32Min().set('a');
+    f.get('b').get('x').get('i').i32(2).shl().add().f32Load().f32Max().set('b');
+  });
+  f.get('out').get('a').f32Store().get('out').get('b').f32Store(4);
+  return f;
+}
+
+/** quantize(x, n, dst, scaleBits, zp): dst[i] = saturate(nearest(x[i] / scale) + zp) as uint8 for n floats at x —
+ *  QuantizeLinear's arithmetic (a true division, rounding half to even), so DynamicQuantizeLinear's bytes exactly. */
+function quantize(): FunctionBuilder {
+  const f = new FunctionBuilder('quantize', { x: 'i32', n: 'i32', dst: 'i32', scaleBits: 'i32', zp: 'i32' });
+  f.locals({ i: 'i32', s: 'v128', z: 'v128', v: 'v128' });
+  f.get('scaleBits').i32x4Splat().set('s').get('zp').i32x4Splat().set('z');
+  const q = () => {
+    f.get('s').f32x4Div().f32x4Nearest().i32x4TruncSatF32x4().get('z').i32x4Add().v128Zero().i32x4MaxS().i32x4Const(255).i32x4MinS();
+    f.tee('v').get('v').i16x8NarrowI32x4S().tee('v').get('v').i8x16NarrowI16x8U().i32x4ExtractLane(0);
+  };
+  f.forRange('i', () => f.i32(0), () => f.get('n').i32(3).sub(), 4, () => {
+    f.get('dst').get('i').add();
+    f.get('x').get('i').i32(2).shl().add().v128Load(); q();
+    f.i32Store();
+  });
+  f.forRange('i', () => f.get('n').i32(-4).and(), () => f.get('n'), 1, () => {
+    f.get('dst').get('i').add();
+    f.get('x').get('i').i32(2).shl().add().f32Load().f32x4Splat(); q();
+    f.i32Store8();
+  });
+  return f;
+}
+
 /** The module's bytes for a heap of this kind; the I7 micro-kernel only when `relaxed` (the module then validates
- *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm. */
+ *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm, minmax, quantize. */
 export function int8ModuleBytes(memory: MemoryImport, relaxed: boolean | 'emulated'): Uint8Array<ArrayBuffer> {
   const m7 = relaxed ? micro(I7, 'micro7', relaxed === 'emulated') : micro(I16, 'micro16b');
-  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed)], memory);
+  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed), minMax(), quantize()], memory);
 }
 
 /** A module with f(p): the relaxed dot of the vectors at p and p + 16 plus the i32x4 at p + 32, stored at p + 48

@@ -20,6 +20,8 @@ export interface Int8Heap { memory: WebAssembly.Memory; malloc(bytes: number): n
 
 interface Exports {
   qgemm(job: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, scratch: number): void;
+  minmax(x: number, n: number, out: number): void;
+  quantize(x: number, n: number, dst: number, scaleBits: number, zp: number): void;
 }
 
 /** The integer kernels bound to one heap. */
@@ -186,6 +188,25 @@ export interface Int8Epilogue {
 }
 const KINDS = { int32: OUT_I32, float32: OUT_F32, uint8: OUT_U8 } as const;
 const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
+
+const roundHalfEven = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+
+/**
+ * DynamicQuantizeLinear of n floats at x into uint8 at dst, in the heap: the range widened to hold 0, scale =
+ * f32(range / 255) (1 when x is all zeros), zp = round(clip(−min / scale, 0, 255)), then saturate(round(x / scale) +
+ * zp) — onnxruntime's arithmetic (kernels/int-exact.ts dynamicQuantize computes the same with tfjs ops).
+ * Returns the scale and zero point, which the product's epilogue takes as sa and za.
+ */
+export function dynamicQuantizeU8(k: Int8Kernels, x: number, n: number, dst: number): { scale: number; zp: number } {
+  const f = Math.fround;
+  k.exports.minmax(x, n, k.job);
+  const [lo, hi] = new Float32Array(k.heap.memory.buffer, k.job, 2);
+  const min = Math.min(n ? lo! : 0, 0), max = Math.max(n ? hi! : 0, 0);
+  const scale = max === min ? 1 : f(f(max - min) / 255);
+  const zp = roundHalfEven(Math.min(255, Math.max(0, -f(min / scale))));
+  k.exports.quantize(x, n, dst, f32Bits(scale), zp);
+  return { scale, zp };
+}
 
 /** A 2-D convolution's window, NHWC (as gemm.ts ConvWindow). */
 export interface Int8Window {

@@ -11,7 +11,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { I16, I7, int8ModuleBytes } from '../../kernels/wasm/int8-module.js';
 import {
-  convWeightsPerGroup, heapOffset, int8Conv, int8Dense, int8Kernels, int8KernelsOnBackend, packInt8, relaxedDotExact,
+  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, int8Conv, int8Dense, int8Kernels, int8KernelsOnBackend, packInt8, relaxedDotExact,
   type Int8Epilogue, type Int8Heap, type Int8Kernels, type Int8Window,
 } from '../../kernels/wasm/int8.js';
 
@@ -313,5 +313,55 @@ describe('relaxed SIMD detection and fallback', () => {
     expect(verdict.detail.length).toBeGreaterThan(0);
     if (!hasRelaxedSimd()) expect(verdict.exact).toBe(false);
     expect(int8Kernels(testHeap()).relaxed).toBe(verdict.exact);
+  });
+});
+
+describe('DynamicQuantizeLinear in the heap, and the fused chain DynamicQuantizeLinear → product → dequantize', () => {
+  const f = Math.fround;
+  const rhe = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+  /** ONNX DynamicQuantizeLinear, in float32 steps. */
+  function dqlRef(x: Float32Array) {
+    let lo = 0, hi = 0;
+    for (const v of x) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const scale = hi === lo ? 1 : f(f(hi - lo) / 255);
+    const zp = rhe(Math.min(255, Math.max(0, -f(lo / scale))));
+    return { scale, zp, q: Uint8Array.from(x, v => Math.min(255, Math.max(0, rhe(f(v / scale)) + zp))) };
+  }
+  const r = rng(9);
+  const inputs: [string, Float32Array][] = [
+    ['mixed signs, odd length', Float32Array.from({ length: 1003 }, () => (r() - 0.3) * 7)],
+    ['all positive', Float32Array.from({ length: 37 }, () => r() * 3 + 1)],
+    ['all negative', Float32Array.from({ length: 5 }, () => -r() * 2 - 0.5)],
+    ['all zero', new Float32Array(9)],
+    ['a regular grid of half steps', Float32Array.from({ length: 64 }, (_, i) => (i - 20) * 0.5 * (4 / 255))],
+  ];
+  it.each(inputs)('%s: scale, zero point and bytes as the ONNX arithmetic gives them', (_, x) => {
+    const k = kernels[0]!.k;
+    const px = put(k, new Uint8Array(x.buffer)), dst = k.heap.malloc(x.length + 16);
+    const got = dynamicQuantizeU8(k, px, x.length, dst);
+    const want = dqlRef(x);
+    expect(got).toEqual({ scale: want.scale, zp: want.zp });
+    expect(Array.from(new Uint8Array(k.heap.memory.buffer, dst, x.length))).toEqual(Array.from(want.q));
+  });
+
+  it('quantized activations into a float32 product with per-channel weight scales and a bias', () => {
+    const M = 13, K = 45, N = 21;
+    const x = Float32Array.from({ length: M * K }, () => (r() - 0.4) * 5);
+    const w = Int8Array.from({ length: K * N }, () => Math.floor(r() * 255) - 127);
+    const sw = Array.from({ length: N }, () => 0.001 + r() * 0.02), bias = Float32Array.from({ length: N }, () => r() - 0.5);
+    const { scale, zp, q } = dqlRef(x);
+    for (const { name, k } of kernels) {
+      const p = packInt8(k, { data: w, K, N, zeroPoint: [0], scale: sw, bias });
+      const qa = k.heap.malloc(M * K);
+      const dq = dynamicQuantizeU8(k, put(k, new Uint8Array(x.buffer)), M * K, qa);
+      const out = k.heap.malloc(M * N * 4);
+      int8Dense(k, qa, M, K, p, out, N, { kind: 'float32', za: dq.zp, sa: dq.scale });
+      const got = new Float32Array(k.heap.memory.buffer, out, M * N);
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let kk = 0; kk < K; kk++) s += (q[m * K + kk]! - zp) * w[kk * N + n]!;
+        expect(got[m * N + n], `${name} at ${m},${n}`).toBe(f(f(f(s) * f(f(scale) * f(sw[n]!))) + bias[n]!));
+      }
+    }
   });
 });
