@@ -83,13 +83,14 @@ export function packDepthwise(w: tf.Tensor, bias?: tf.Tensor): PackedConv {
 /**
  * Packs a grouped conv's filter w [KH, KW, C/G, N] (tfjs conv2d layout; output channel o belongs to group
  * ⌊o / (N/G)⌋) and an optional bias [N] for groupedConv: per group, its KH·KW·C/G × N/G matrix as gemm.ts packs
- * one B. A depthwise filter with a channel multiplier, [KH, KW, C, m], is the same array with G = C.
+ * one B. A depthwise filter with a channel multiplier, [KH, KW, C, m], is the same array read as `shape`
+ * [KH, KW, 1, C·m] with G = C.
  */
-export function packGrouped(w: tf.Tensor, groups: number, bias?: tf.Tensor): PackedConv {
+export function packGrouped(w: tf.Tensor, groups: number, bias?: tf.Tensor, shape: readonly number[] = w.shape): PackedConv {
   const g = ownGemm();
   if (!g) throw new Error('ocellus WASM kernels are not available on this backend');
-  const [KH, KW, Cg, N] = w.shape as [number, number, number, number];
-  if (w.rank !== 4 || w.dtype !== 'float32' || !(groups >= 1) || N % groups !== 0) throw new Error(`packGrouped: the filter is [${w.shape.join(', ')}] ${w.dtype} with ${groups} groups, expected [KH, KW, C/G, N] float32 with N divisible by G`);
+  const [KH, KW, Cg, N] = shape as [number, number, number, number];
+  if (shape.length !== 4 || w.size !== KH * KW * Cg * N || w.dtype !== 'float32' || !(groups >= 1) || N % groups !== 0) throw new Error(`packGrouped: the filter is [${shape.join(', ')}] ${w.dtype} with ${groups} groups, expected [KH, KW, C/G, N] float32 with N divisible by G`);
   checkBias(bias, N, 'packGrouped');
   const K = KH * KW, Kg = K * Cg, Ng = N / groups, L = packedLength(Kg, Ng), panels = Math.ceil(Ng / NR);
   const floats = groups * L, ptr = alloc(g, floats, 'packGrouped');
@@ -154,9 +155,14 @@ function run(g: Bound, s: State, calls: ConvCall[]): void {
   g.pool!.run(calls, s.invoke);
 }
 
-/** Splits `len` units (rows or pixels) over the threads in multiples of `unit`, at most one part per 2 units. */
-function parts(g: Bound, len: number, unit: number): { threads: number; per: number } {
-  const T = (g.pool?.size ?? 0) + 1;
+/** Multiply-adds below which a conv stays on one thread: a thread's share would take well under 0.1 ms, less than
+ *  handing it over can cost (measured, 14×14×576 depthwise 3×3 at stride 2, 0.25 M: 0.09 ms on one thread). */
+const MIN_SPLIT_MACS = 1 << 19;
+
+/** Splits `len` units (rows or pixels) over the threads in multiples of `unit`, at most one part per 2 units, and
+ *  none for less than MIN_SPLIT_MACS of work (`macs`). */
+function parts(g: Bound, len: number, unit: number, macs: number): { threads: number; per: number } {
+  const T = macs < MIN_SPLIT_MACS ? 1 : (g.pool?.size ?? 0) + 1;
   const threads = Math.max(1, Math.min(T, Math.ceil(len / (2 * unit))));
   return { threads, per: Math.ceil(len / threads / unit) * unit };
 }
@@ -178,7 +184,7 @@ export function depthwiseConv(x: tf.Tensor, packed: PackedConv, w: ConvWindow, a
   const out = g.backend.makeOutput(shape, 'float32');
   writeGeo(g, s, DW_FIELDS, { ...geo, x: offsetOf(g, x), pw: packed.at(g, 'depthwise'), out: offsetOf(g, out), res: residualAt(g, res, shape), act: ACT_CODES[act.kind] }, act);
   const rows = geo.n! * w.out[0];
-  const { threads, per } = parts(g, rows, 1);
+  const { threads, per } = parts(g, rows, 1, rows * w.out[1] * packed.C * packed.kernel[0] * packed.kernel[1]);
   const calls = callList(s, Math.ceil(rows / per));
   for (let r = 0, t = 0; r < rows; r += per, t++) calls[t] = { fn: 'depthwise', args: [s.geo, r, Math.min(rows, r + per)] };
   if (rows > 0 && threads > 0) run(g, s, calls);
@@ -212,7 +218,7 @@ export function groupedConv(x: tf.Tensor, packed: PackedConv, w: ConvWindow, act
   const kc = Math.min(Kg, 1024);
   const mc = Math.max(MR, Math.min(256, Math.floor(Math.floor(262144 / Kg) / MR) * MR, Math.ceil(M / MR) * MR));
   const s = stateOf(g);
-  const { per } = parts(g, M, MR);
+  const { per } = parts(g, M, MR, M * Kg * Ng * G);
   const count = M > 0 ? Math.ceil(M / per) : 0;
   const scratch = Array.from({ length: count }, (_, t) => scratchFor(g, t, mc * Kg * 4, scratchBytes(mc, kc)));
   const out = g.backend.makeOutput(shape, 'float32');
