@@ -24,8 +24,9 @@
 // weights (so padded activations do not matter), 32 bytes per group of 4 k: I7 two vectors of 4 columns × 4 k;
 // I16 per vector [c0k0 c0k1 c1k0 c1k1 … c3k1 | c0k2 c0k3 … c3k3] (extend_low gives k0,k1, extend_high k2,k3).
 // After the panels: β, γ (i32), sw (f32) and the bias (f32 for float32 output, i32 for uint8), NR per panel each.
-// A is packed per block of rows into scratch, per tile of MR = 4 rows, 4 bytes per row per group of k (the
-// micro-kernel loads a row's 4 bytes into every lane), with each row's sum. Convolutions gather a block's im2col
+// A is packed per block of rows into scratch, per tile of MR = 4 rows, per group of 4 k a row's 4 values (the
+// micro-kernel loads them into every lane): I7 4 flipped bytes, I16 4 i16 (widened once here, not per panel), with
+// each row's sum. Convolutions gather a block's im2col
 // rows first (NHWC; outside the input: za, i.e. zero), or read the input as A when the window is 1×1.
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
@@ -45,7 +46,7 @@ export const JOB_FIELDS = ['a', 'lda', 'K', 'N', 'pb', 'out', 'ldo', 'kind', 're
 
 /** Bytes of one thread's scratch for blocks of mc rows: the tile, row sums, packed A, and (convolutions) im2col rows. */
 export const TILE_BYTES = MR * NR * 4;
-export const scratchBytes = (mc: number, K: number, conv: boolean) => TILE_BYTES + mc * 4 + mc * padK(K) + (conv ? mc * K : 0);
+export const scratchBytes = (mc: number, K: number, conv: boolean) => TILE_BYTES + mc * 4 + mc * padK(K) * 2 + (conv ? mc * K : 0);
 export const padK = (K: number) => (K + 3) & ~3;
 /** Bytes of packed weights for K×N: the panels, then β, γ, sw and the bias. */
 export const packedBytes = (K: number, N: number) => { const np = Math.ceil(N / NR) * NR; return np * padK(K) + 4 * np * 4; };
@@ -61,7 +62,7 @@ function micro(mode: number, name: string, emulated = false): FunctionBuilder {
   const decl: Record<string, 'i32' | 'v128'> = { end: 'i32', b0: 'v128', b1: 'v128', b0h: 'v128', b1h: 'v128', x: 'v128', y: 'v128', ea: 'v128', eb: 'v128', ec: 'v128', el: 'v128' };
   for (let r = 0; r < MR; r++) for (let v = 0; v < 2; v++) decl[acc(r, v)] = 'v128';
   f.locals(decl);
-  f.get('pa').get('groups').i32(MR * 4).mul().add().set('end');
+  f.get('pa').get('groups').i32(MR * (mode === I7 ? 4 : 8)).mul().add().set('end');
   f.get('groups').if();
   f.loop();
   if (mode === I7) {
@@ -80,15 +81,15 @@ function micro(mode: number, name: string, emulated = false): FunctionBuilder {
       f.get(`b${v}h`).i16x8ExtendHighI8x16S().set(`b${v}h`);
     }
     for (let r = 0; r < MR; r++) {
-      f.get('pa').loadSplat16(r * 4).i16x8ExtendLowI8x16U().set('x');
-      f.get('pa').loadSplat16(r * 4 + 2).i16x8ExtendLowI8x16U().set('y');
+      f.get('pa').loadSplat32(r * 8).set('x');       // [a0 a1] as i16, in every pair of lanes
+      f.get('pa').loadSplat32(r * 8 + 4).set('y');   // [a2 a3]
       for (let v = 0; v < 2; v++) {
         f.get(acc(r, v)).get('x').get(`b${v}`).i32x4DotI16x8S().i32x4Add().get('y').get(`b${v}h`).i32x4DotI16x8S().i32x4Add().set(acc(r, v));
       }
     }
   }
   f.get('pb').i32(NR * 4).add().set('pb');
-  f.get('pa').i32(MR * 4).add().tee('pa').get('end').ne().brIf(0);
+  f.get('pa').i32(MR * (mode === I7 ? 4 : 8)).add().tee('pa').get('end').ne().brIf(0);
   f.end();
   f.end();
   for (let r = 0; r < MR; r++) for (let v = 0; v < 2; v++) f.get('tile').get(acc(r, v)).v128Store((r * NR + v * 4) * 4);
@@ -123,7 +124,7 @@ function qgemm(relaxed: boolean): FunctionBuilder {
     Kp: 'i32', np: 'i32', pBeta: 'i32', pGamma: 'i32', pSw: 'i32', pBias: 'i32', alpha: 'i32', sums: 'i32', pa: 'i32', rows: 'i32',
     m: 'i32', mc: 'i32', r: 'i32', k: 'i32', src: 'i32', stride: 'i32', row: 'i32', dst: 'i32', s: 'i32', flip: 'i32',
     j: 'i32', i: 'i32', mr: 'i32', col: 'i32', lane: 'i32', o: 'i32', p: 'i32', n: 'i32', oy: 'i32', ox: 'i32', ky: 'i32', kx: 'i32',
-    iy: 'i32', ix: 'i32', span: 'i32', word: 'i32',
+    iy: 'i32', ix: 'i32', span: 'i32', word: 'i32', ash: 'i32',
     sv: 'v128', av: 'v128', P: 'v128', y: 'v128', mult: 'v128', lo: 'v128',
   });
   f.locals(decl);
@@ -138,12 +139,12 @@ function qgemm(relaxed: boolean): FunctionBuilder {
   f.get('mode').i32(I7).eq().if();
   f.i32(128).get('za').sub().set('alpha').i32(0x80).set('flip');
   f.else();
-  f.i32(0).get('za').sub().set('alpha').i32(0).set('flip');
+  f.i32(0).get('za').sub().set('alpha').i32(0).set('flip').i32(1).set('ash');   // I16: A widened to i16 when packed
   f.end();
   f.get('alpha').i32x4Splat().set('av');
   f.get('scratch').i32(TILE_BYTES).add().set('sums');
   f.get('sums').get('mcMax').i32(2).shl().add().set('pa');
-  f.get('pa').get('mcMax').get('Kp').mul().add().set('rows');
+  f.get('pa').get('mcMax').get('Kp').mul().i32(1).shl().add().set('rows');
   f.get('KW').i32(1).sub().get('DW').mul().set('span');
   const inside = (x: string, lim: string) => f.get(x).get(lim).raw(0x49);   // 0 ≤ x < lim (i32.lt_u)
 
@@ -159,7 +160,7 @@ function qgemm(relaxed: boolean): FunctionBuilder {
     f.forRange('j', () => f.get('n0'), () => f.get('n1'), NR, () => {
       f.forRange('i', () => f.i32(0), () => f.get('mc'), MR, () => {
         const call = (fn: number) => {
-          f.get('pa').get('i').get('Kp').mul().add();
+          f.get('pa').get('i').get('Kp').mul().get('ash').shl().add();
           f.get('pb').get('j').get('Kp').mul().add();
           f.get('Kp').i32(2).raw(0x76);   // groups = Kp >> 2 (i32.shr_u)
           f.get('scratch').call(fn);
@@ -209,11 +210,11 @@ function gather(f: FunctionBuilder, inside: (x: string, lim: string) => void): v
  *  each row's Σ a' into sums; a last partial tile's missing rows are zeros. */
 function packA(f: FunctionBuilder): void {
   f.get('mc').i32(MR - 1).and().if();
-  f.get('pa').get('mc').i32(-MR).and().get('Kp').mul().add().i32(0).get('Kp').i32(MR).mul().memoryFill();
+  f.get('pa').get('mc').i32(-MR).and().get('Kp').mul().get('ash').shl().add().i32(0).get('Kp').i32(MR).mul().get('ash').shl().memoryFill();
   f.end();
   f.forRange('r', () => f.i32(0), () => f.get('mc'), 1, () => {
     f.get('src').get('r').get('stride').mul().add().set('row');
-    f.get('pa').get('r').i32(-MR).and().get('Kp').mul().add().get('r').i32(MR - 1).and().i32(2).shl().add().set('dst');
+    f.get('pa').get('r').i32(-MR).and().get('Kp').mul().get('ash').shl().add().get('r').i32(MR - 1).and().i32(2).get('ash').add().shl().add().set('dst');
     // Σ a over the row: 16 bytes at a time (u8 → u16 → u32 pairwise sums), then the tail
     f.v128Zero().set('sv');
     f.forRange('k', () => f.i32(0), () => f.get('K').i32(15).sub(), 16, () => {
@@ -228,6 +229,16 @@ function packA(f: FunctionBuilder): void {
     // whole groups of 4 bytes, then the last group byte by byte (its other bytes meet zero weights)
     f.get('flip').i32(8).shl().get('flip').or().set('word');
     f.get('word').i32(16).shl().get('word').or().set('word');
+    f.get('ash').if();
+    // I16: each byte widened to an i16 (v128.load32_zero, extend, v128.store64_lane), the tail with i32.store16
+    f.forRange('k', () => f.i32(0), () => f.get('K').i32(3).sub(), 4, () => {
+      f.get('dst').get('row').get('k').add().raw(0xfd, 0x5c, 0, 0).i16x8ExtendLowI8x16U().raw(0xfd, 0x5b, 0, 0, 0);
+      f.get('dst').i32(MR * 8).add().set('dst');
+    });
+    f.forRange('k', () => f.get('K').i32(-4).and(), () => f.get('K'), 1, () => {
+      f.get('dst').get('k').i32(3).and().i32(1).shl().add().get('row').get('k').add().i32Load8U().raw(0x3b, 1, 0);
+    });
+    f.else();
     f.forRange('k', () => f.i32(0), () => f.get('K').i32(3).sub(), 4, () => {
       f.get('dst').get('row').get('k').add().i32Load().get('word').xor().i32Store();
       f.get('dst').i32(MR * 4).add().set('dst');
@@ -235,6 +246,7 @@ function packA(f: FunctionBuilder): void {
     f.forRange('k', () => f.get('K').i32(-4).and(), () => f.get('K'), 1, () => {
       f.get('dst').get('k').i32(3).and().add().get('row').get('k').add().i32Load8U().get('flip').xor().i32Store8();
     });
+    f.end();
   });
 }
 
