@@ -17,7 +17,6 @@ import { serve } from '@hono/node-server';
 import { createApp, type AppOptions, type OcellusApp } from './app.js';
 import { createDemoAssets } from './demo.js';
 import { PreparePool } from './prepare-pool.js';
-import type { ImagePreparer } from './prepare.js';
 import { ModelRegistry } from './registry.js';
 
 export const SERVER_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000 } as const;

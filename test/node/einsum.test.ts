@@ -98,8 +98,8 @@ describe('Einsum batched-matmul fast path', () => {
     const def = EINSUM_OPS[0]!;
     const attrs = def.parse({ attrs: { string: () => eq }, check: (c: unknown, d: () => string) => { if (!c) throw new Error(d()); } } as never);
     const xs = shapes.map((s, i) => tf.tensor(randomData(s.reduce((p, d) => p * d, 1), i), s));
-    return tf.profile(() => tf.tidy(() => def.run(xs, attrs, { inputs: [], outputs: [], consts: [] }))).then(p => {
-      p.result.forEach?.(t => t.dispose());
+    return tf.profile(() => tf.tidy(() => def.run(xs, attrs, { inputs: [], outputs: [], consts: [] }, undefined))).then(p => {
+      (p.result as tf.Tensor[]).forEach(t => t.dispose());
       xs.forEach(t => t.dispose());
       return p.kernelNames;
     });

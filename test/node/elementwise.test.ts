@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor, type DType } from '../../src/index.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import type { ConstTensor, Model } from '../../src/ir/graph.js';
-import { againstOrt, expectClose, randomTensor, runOcellus, runOrt } from '../helpers/cnn-reference.js';
+import { againstOrt, expectClose, randomTensor, runOcellus } from '../helpers/cnn-reference.js';
 import { nodeSuite } from '../helpers/node-suite.js';
 import { spec } from './specs/elementwise.js';
 

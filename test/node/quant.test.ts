@@ -20,8 +20,8 @@ const EXACT = { rtol: 0, atol: 0 };
 /** Seeded integers in [lo, hi] as the typed array of `dtype`. */
 function ints(dtype: 'uint8' | 'int8' | 'int32', n: number, lo: number, hi: number, seed: number): Uint8Array | Int8Array | Int32Array {
   const r = rng(seed);
-  const Ctor = dtype === 'uint8' ? Uint8Array : dtype === 'int8' ? Int8Array : Int32Array;
-  return Ctor.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  const values = Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  return dtype === 'uint8' ? Uint8Array.from(values) : dtype === 'int8' ? Int8Array.from(values) : Int32Array.from(values);
 }
 
 const numel = (d: readonly number[]) => d.reduce((a, b) => a * b, 1);

@@ -49,7 +49,7 @@ describe('fuse-quantized-chains', () => {
     b.init('w1s', floats([], [0.004])); b.init('b1', floats([12], Array.from({ length: 12 }, (_, i) => i / 10 - 0.5)));
     b.init('w2', int8s([40, 7], 2, false)); b.init('w2z', int8s([7], 3, false));
     b.init('w2s', floats([7], [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007]));
-    b.output(b.op('Relu', [chain(b, q, 'MatMulInteger', 'w1', 'w1z', 'w1s', 'b1')], 'y1'));
+    b.output(b.op('Relu', [chain(b, q, 'MatMulInteger', 'w1', 'w1z', 'w1s', 'b1')], {}, 'y1'));
     b.output(chain(b, q, 'MatMulInteger', 'w2', 'w2z', 'w2s', undefined));
     const ops = await compareOnOff(b.model(14), { x: randomTensor([2, 5, 40], 4, -3, 5) });
     expect(ops.filter(o => o === 'local:DynQuantMatMul')).toHaveLength(2);

@@ -112,9 +112,9 @@ describe('package files from a registry', () => {
     const claimed = sri(new Uint8Array([1, 2, 3]));
     const s = await registryFor(tarball, claimed);
     const into = tmp();
-    const err = await fetchNpmPackageFiles({ registry: reg(s.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into }).catch(e => e as Error);
+    const err = await fetchNpmPackageFiles({ registry: reg(s.url), name: 'tiny-pkg', version: '1.0.0', keep: () => true, into }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toContain(`tiny-pkg-1.0.0.tgz from ${s.url}tiny-pkg/-/tiny-pkg-1.0.0.tgz: integrity mismatch: expected ${claimed} (dist.integrity of tiny-pkg@1.0.0 from ${s.url}), got ${sri(tarball)}`);
+    expect((err as Error).message).toContain(`tiny-pkg-1.0.0.tgz from ${s.url}tiny-pkg/-/tiny-pkg-1.0.0.tgz: integrity mismatch: expected ${claimed} (dist.integrity of tiny-pkg@1.0.0 from ${s.url}), got ${sri(tarball)}`);
     expect(allFiles(into)).toEqual([]);
   });
 

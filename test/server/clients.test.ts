@@ -85,7 +85,7 @@ describe('clients of the Workers AI API', () => {
 
   it('@huggingface/inference imageClassification with endpointUrl (config labels, PNG input)', async () => {
     const client = new InferenceClient(TOKEN);
-    const data = new Blob([readPhoto('skimage/chelsea.png')], { type: 'image/png' });
+    const data = new Blob([readPhoto('skimage/chelsea.png') as BlobPart], { type: 'image/png' });
     const result = await client.imageClassification({ endpointUrl: `${server.url}/models/ocellus/resnet-50-keras`, data });
     expectSameTop5(result, await expected('skimage/chelsea.png', configLabels));
   });

@@ -65,7 +65,7 @@ export function importCloudflareAi() {
 }
 
 export async function postBytes(url: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', body, headers });
+  const res = await fetch(url, { method: 'POST', body: body as BodyInit, headers });
   const text = await res.text();
   let json: unknown;
   try {

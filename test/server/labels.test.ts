@@ -29,7 +29,7 @@ describe('createAiBinding', () => {
     expect(a).toHaveLength(5);
     expect(await ai.run('@cf/microsoft/resnet-50', { image: fish })).toEqual(a);
     expect(await ai.run('@cf/microsoft/resnet-50', fish)).toEqual(a);
-    expect(await ai.run('@cf/microsoft/resnet-50', new Blob([fish]))).toEqual(a);
+    expect(await ai.run('@cf/microsoft/resnet-50', new Blob([fish as BlobPart]))).toEqual(a);
     expect(WORKERS_AI_LABELS).toContain(a[0]!.label);
   });
 
