@@ -1,20 +1,23 @@
 // The contract between the runtime and an operator definition. One OpDef per (domain, op type, first opset
 // whose semantics it implements). An op's life cycle, for one node (src/runtime/plan.ts, session.ts):
 //   resolve  registry.ts picks the definition for the node's domain, op type and opset: once per node per plan
-//            (and once in create()'s checkSupported, which only asks whether one exists).
-//   parse    reads and checks the attributes into a plain object A: once per node per plan. Graph passes that
-//            rewrite a node give it new attrs/inputs (a new node to parse); folding rounds reuse the parse.
-//   infer    checks the input types and returns the output types: once per folding round the node survives
-//            (a plan runs rounds until the shape-aware passes stop changing the graph), with the real NodeView.
+//            (a Resolver), at most once over create()'s load passes, and once in create()'s checkSupported.
+//   parse    reads and checks the attributes into a plain object A: once per node per plan, and at most once over
+//            the load passes (for the nodes they evaluate). A pass that rewrites a node gives it new attrs/inputs/outputs arrays: it is parsed again.
+//   infer    checks the input types and returns the output types (errors name the node): once per folding round
+//            the node survives (a plan runs rounds until the shape-aware passes change nothing, at most 22).
+//   fold     (optional) outputs from static types alone (Shape, Size), tried in each round before evaluating.
 //   plan     (optional) once per planned step, after the plan's constants are uploaded: works out what every run
 //            needs and returns it as the step's state S (window geometry, slice bounds, packed weights…). It sees
 //            the node (errors name it), the constant inputs' tensors and ctx.derive(), which keeps what it builds
 //            from a constant (packed weights, a filter tensor) with the SESSION: shared by the session's plans,
-//            freed with the constant's upload (plan eviction) or session.release(). Nothing is kept anywhere else.
-//            Constant folding (evaluate.ts) plans a node too, and frees what it derived right after.
+//            freed with the constant's upload (plan eviction) or session.release(). S itself holds plain values
+//            (and what derive returned): nothing is kept anywhere else, no module-level caches.
 //   run      the hot path, every inference: tensors in, tensors out, given A, the plan's static types (RunCtx) and
 //            S. No checks (infer made them), no caches, nothing that outlives the call.
-// Two plans (two input shapes) have separate steps and states; their derived weights are shared when the key is.
+// Constant folding (evaluate.ts: a node whose inputs are all constant, while planning or in a pass) runs
+// parse → infer → plan → run once on uploaded copies and frees everything, derived things included, right after.
+// Two plans (two input shapes) have separate steps and states; derived weights are shared when source and key are.
 
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor, TensorInfo } from '../src/ir/graph.js';
