@@ -1,10 +1,10 @@
 // nodeSuite(spec): one describe() per operator family running the official ONNX node tests it lists,
 // each through the public InferenceSession, with every skip carrying its reason.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'vitest';
 import { DEFAULT_TOL, NODE_TESTS, runOnnxTestFolder, type Tolerance } from './onnx-tests.js';
+import { haveTestData } from './test-data.js';
 
 export interface NodeSpec {
   family: string;                          // kernels/<family>.ts
@@ -14,7 +14,7 @@ export interface NodeSpec {
   tolFor?: Record<string, Tolerance>;
 }
 
-export const HAVE_NODE_TESTS = fs.existsSync(NODE_TESTS);
+export const HAVE_NODE_TESTS = haveTestData(NODE_TESTS, 'the official ONNX backend node tests (Debian package libonnx-testdata)');
 
 export function nodeSuite(spec: NodeSpec): void {
   describe.skipIf(!HAVE_NODE_TESTS)(`ONNX node tests: ${spec.family}`, () => {

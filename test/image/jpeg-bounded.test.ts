@@ -7,11 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { decodeJpeg, JpegError } from '../../src/image/jpeg/index.js';
+import { haveTestTool } from '../helpers/test-data.js';
 import {
   BitWriter, blocksInScan, CRAFT_TABLES, dcFirstData, dcRefineData, eobRunData, sequentialData, writeJpeg, type FrameSpec, type ScanSpec,
 } from './jpeg-writer.js';
 
-const hasDjpeg = spawnSync('djpeg', ['-version']).status === 0;
+const hasDjpeg = haveTestTool(spawnSync('djpeg', ['-version']).status === 0, 'djpeg (Debian package libjpeg-turbo-progs)');
 
 /** djpeg's exit status (0 clean, 1 error, 2 warnings), its messages, and its pixels. */
 function djpeg(bytes: Uint8Array): { status: number | null; stderr: string; data: Uint8Array } {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeJpeg, JpegError, readJpegHeader, type JpegImage } from '../../src/image/jpeg/index.js';
 import { onnx } from '../../src/onnx/onnx-proto.js';
+import { haveTestTool } from '../helpers/test-data.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = path.resolve(here, '../..', '../shared');
@@ -267,7 +268,7 @@ describe('malformed and unsupported input gives a clear JPEG: error', () => {
 });
 
 // djpeg at test time: Debian's libjpeg-turbo-progs (cjpeg, djpeg, jpegtran). CI installs it; elsewhere these skip.
-const hasTools = ['cjpeg', 'djpeg', 'jpegtran'].every(t => spawnSync(t, ['-version']).status === 0);
+const hasTools = haveTestTool(['cjpeg', 'djpeg', 'jpegtran'].every(t => spawnSync(t, ['-version']).status === 0), 'cjpeg, djpeg and jpegtran (Debian package libjpeg-turbo-progs)');
 describe.skipIf(!hasTools)('decodeJpeg vs djpeg on variants made at test time (needs libjpeg-turbo-progs)', () => {
   const tmp = hasTools ? mkdtempSync(path.join(tmpdir(), 'ocellus-jpeg-')) : '';
   afterAll(() => {

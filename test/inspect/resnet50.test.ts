@@ -11,6 +11,7 @@ import { renderHtml } from '../../src/inspect/html.js';
 import { inspect, type InspectReport } from '../../src/inspect/inspect.js';
 import { DEFAULT_MODEL_ID } from '../../src/pipeline/default-model.js';
 import { resnet50Dir, TEST_CACHE } from '../helpers/models.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const PHOTO = path.resolve(REPO, '../shared/images/photos/darknet/dog.jpg');
@@ -104,7 +105,7 @@ describe('ResNet-50 HTML report', () => {
     expect(html).not.toMatch(/url\(|@import/);
   });
 
-  it.skipIf(!fs.existsSync(CHROMIUM))('opens in headless Chromium: clicking a node shows its stats, histogram and thumbnails', async () => {
+  it.skipIf(!haveTestData(CHROMIUM, 'Chromium (Debian package chromium)'))('opens in headless Chromium: clicking a node shows its stats, histogram and thumbnails', async () => {
     const { chromium } = await import('playwright-core');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-report-')), 'report.html');
     fs.writeFileSync(file, renderHtml(report));

@@ -2,18 +2,18 @@
 // end against onnxruntime's stored outputs, with graph passes on (NHWC, fused conv+bias+relu) and off (NCHW
 // kernels), batch 1 and batch 2; with passes on, the plan must be NHWC from the first conv to the head.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../../src/index.js';
 import { SHARED, dataSets, readTensorPb, runOnnxTestFolder } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const FIXTURES = ['resnet-tv-tiny-op13', 'resnet-tv-tiny-op17', 'resnet-hf-tiny-op17-extdata'];
 const TOL = { rtol: 1e-3, atol: 1e-4 };
 
 for (const name of FIXTURES) {
   const dir = path.join(SHARED, 'fixtures', name);
-  describe.skipIf(!fs.existsSync(dir))(name, () => {
+  describe.skipIf(!haveTestData(dir, `the ../shared fixture ${name}`))(name, () => {
     for (const optimize of [true, false]) {
       it(`matches onnxruntime on every data set, passes ${optimize ? 'on' : 'off'}`, async () => {
         const maxDiff = await runOnnxTestFolder(dir, TOL, { optimize });

@@ -2,12 +2,12 @@
 // opset 13 with nn.MultiheadAttention) against their stored onnxruntime outputs, with graph passes on (fused) and
 // off, at batch 1 and 2; with passes on, the planned graph must hold the fused transformer ops and not their parts.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { SHARED, compare, dataSets, readTensorPb, runOnnxTestFolder } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const TOL = { rtol: 1e-3, atol: 1e-4 };
 const FIXTURES = ['vit-hf-tiny-op14', 'vit-hf-tiny-op17', 'vit-tv-tiny-op13'];
@@ -32,7 +32,7 @@ function opCounts(s: InferenceSession, feeds: Record<string, Tensor>): Map<strin
   return m;
 }
 
-describe.skipIf(!fs.existsSync(dirOf(FIXTURES[0]!)))('ViT fixtures', () => {
+describe.skipIf(!haveTestData(FIXTURES.map(dirOf), 'the ViT fixtures of ../shared'))('ViT fixtures', () => {
   for (const f of FIXTURES) {
     for (const optimize of [true, false]) {
       const mode = optimize ? 'fused' : 'unfused';

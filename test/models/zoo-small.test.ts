@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { SHARED } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const DIR = path.join(SHARED, 'zoo', 'small');
 const MANIFEST = path.join(DIR, 'models.json');
@@ -19,7 +20,7 @@ interface ZooModel {
   ops: Record<string, number>;
 }
 
-const models: ZooModel[] = fs.existsSync(MANIFEST) ? JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) : [];
+const models: ZooModel[] = haveTestData(MANIFEST, 'the small model zoo of ../shared') ? JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) : [];
 
 function f32(file: string): Float32Array {
   const b = fs.readFileSync(path.join(DIR, file));

@@ -10,6 +10,7 @@ import { InferenceSession, ModelLoadError, Tensor, UnsupportedOpsError } from '.
 import { onnx } from '../../src/onnx/proto.js';
 import { HIGHEST_OPSET } from '../../src/runtime/session.js';
 import { SHARED, runOnnxTestFolder } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const T = onnx.TensorProto.DataType;
 const BAD = path.join(SHARED, 'fixtures/bad');
@@ -96,7 +97,7 @@ describe('opsets', () => {
 });
 
 describe('the bad fixtures, then good models', () => {
-  const bad = fs.existsSync(BAD) ? fs.readdirSync(BAD).filter(f => f.endsWith('.onnx')).sort() : [];
+  const bad = haveTestData(BAD, 'the bad-model fixtures of ../shared') ? fs.readdirSync(BAD).filter(f => f.endsWith('.onnx')).sort() : [];
 
   it.skipIf(!bad.length)('every file in fixtures/bad is refused with an error naming it (ModelLoadError, or the op list for unknown-op)', async () => {
     expect(bad).toEqual(expect.arrayContaining(['missing-external-data.onnx', 'rawdata-size-mismatch.onnx', 'truncated.onnx', 'unknown-op.onnx']));
@@ -110,7 +111,7 @@ describe('the bad fixtures, then good models', () => {
 
   for (const name of ['resnet-tv-tiny-op13', 'resnet-hf-tiny-op17-extdata']) {
     const dir = path.join(SHARED, 'fixtures', name);
-    it.skipIf(!fs.existsSync(dir))(`${name} still loads and matches onnxruntime's stored outputs`, async () => {
+    it.skipIf(!haveTestData(dir, `the ../shared fixture ${name}`))(`${name} still loads and matches onnxruntime's stored outputs`, async () => {
       expect(await runOnnxTestFolder(dir, { rtol: 1e-3, atol: 1e-4 })).toBeLessThan(1e-4);
     });
   }

