@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16] [--engines ocellus,ort-web,ort-node] [--batch 1,8] [--runs N]
-                [--accuracy N] [--profile] [--soak N] [--json out.json] [--quick]   (ocellus bench --help for all)`;
+export const BENCH_USAGE = `  ocellus bench [--models resnet50,vitb16|zoo|small-zoo] [--engines ocellus,ort-web,ort-node] [--batch 1,8] [--runs N]
+                [--accuracy N] [--profile] [--soak N] [--cold] [--json out.json] [--quick]   (ocellus bench --help for all)`;
 
 /** bench/suite.ts of the checkout this file belongs to (src/cli/ under tsx, dist/src/cli/ when built): the nearest
  *  folder above holding both package.json and bench/suite.ts. */
