@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DerivedStore } from '../../kernels/derived.js';
 import { evaluateOp } from '../../kernels/evaluate.js';
 import { opsetFor, resolveOp } from '../../kernels/registry.js';
-import type { OpDef, RunCtx } from '../../kernels/types.js';
+import type { OpDef, PlanCtx, RunCtx } from '../../kernels/types.js';
 import { removeDeadNodes } from '../ir/edit.js';
 import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
 import { describeDims } from '../ir/tensor.js';
@@ -233,7 +233,7 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
  * `derived` keeps what the kernels derive from them (the session's store).
  */
 export function planStates(plan: Plan, tensorOf: (c: ConstTensor) => tf.Tensor | undefined, derived: DerivedStore): void {
-  const derive: import('../../kernels/types.js').PlanCtx['derive'] = (source, key, make) => derived.get(source, key, make);
+  const derive: PlanCtx['derive'] = (source, key, make) => derived.get(source, key, make);
   for (const step of plan.steps) {
     if (!step.def.plan) continue;
     const view = nodeView(step.node, step.opset, plan.graph.initializers);
