@@ -5,37 +5,14 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
-import type { ConstTensor, Graph, Model } from '../../src/ir/graph.js';
+import type { Graph, Model } from '../../src/ir/graph.js';
 import type { Pass } from '../../src/passes/types.js';
 import { cloneGraph } from '../../src/runtime/plan.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { compare, type Tolerance } from './onnx-tests.js';
 
-/** mulberry32: a small seeded generator so every test input is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Uniform values in [lo, hi). */
-export function randomData(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-
-export function randomTensor(dims: number[], seed: number, lo = -1, hi = 1): Tensor {
-  return new Tensor('float32', randomData(dims.reduce((p, d) => p * d, 1), seed, lo, hi), dims);
-}
-
-export function randomConst(dims: number[], seed: number, lo = -1, hi = 1): ConstTensor {
-  return { dtype: 'float32', dims, data: randomData(dims.reduce((p, d) => p * d, 1), seed, lo, hi) };
-}
+// The seeded inputs, re-exported for the files that import them from here (one generator: ./random.ts).
+export { randomConst, randomData, randomTensor, rng } from './random.js';
 
 export interface OcellusRun {
   outputs: Record<string, Tensor>;

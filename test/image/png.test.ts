@@ -10,18 +10,16 @@ import { decodeImage } from '../../src/image/decode.js';
 import { ImageInputError } from '../../src/image/errors.js';
 import { readPngHeader } from '../../src/image/png.js';
 import type { RawImage } from '../../src/image/types.js';
+import { rng } from '../helpers/random.js';
 import { imageDifference } from './helpers.js';
 import { chunk, concat, exifWithOrientation, ihdr, SIGNATURE, writePng, type PngSpec } from './png-writer.js';
 
 const W = 13;
 const H = 9;   // odd sizes exercise partial bytes and every Adam7 pass
 
-let seed = 12345;
-function random(max: number): number {   // mulberry32
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return (((t ^ (t >>> 14)) >>> 0) % (max + 1));
+const uniform = rng(12345);
+function random(max: number): number {   // an integer in [0, max] from the 32 bits of one draw
+  return Math.floor(uniform() * 2 ** 32) % (max + 1);
 }
 function samples(n: number, max: number): number[] {
   return Array.from({ length: n }, () => random(max));

@@ -6,22 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { GraphBuilder, type AttrInput } from '../../src/ir/builder.js';
 import { nodeSuite } from '../helpers/node-suite.js';
+import { rng } from '../helpers/random.js';
 import { spec } from './specs/attention.js';
 
 // The family holds only local-domain ops, so the official suite has nothing for it (an empty describe would fail).
 if (spec.run.length || Object.keys(spec.skip ?? {}).length) nodeSuite(spec);
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function random(dims: number[], seed: number, scale = 2): Tensor {
   const r = rng(seed);

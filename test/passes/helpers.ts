@@ -6,19 +6,9 @@ import { InferenceSession, Tensor } from '../../src/index.js';
 import type { ConstTensor, Graph, Model, TensorInfo } from '../../src/ir/graph.js';
 import type { Pass } from '../../src/passes/types.js';
 import { cloneGraph, evaluateNode, inferAndFold } from '../../src/runtime/plan.js';
-import { rng } from '../helpers/cnn-reference.js';
+import { randomTensor as uniformTensor } from '../helpers/random.js';
 
-export { rng } from '../helpers/cnn-reference.js';
-
-/** Uniform values in [lo, hi). */
-export function randomData(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-
-export function randomConst(dims: number[], seed: number, lo = -1, hi = 1): ConstTensor {
-  return { dtype: 'float32', dims, data: randomData(dims.reduce((a, b) => a * b, 1), seed, lo, hi) };
-}
+export { randomConst } from '../helpers/random.js';
 
 export function scalar(v: number, dims: number[] = []): ConstTensor {
   return { dtype: 'float32', dims, data: Float32Array.of(v) };
@@ -28,8 +18,9 @@ export function ints(values: number[]): ConstTensor {
   return { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
 }
 
+/** The pass tests' inputs: uniform in [-2, 2). */
 export function randomTensor(dims: number[], seed: number): Tensor {
-  return new Tensor('float32', randomData(dims.reduce((a, b) => a * b, 1), seed), dims);
+  return uniformTensor(dims, seed, -2, 2);
 }
 
 /** Infers and folds `model` for the feeds' shapes, then runs `pass` once as a shaped pass. */

@@ -10,19 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../src/ir/graph.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { convertKerasLayersModel, type KerasConvertOptions } from '../../weights-tools/keras-to-onnx.js';
+import { rng } from '../helpers/random.js';
 
 // ---------------------------------------------------------------- seeded data
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = (r: () => number, n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
