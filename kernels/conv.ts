@@ -8,6 +8,8 @@ import type { NodeView, PlanCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { floatInput } from './check.js';
 import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
+import { depthwiseConv, groupedConv, packDepthwise, packGrouped, PackedConv } from './wasm/depthwise.js';
+import type { Activation } from './wasm/activations.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -85,13 +87,21 @@ export function windowGeometry(n: NodeView, input: readonly number[], kernel: re
 
 /** Activations tfjs-wasm fuses into its conv kernels ('' = none). */
 export type FusedActivation = '' | 'relu' | 'relu6' | 'sigmoid' | 'leakyrelu' | 'elu';
-const ACTIVATIONS: readonly string[] = ['', 'linear', 'relu', 'relu6', 'sigmoid', 'leakyrelu', 'elu'];
+/** NhwcConv's activations: tfjs's, and those only ocellus's kernels fuse (clip(min, max), hardsigmoid(alpha, beta),
+ *  hardswish, silu, gelu), applied after the tfjs conv on the fallback path. */
+export type ConvActivation = FusedActivation | 'clip' | 'hardsigmoid' | 'hardswish' | 'silu' | 'gelu';
+const TFJS_ACTIVATIONS: readonly string[] = ['', 'relu', 'relu6', 'sigmoid', 'leakyrelu', 'elu'];
+const ACTIVATIONS: readonly string[] = [...TFJS_ACTIVATIONS, 'linear', 'clip', 'hardsigmoid', 'hardswish', 'silu', 'gelu'];
 
 interface ConvAttrs {
   win: WindowSpec;
   group: number;
-  activation: FusedActivation;
+  activation: ConvActivation;
   alpha: number;
+  /** clip's bounds (min, max) and hardsigmoid's beta */
+  min: number;
+  max: number;
+  beta: number;
 }
 
 /** How a 2-D NHWC conv is called: the window (2 spatial dims) plus which tfjs kernel by weight layout. */
@@ -110,7 +120,35 @@ function parseConv(n: NodeView, local: boolean): ConvAttrs {
   if (!(group >= 1)) n.fail(`group ${group} must be ≥ 1`);
   const activation = local ? n.attrs.string('activation', '') : '';
   if (!ACTIVATIONS.includes(activation)) n.fail(`activation '${activation}' is not one of ${ACTIVATIONS.map(a => `'${a}'`).join(', ')}`);
-  return { win: parseWindow(n), group, activation: (activation === 'linear' ? '' : activation) as FusedActivation, alpha: n.attrs.float('alpha', 0.01) };
+  const act = (activation === 'linear' ? '' : activation) as ConvActivation;
+  return {
+    win: parseWindow(n), group, activation: act, alpha: n.attrs.float('alpha', act === 'hardsigmoid' ? 0.2 : 0.01),
+    min: n.attrs.float('min', -Infinity), max: n.attrs.float('max', Infinity), beta: n.attrs.float('beta', 0.5),
+  };
+}
+
+/** The activation as ocellus's kernels take it, or undefined for those only tfjs has (sigmoid, leakyrelu, elu). */
+function ownActivation(a: ConvAttrs): Activation | undefined {
+  switch (a.activation) {
+    case '': return { kind: 'linear' };
+    case 'relu': case 'hardswish': case 'silu': case 'gelu': return { kind: a.activation };
+    case 'relu6': return { kind: 'clip', lo: 0, hi: 6 };
+    case 'clip': return { kind: 'clip', lo: a.min, hi: a.max };
+    case 'hardsigmoid': return { kind: 'hardsigmoid', alpha: a.alpha, beta: a.beta };
+    default: return undefined;
+  }
+}
+
+/** The activations tfjs does not fuse, after its conv (the fallback path). */
+function activate(y: tf.Tensor, a: ConvAttrs): tf.Tensor {
+  switch (a.activation) {
+    case 'clip': return tf.clipByValue(y, a.min, a.max);
+    case 'hardsigmoid': return tf.clipByValue(tf.add(tf.mul(y, a.alpha), a.beta), 0, 1);
+    case 'hardswish': return tf.mul(y, tf.clipByValue(tf.add(tf.mul(y, 1 / 6), 0.5), 0, 1));
+    case 'silu': return tf.mul(y, tf.sigmoid(y));
+    case 'gelu': return tf.mul(tf.mul(y, 0.5), tf.add(tf.erf(tf.mul(y, Math.SQRT1_2)), 1));
+    default: return y;
+  }
 }
 
 function call2d(g: Geometry, a: ConvAttrs, depthwise: boolean): Conv2dCall {
@@ -118,7 +156,7 @@ function call2d(g: Geometry, a: ConvAttrs, depthwise: boolean): Conv2dCall {
   const [bh, bw] = two(g.begin, 0), [eh, ew] = two(g.end, 0);
   return {
     strides: two(g.strides, 1), dilations: two(g.dilations, 1), pad: [[0, 0], [bh, eh], [bw, ew], [0, 0]],
-    group: a.group, depthwise, activation: a.activation, alpha: a.alpha,
+    group: a.group, depthwise, activation: TFJS_ACTIVATIONS.includes(a.activation) ? a.activation as FusedActivation : '', alpha: a.alpha,
   };
 }
 
@@ -197,8 +235,9 @@ const conv = op({
 /**
  * local:NhwcConv — X [N, H, W, C]; W [kh, kw, C/group, M], or [kh, kw, C, M/C] when group = C > 1 (depthwise);
  * optional B [M]; optional Z shaped like the output, added before the activation (a residual: fuse-conv-residual).
- * Attributes: ONNX Conv's (2-D) plus `activation` ('' | relu | relu6 | sigmoid | leakyrelu(alpha) | elu; '' or relu
- * with Z).
+ * Attributes: ONNX Conv's (2-D) plus `activation` ('' | relu | relu6 | sigmoid | leakyrelu(alpha) | elu | clip(min,
+ * max) | hardsigmoid(alpha, beta) | hardswish | silu | gelu; '' or relu with Z). Grouped and depthwise convs, and
+ * ungrouped ones with an activation the GEMM does not fuse, run on kernels/wasm/depthwise.ts when it is available.
  */
 const nhwcConv = op({
   opType: 'NhwcConv', domain: 'local', since: 1,
@@ -228,8 +267,12 @@ const nhwcConv = op({
     return { window, call: call2d(g, a, a.group > 1 && a.group === c.inputs[0]!.shape[3]), packed: ownConvWeights(w, b, a, window, c) };
   },
   run: ([x, w, b, z], a, c, { window, call: p, packed }) => {
-    if (packed && ownGemm()) return [convProduct(x!, packed, c.inputs[1]!.shape[3]!, window, a.activation === 'relu' ? 'relu' : 'linear', z)];
-    if (!z) return [conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, p)];
+    if (packed instanceof PackedConv && ownGemm()) {
+      const act = ownActivation(a)!;
+      return [packed.kind === 'depthwise' ? depthwiseConv(x!, packed, window, act, z) : groupedConv(x!, packed, window, act, z)];
+    }
+    if (packed && !(packed instanceof PackedConv) && ownGemm()) return [convProduct(x!, packed, c.inputs[1]!.shape[3]!, window, a.activation === 'relu' ? 'relu' : 'linear', z)];
+    if (!z) return [activate(conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, p), a)];
     const y = tf.add(conv2dNhwc(x as tf.Tensor4D, w as tf.Tensor4D, b, { ...p, activation: '' }), z);
     return [a.activation === 'relu' ? tf.relu(y) : y];
   },
@@ -241,15 +284,24 @@ function convWindow(g: Geometry, ws: readonly number[]): ConvWindow {
   return { kernel: [ws[0]!, ws[1]!], strides: two(g.strides, 1), dilations: two(g.dilations, 1), padBegin: two(g.begin, 0), out: two(g.out, 1) };
 }
 
-/** The packed weights when ocellus's GEMM (kernels/wasm/gemm.ts) takes this conv: ungrouped float32, constant
- *  weights and bias, linear or ReLU (it reads the NHWC input in place); else undefined. 3×3 convs at stride 1 are
- *  packed for Winograd (measured on ResNet-50's 16: 1.2–3× faster each than im2col, ~1.8× all told at batch 1 and 8);
+/** The packed weights when ocellus's kernels take this conv: float32, constant weights and bias, an activation they
+ *  fuse. Grouped and depthwise convs, and ungrouped ones with an activation other than ReLU, go to depthwise.ts
+ *  (one call per layer); the rest to the GEMM (kernels/wasm/gemm.ts), which reads the NHWC input in place. 3×3
+ *  convs at stride 1 are packed for Winograd (measured on ResNet-50's 16: 1.2–3× faster each than im2col, ~1.8× all told at batch 1 and 8);
  *  the rest as one B. Decided and packed when planning; the session keeps the block. */
-function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, window: ConvWindow, c: PlanCtx): PackedWeights | undefined {
-  const fits = a.group === 1 && (a.activation === '' || a.activation === 'relu') && c.inputs[0]!.dtype === 'float32'
-    && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
+function ownConvWeights(w: tf.Tensor | undefined, b: tf.Tensor | undefined, a: ConvAttrs, window: ConvWindow, c: PlanCtx): PackedWeights | PackedConv | undefined {
+  const fits = !!ownActivation(a) && c.inputs[0]!.dtype === 'float32' && !!w && !!c.consts[1] && (!c.inputs[2] || (!!b && !!c.consts[2]));
   if (!fits || !ownGemm()) return undefined;
   const [kh, kw, cin, m] = c.inputs[1]!.shape as [number, number, number, number];
+  if (a.group > 1 || (a.activation !== '' && a.activation !== 'relu')) {
+    // group = C: [kh, kw, C, m/C] (one output per channel: depthwise(), else as C groups of one input channel)
+    const C = c.inputs[0]!.shape[3]!;
+    if (a.group > 1 && a.group === C) {
+      return m === 1 ? c.derive(w, `depthwise/${b?.id ?? ''}`, () => packDepthwise(w, b))
+        : c.derive(w, `grouped/${b?.id ?? ''}`, () => packGrouped(w, C, b, [kh, kw, 1, C * m]));
+    }
+    return c.derive(w, `grouped/${b?.id ?? ''}`, () => packGrouped(w, a.group, b));
+  }
   return winogradWanted(window, cin, m)
     ? c.derive(w, `winograd/${b?.id ?? ''}`, () => packWinograd(w, cin, m, b))
     : c.derive(w, `gemm/${b?.id ?? ''}`, () => packWeights(w, kh * kw * cin, m, b));

@@ -1,6 +1,7 @@
 // cancel-transposes: merges Transpose chains (inverse pairs vanish) and sinks a Transpose below layout-agnostic
 // elementwise ops (Relu, Clip, Sigmoid, …; Add/Sub/Mul/Div/… when the other input carries the same Transpose or is
-// a constant, which is permuted once here) so that, after to-nhwc, a CNN keeps NHWC from its first conv to its head.
+// a constant, which is permuted once here, or comes from a unary reader of the same Transpose, as in x·σ(x)) so that,
+// after to-nhwc, a CNN keeps NHWC from its first conv to its head.
 // A Transpose sinks only when every reader can take it, so no transposes are duplicated onto side branches.
 
 import { intsAttr } from '../ir/attrs.js';
@@ -37,6 +38,8 @@ function canSink(g: Graph, idx: GraphIndex, r: Node, t: string, perm: number[]):
     const p = idx.producer(i);
     const pp = p && permOf(p);
     if (pp) return pp.join() === perm.join();
+    // x·σ(x) (SiLU): the other input comes from a unary reader of t, sunk in the same step before r (graph order)
+    if (p && p.domain === '' && UNARY.has(p.opType) && p.inputs[0] === t && canSink(g, idx, p, t, perm)) return true;
     const c = g.initializers.get(i);
     return !!c && c.dims.length <= perm.length && !Array.isArray(c.data);
   });

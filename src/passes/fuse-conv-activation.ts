@@ -1,6 +1,8 @@
-// fuse-conv-activation: local:NhwcConv followed by its only reader Relu / Clip(0, 6) / LeakyRelu / Sigmoid / Elu(1)
-// becomes the conv's `activation`, applied inside the same tfjs-wasm kernel. A residual Add between conv and Relu
-// (ResNet's block end) is left alone: the conv's reader is then the Add.
+// fuse-conv-activation: local:NhwcConv followed by its only reader Relu / Clip / LeakyRelu / Sigmoid / Elu(1) /
+// HardSigmoid / HardSwish / Gelu (exact), or by SiLU as Sigmoid + Mul (x·σ(x): the conv's output read by exactly
+// those two), becomes the conv's `activation`, applied inside the same kernel (tfjs-wasm's for ReLU, ReLU6, sigmoid,
+// leaky ReLU and ELU; ocellus's for the others, or after the tfjs conv where ocellus's kernels do not run). A
+// residual Add between conv and Relu (ResNet's block end) is left alone: the conv's reader is then the Add.
 
 import { floatAttr, scalarConst } from '../ir/attrs.js';
 import type { AttrValue, Graph, Node } from '../ir/graph.js';
@@ -10,12 +12,17 @@ import type { Pass } from './types.js';
 /** The fused activation (and its attributes) equivalent to elementwise node `a`, if tfjs has one. */
 function activationOf(g: Graph, a: Node): Record<string, AttrValue> | undefined {
   if (a.domain !== '') return undefined;
-  const act = (name: string, alpha?: number): Record<string, AttrValue> =>
-    ({ activation: { type: 'string', value: name }, ...(alpha === undefined ? {} : { alpha: { type: 'float', value: alpha } }) });
+  const act = (name: string, floats: Record<string, number> = {}): Record<string, AttrValue> => ({
+    activation: { type: 'string', value: name },
+    ...Object.fromEntries(Object.entries(floats).map(([k, v]) => [k, { type: 'float', value: v } as AttrValue])),
+  });
   switch (a.opType) {
     case 'Relu': return act('relu');
     case 'Sigmoid': return act('sigmoid');
-    case 'LeakyRelu': return act('leakyrelu', floatAttr(a, 'alpha', 0.01));
+    case 'LeakyRelu': return act('leakyrelu', { alpha: floatAttr(a, 'alpha', 0.01) });
+    case 'HardSigmoid': return act('hardsigmoid', { alpha: floatAttr(a, 'alpha', 0.2), beta: floatAttr(a, 'beta', 0.5) });
+    case 'HardSwish': return act('hardswish');
+    case 'Gelu': return (a.attrs['approximate']?.value ?? 'none') === 'none' ? act('gelu') : undefined;
     case 'Elu': return floatAttr(a, 'alpha', 1) === 1 ? act('elu') : undefined;
     case 'Clip': {
       // Bounds are attributes before opset 11, optional constant inputs from 11.
@@ -24,10 +31,21 @@ function activationOf(g: Graph, a: Node): Record<string, AttrValue> | undefined 
       const lo = bound('min', 1, -Infinity), hi = bound('max', 2, Infinity);
       if (lo === 0 && hi === 6) return act('relu6');
       if (lo === 0 && hi === Infinity) return act('relu');
-      return undefined;
+      return lo === undefined || hi === undefined ? undefined : act('clip', { min: lo, max: hi });
     }
     default: return undefined;
   }
+}
+
+/** [Sigmoid, Mul] when `y` is read by exactly a Sigmoid and a Mul of y and that sigmoid (its only reader): y·σ(y). */
+function siluOf(idx: GraphIndex, y: string): [Node, Node] | undefined {
+  const readers = idx.readers(y);
+  if (readers.length !== 2 || idx.isOutput(y)) return undefined;
+  const sig = readers.find(n => n.opType === 'Sigmoid' && n.domain === '' && n.inputs[0] === y);
+  const mul = sig && idx.onlyReader(sig.outputs[0]!, 'Mul');
+  if (!sig || !mul || !readers.includes(mul) || mul.inputs.length !== 2) return undefined;
+  const [p, q] = mul.inputs;
+  return (p === y && q === sig.outputs[0]) || (q === y && p === sig.outputs[0]) ? [sig, mul] : undefined;
 }
 
 export const fuseConvActivation: Pass = {
@@ -40,12 +58,13 @@ export const fuseConvActivation: Pass = {
       const current = conv.attrs['activation'];
       if (current && current.value !== '' && current.value !== 'linear') continue;
       const y = conv.outputs[0]!;
-      const reader = idx.onlyReader(y);
-      if (!reader || reader.inputs[0] !== y) continue;
-      const attrs = activationOf(g, reader);
+      const silu = siluOf(idx, y);
+      const reader = silu?.[1] ?? idx.onlyReader(y);
+      if (!reader || (!silu && reader.inputs[0] !== y)) continue;
+      const attrs = silu ? { activation: { type: 'string', value: 'silu' } as AttrValue } : activationOf(g, reader);
       if (!attrs) continue;
       conv.attrs = { ...conv.attrs, ...attrs };
-      idx.remove(reader);
+      for (const n of silu ?? [reader]) idx.remove(n);
       idx.setOutputs(conv, [reader.outputs[0]!]);
       changes++;
     }
