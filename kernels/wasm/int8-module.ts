@@ -27,14 +27,15 @@
 // A is packed per block of rows into scratch, per tile of MR = 4 rows, per group of 4 k a row's 4 values (the
 // micro-kernel loads them into every lane): I7 4 flipped bytes, I16 4 i16 (widened once here, not per panel), with
 // each row's sum. Convolutions gather a block's im2col
-// rows first (NHWC; outside the input: za, i.e. zero), or read the input as A when the window is 1×1.
+// rows first (NHWC; outside the input: za, i.e. zero), or read the input as A when the window is 1×1. Depthwise
+// convolutions have a direct kernel (qdepthwise); DynamicQuantizeLinear's range and bytes too (minmax, quantize).
 
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 
 export const MR = 4;
 export const NR = 8;
 /** Micro-kernel modes, as stored with packed weights. */
-export const I16 = 0, I7 = 1;
+export const I16 = 0, I7 = 1, DW = 2;
 /** Output kinds. */
 export const OUT_I32 = 0, OUT_F32 = 1, OUT_U8 = 2;
 
@@ -262,6 +263,17 @@ function epilogue(f: FunctionBuilder): void {
         .get('pBeta').get('col').i32(2).shl().add().v128Load().get('sv').i32x4Mul().i32x4Add()
         .get('pGamma').get('col').i32(2).shl().add().v128Load().get('av').i32x4Mul().i32x4Add().set('P');
       f.get('N').get('col').sub().set('lane');   // columns left (≥ 4: a whole vector)
+      emitStore(f);
+      f.end();
+    }
+  });
+}
+
+/** Writes the int32 vector P (columns col…, `lane` of them left) of output row `row` (its first element) in the
+ *  job's kind: int32, float32 (dequantized + bias + ReLU) or uint8 (requantized). */
+function emitStore(f: FunctionBuilder): void {
+  {
+    {
       f.get('kind').i32(OUT_U8).eq().if();
       {
         // mult = sa·sw / sy; q = clamp(nearest(f32(P + ibias)·mult) + zy, relu ? zy : 0, 255)
@@ -296,9 +308,65 @@ function epilogue(f: FunctionBuilder): void {
         f.end();
       }
       f.end();
-      f.end();
     }
+  }
+}
+
+/**
+ * qdepthwise(job, m0, m1): output pixels m0…m1−1 of a depthwise convolution (one filter per channel, N = C channels,
+ * K = KH·KW taps), directly: per pixel, 8 channels at a time, Σ over the taps inside the input of (x − za)·(w − zw)
+ * with x widened to i16 and the weights stored centred as i16 (w − zw needs 9 bits; depthwise weights are KH·KW per
+ * channel, so the i16 copy is small) — products by i32x4.extmul_{low,high}_i16x8_s, exact. Taps outside the input
+ * are x = za: they add nothing. Packed: i16 [taps][Cp], sw f32 [Cp], bias [Cp] (Cp = C rounded up to 8).
+ */
+function qdepthwise(): FunctionBuilder {
+  const f = new FunctionBuilder('qdepthwise', { job: 'i32', m0: 'i32', m1: 'i32' });
+  const decl: Record<string, 'i32' | 'v128'> = {};
+  for (const k of JOB_FIELDS) decl[k] = 'i32';
+  Object.assign(decl, {
+    Cp: 'i32', pSw: 'i32', pBias: 'i32', p: 'i32', n: 'i32', oy: 'i32', ox: 'i32', ky: 'i32', kx: 'i32', iy: 'i32', ix: 'i32',
+    c: 'i32', row: 'i32', col: 'i32', lane: 'i32', o: 'i32', k: 'i32', word: 'i32',
+    zv: 'v128', xv: 'v128', wv: 'v128', acc0: 'v128', acc1: 'v128', P: 'v128', y: 'v128', mult: 'v128',
   });
+  f.locals(decl);
+  JOB_FIELDS.forEach((k, i) => f.get('job').i32Load(i * 4).set(k));
+  f.get('N').i32(7).add().i32(-8).and().set('Cp');
+  f.get('pb').get('K').get('Cp').mul().i32(1).shl().add().set('pSw');
+  f.get('pSw').get('Cp').i32(2).shl().add().set('pBias');
+  f.get('za').raw(0xfd, 0x10).set('zv');   // i16x8.splat
+  const inside = (x: string, lim: string) => f.get(x).get(lim).raw(0x49);
+  f.forRange('p', () => f.get('m0'), () => f.get('m1'), 1, () => {
+    f.get('p').get('OH').get('OW').mul().divS().set('n');
+    f.get('p').get('OH').get('OW').mul().remS().get('OW').divS().set('oy');
+    f.get('p').get('OW').remS().set('ox');
+    f.get('p').get('ldo').mul().set('row');
+    f.forRange('c', () => f.i32(0), () => f.get('N'), 8, () => {
+      f.v128Zero().set('acc0').v128Zero().set('acc1');
+      f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
+        f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        inside('iy', 'H'); f.if();
+        f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
+          f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
+          inside('ix', 'W'); f.if();
+          f.get('a').get('n').get('H').mul().get('iy').add().get('W').mul().get('ix').add().get('C').mul().add().get('c').add()
+            .raw(0xfd, 0x02, 0, 0).get('zv').raw(0xfd, 0x91, 0x01).set('xv');   // v128.load8x8_u, i16x8.sub
+          f.get('pb').get('ky').get('KW').mul().get('kx').add().get('Cp').mul().get('c').add().i32(1).shl().add().v128Load().set('wv');
+          f.get('acc0').get('xv').get('wv').raw(0xfd, 0xbc, 0x01).i32x4Add().set('acc0');   // i32x4.extmul_low_i16x8_s
+          f.get('acc1').get('xv').get('wv').raw(0xfd, 0xbd, 0x01).i32x4Add().set('acc1');   // i32x4.extmul_high_i16x8_s
+          f.end();
+        });
+        f.end();
+      });
+      for (let v = 0; v < 2; v++) {
+        f.get('c').i32(v * 4).add().tee('col').get('N').ltS().if();
+        f.get(`acc${v}`).set('P');
+        f.get('N').get('col').sub().set('lane');
+        emitStore(f);
+        f.end();
+      }
+    });
+  });
+  return f;
 }
 
 /** minmax(x, n, out): the least and greatest of n floats at x, to out[0] and out[1] (DynamicQuantizeLinear's range). */
@@ -347,10 +415,10 @@ function quantize(): FunctionBuilder {
 }
 
 /** The module's bytes for a heap of this kind; the I7 micro-kernel only when `relaxed` (the module then validates
- *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm, minmax, quantize. */
+ *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm, minmax, quantize, qdepthwise. */
 export function int8ModuleBytes(memory: MemoryImport, relaxed: boolean | 'emulated'): Uint8Array<ArrayBuffer> {
   const m7 = relaxed ? micro(I7, 'micro7', relaxed === 'emulated') : micro(I16, 'micro16b');
-  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed), minMax(), quantize()], memory);
+  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed), minMax(), quantize(), qdepthwise()], memory);
 }
 
 /** A module with f(p): the relaxed dot of the vectors at p and p + 16 plus the i32x4 at p + 32, stored at p + 48

@@ -2,7 +2,8 @@
 // tensors' heap memory, read and written in place) or any memory with an allocator (tests, scratch scripts). Weights
 // are packed once, as 8-bit panels plus per-column terms, into a heap block kept with them (Int8Packed); activations
 // are uint8 rows (a dense product) or an NHWC uint8 image (a convolution, grouped or not); outputs int32, float32 or
-// uint8 (see the module's header for the arithmetic and why every engine gives the same bits).
+// uint8 (see the module's header for the arithmetic and why every engine gives the same bits). Depthwise filters
+// (packDepthwiseInt8) run on a direct kernel instead of one product per channel.
 //
 // Relaxed SIMD is used when the engine has it (features.ts) AND its i32x4.relaxed_dot_i8x16_i7x16_add_s gives the
 // exact answers on probe vectors (relaxedDotExact): Node 20's V8 11.3 (relaxed SIMD behind a flag) returns twice
@@ -13,7 +14,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { hasRelaxedSimd } from './features.js';
-import { I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
+import { DW, I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
 
 /** A heap the kernels run in: the memory the module imports, and its allocator. */
 export interface Int8Heap { memory: WebAssembly.Memory; malloc(bytes: number): number; free(ptr: number): void }
@@ -21,6 +22,7 @@ export interface Int8Heap { memory: WebAssembly.Memory; malloc(bytes: number): n
 interface Exports {
   qgemm(job: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, scratch: number): void;
   minmax(x: number, n: number, out: number): void;
+  qdepthwise(job: number, m0: number, m1: number): void;
   quantize(x: number, n: number, dst: number, scaleBits: number, zp: number): void;
 }
 
@@ -103,9 +105,9 @@ export const heapOffset = (t: tf.Tensor) => (tf.backend() as unknown as Emscript
 /** Weights packed for qgemm: a heap block of ours (not a tensor); dispose() frees it. */
 export class Int8Packed {
   #freed = false;
+  /** mode DW: a depthwise filter (K taps, N channels), for qdepthwise. */
   constructor(readonly kernels: Int8Kernels, readonly ptr: number, readonly K: number, readonly N: number,
-    readonly mode: typeof I16 | typeof I7, readonly bias: 'none' | 'float32' | 'int32') {}
-  get bytes(): number { return packedBytes(this.K, this.N); }
+    readonly mode: typeof I16 | typeof I7 | typeof DW, readonly bias: 'none' | 'float32' | 'int32', readonly bytes = packedBytes(K, N)) {}
   get isDisposed(): boolean { return this.#freed; }
   dispose(): void {
     if (this.#freed) return;
@@ -175,6 +177,28 @@ export function packInt8(k: Int8Kernels, w: Int8Weights, mode?: typeof I16): Int
   return new Int8Packed(k, ptr, K, N, m, !w.bias ? 'none' : w.bias instanceof Float32Array ? 'float32' : 'int32');
 }
 
+/**
+ * Packs a depthwise filter (ONNX [C, 1, kh, kw], one per channel) for qdepthwise: the weights centred (w − zw) as i16
+ * [tap][Cp], then the scales and the bias (Cp = C rounded up to 8).
+ */
+export function packDepthwiseInt8(k: Int8Kernels, w: { data: Int8Array | Uint8Array; C: number; kh: number; kw: number; zeroPoint: ArrayLike<number>; scale?: ArrayLike<number>; bias?: Float32Array | Int32Array }): Int8Packed {
+  const { data, C, kh, kw } = w, taps = kh * kw, Cp = Math.ceil(C / 8) * 8;
+  if (data.length !== C * taps) throw new Error(`int8 depthwise weights: ${data.length} values, expected ${C}×${kh}×${kw} = ${C * taps}`);
+  if (w.bias && w.bias.length !== C) throw new Error(`int8 depthwise weights: the bias has ${w.bias.length} values, expected ${C}`);
+  const bytes = Cp * (taps * 2 + 8), ptr = k.heap.malloc(bytes);
+  if (!ptr) throw new Error(`int8 depthwise weights: the heap has no room for ${bytes} bytes`);
+  new Uint8Array(k.heap.memory.buffer, ptr, bytes).fill(0);
+  const dv = new DataView(k.heap.memory.buffer, ptr, bytes), sw = taps * Cp * 2, bias = sw + Cp * 4;
+  for (let c = 0; c < C; c++) {
+    const zw = perColumn(w.zeroPoint, c, 'the zero point', C);
+    for (let t = 0; t < taps; t++) dv.setInt16((t * Cp + c) * 2, data[c * taps + t]! - zw, true);
+    dv.setFloat32(sw + c * 4, w.scale ? perColumn(w.scale, c, 'the scale', C) : 1, true);
+    if (w.bias instanceof Float32Array) dv.setFloat32(bias + c * 4, w.bias[c]!, true);
+    else if (w.bias) dv.setInt32(bias + c * 4, w.bias[c]!, true);
+  }
+  return new Int8Packed(k, ptr, taps, C, DW, !w.bias ? 'none' : w.bias instanceof Float32Array ? 'float32' : 'int32', bytes);
+}
+
 /** What qgemm writes: the exact int32 product; float32 f32(P)·(sa·sw) + bias; or uint8 requantized with scale sy and
  *  zero point zy (P + the int32 bias, times sa·sw/sy, rounded half to even). ReLU for float32 and uint8. */
 export interface Int8Epilogue {
@@ -221,8 +245,9 @@ function jobView(k: Int8Kernels): Int32Array {
   return new Int32Array(k.heap.memory.buffer, k.job, JOB_FIELDS.length);
 }
 
-function checkEpilogue(p: Int8Packed, e: Int8Epilogue): void {
+function checkEpilogue(k: Int8Kernels, p: Int8Packed, e: Int8Epilogue): void {
   if (p.isDisposed) throw new Error('int8 product: the packed weights were disposed');
+  if (p.kernels !== k) throw new Error('int8 product: the packed weights were packed for other kernels (another heap)');
   if (!(e.za >= 0 && e.za <= 255 && Number.isInteger(e.za))) throw new Error(`int8 product: activation zero point ${e.za}, expected an integer in 0…255`);
   const want = e.kind === 'float32' ? 'float32' : e.kind === 'uint8' ? 'int32' : 'none';
   if (p.bias !== 'none' && p.bias !== want) throw new Error(`int8 product: a ${p.bias} bias cannot go into ${e.kind} output (it takes ${want === 'none' ? 'no bias' : `a ${want} bias`})`);
@@ -261,7 +286,7 @@ function runRows(k: Int8Kernels, M: number, N: number, K: number, conv: boolean,
  * offsets in, the epilogue's kind out (int32/float32: 4 bytes per element, uint8: 1).
  */
 export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: Int8Packed, out: number, ldo: number, e: Int8Epilogue, threads = 1): void {
-  checkEpilogue(p, e);
+  checkEpilogue(k, p, e);
   writeJob(k, a, lda, p, out, ldo, e);
   runRows(k, M, p.N, p.K, false, threads);
 }
@@ -273,6 +298,7 @@ export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: 
  */
 export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], packed: readonly Int8Packed[], w: Int8Window, out: number, e: Int8Epilogue, threads = 1): void {
   const [n, H, W, C] = shape as [number, number, number, number];
+  if (packed.length === 1 && packed[0]!.mode === DW) return depthwise(k, x, shape, packed[0]!, w, out, e, threads);
   const groups = packed.length, Cg = C / groups, Ng = packed[0]!.N, N = Ng * groups;
   const [OH, OW] = w.out, M = n * OH * OW, size = e.kind === 'uint8' ? 1 : 4;
   if (!Number.isInteger(Cg)) throw new Error(`int8 conv: ${C} input channels do not split into ${groups} groups`);
@@ -282,11 +308,21 @@ export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], pa
   const pointwise = w.kernel[0] === 1 && w.kernel[1] === 1 && w.strides[0] === 1 && w.strides[1] === 1 && w.padBegin[0] === 0 && w.padBegin[1] === 0 && OH === H && OW === W;
   for (let g = 0; g < groups; g++) {
     const p = packed[g]!;
-    checkEpilogue(p, e);
+    checkEpilogue(k, p, e);
     if (pointwise) writeJob(k, x + g * Cg, C, p, out + g * Ng * size, N, e);
     else writeJob(k, x + g * Cg, 0, p, out + g * Ng * size, N, e, [H, W, C, Cg, OH, OW, ...w.kernel, ...w.strides, ...w.dilations, ...w.padBegin]);
     runRows(k, M, Ng, p.K, !pointwise, threads);
   }
+}
+
+/** int8Conv for a depthwise filter (packDepthwiseInt8): output pixels in `threads` ranges. */
+function depthwise(k: Int8Kernels, x: number, shape: readonly number[], p: Int8Packed, w: Int8Window, out: number, e: Int8Epilogue, threads: number): void {
+  const [n, H, W, C] = shape as [number, number, number, number];
+  if (p.N !== C || p.K !== w.kernel[0] * w.kernel[1]) throw new Error(`int8 depthwise conv: the filter is ${p.N} channels × ${p.K} taps, the input has ${C} channels and the window ${w.kernel.join('×')}`);
+  checkEpilogue(k, p, e);
+  writeJob(k, x, 0, p, out, C, e, [H, W, C, 1, w.out[0], w.out[1], ...w.kernel, ...w.strides, ...w.dilations, ...w.padBegin]);
+  const M = n * w.out[0] * w.out[1], per = Math.ceil(M / Math.max(1, threads));
+  for (let m = 0; m < M; m += per) k.exports.qdepthwise(k.job, m, Math.min(M, m + per));
 }
 
 /** ONNX conv weights [N, C/groups, kh, kw] as one K×N matrix per group, K in (ky, kx, c) order (what int8Conv reads). */

@@ -11,7 +11,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { I16, I7, int8ModuleBytes } from '../../kernels/wasm/int8-module.js';
 import {
-  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, int8Conv, int8Dense, int8Kernels, int8KernelsOnBackend, packInt8, relaxedDotExact,
+  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, packDepthwiseInt8, int8Conv, int8Dense, int8Kernels, int8KernelsOnBackend, packInt8, relaxedDotExact,
   type Int8Epilogue, type Int8Heap, type Int8Kernels, type Int8Window,
 } from '../../kernels/wasm/int8.js';
 
@@ -205,6 +205,7 @@ describe('int8 dense products', () => {
     const k = kernels[0]!.k;
     const p = packInt8(k, { data: new Int8Array(6), K: 2, N: 3, zeroPoint: [0], bias: new Float32Array(3) });
     expect(() => int8Dense(k, 0, 1, 2, p, 0, 3, { kind: 'uint8', za: 0 })).toThrow(/float32 bias cannot go into uint8/);
+    expect(() => int8Dense(kernels[1]!.k, 0, 1, 2, p, 0, 3, { kind: 'float32', za: 0 })).toThrow(/packed for other kernels/);
     p.dispose();
     expect(() => int8Dense(k, 0, 1, 2, p, 0, 3, { kind: 'float32', za: 0 })).toThrow(/disposed/);
     expect(() => packInt8(k, { data: new Int8Array(6), K: 2, N: 3, zeroPoint: [0, 1] })).toThrow(/zero point has 2 values, expected 1 or 3/);
@@ -221,6 +222,8 @@ describe('int8 convolutions (NHWC uint8)', () => {
     { n: 1, H: 11, W: 10, C: 4, N: 6, groups: 2, kh: 3, kw: 2, s: [2, 1], d: [1, 2], pad: [1, 0, 2, 1], signed: true, za: 200, sevenBit: true },
     { n: 2, H: 6, W: 7, C: 6, N: 6, groups: 6, kh: 3, kw: 3, s: [1, 2], d: [2, 1], pad: [2, 1, 1, 2], signed: false, za: 3, sevenBit: false },
     { n: 1, H: 12, W: 12, C: 3, N: 16, groups: 1, kh: 7, kw: 7, s: [2, 2], d: [1, 1], pad: [3, 3, 3, 3], signed: false, za: 128, sevenBit: true },
+    { n: 1, H: 9, W: 10, C: 19, N: 19, groups: 19, kh: 3, kw: 3, s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], signed: true, za: 101, sevenBit: false },
+    { n: 2, H: 8, W: 7, C: 16, N: 16, groups: 16, kh: 5, kw: 5, s: [2, 2], d: [1, 1], pad: [2, 2, 2, 2], signed: false, za: 255, sevenBit: false },
   ];
   for (let i = 0; i < 6; i++) {
     const groups = [1, 1, 2, 3][Math.floor(r() * 4)]!;
@@ -262,6 +265,12 @@ describe('int8 convolutions (NHWC uint8)', () => {
       const out = k.heap.malloc(want.length * 4);
       int8Conv(k, put(k, x), [c.n, c.H, c.W, c.C], packed, win, out, { kind: 'int32', za: c.za });
       expect(Array.from(new Int32Array(k.heap.memory.buffer, out, want.length)), name).toEqual(Array.from(want));
+      if (c.groups === c.C && c.N === c.C) {   // depthwise: also the direct kernel
+        const dw = packDepthwiseInt8(k, { data: w, C: c.C, kh: c.kh, kw: c.kw, zeroPoint: zp });
+        const out2 = k.heap.malloc(want.length * 4);
+        int8Conv(k, put(k, x), [c.n, c.H, c.W, c.C], [dw], win, out2, { kind: 'int32', za: c.za }, 3);
+        expect(Array.from(new Int32Array(k.heap.memory.buffer, out2, want.length)), `${name}, direct depthwise`).toEqual(Array.from(want));
+      }
     }
   });
 });
@@ -364,4 +373,28 @@ describe('DynamicQuantizeLinear in the heap, and the fused chain DynamicQuantize
       }
     }
   });
+});
+
+it('direct depthwise: uint8 output (requantize, int32 bias, ReLU) equals the reference, and refuses a filter of the wrong size', () => {
+  const k = int8Kernels(testHeap(), { relaxed: false });
+  const r = rng(77), C = 13, H = 6, W = 5, kh = 3, kw = 3;
+  const x = Uint8Array.from({ length: H * W * C }, () => Math.floor(r() * 256));
+  const w = Uint8Array.from({ length: C * kh * kw }, () => Math.floor(r() * 256));
+  const zp = Array.from({ length: C }, () => Math.floor(r() * 256)), sw = Array.from({ length: C }, () => 0.002 + r() * 0.01);
+  const ibias = Int32Array.from({ length: C }, () => Math.floor((r() - 0.5) * 5000));
+  const e: Int8Epilogue = { kind: 'uint8', za: 90, sa: 0.03, sy: 0.07, zy: 20, relu: true };
+  const p = packDepthwiseInt8(k, { data: w, C, kh, kw, zeroPoint: zp, scale: sw, bias: ibias });
+  const out = k.heap.malloc(H * W * C + 16);
+  int8Conv(k, put(k, x), [1, H, W, C], [p], { kernel: [kh, kw], strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], out: [H, W] }, out, e);
+  const got = new Uint8Array(k.heap.memory.buffer, out, H * W * C);
+  for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
+      const iy = oy - 1 + y, ix = ox - 1 + xx;
+      if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += (x[(iy * W + ix) * C + c]! - 90) * (w[c * 9 + y * 3 + xx]! - zp[c]!);
+    }
+    expect(got[(oy * W + ox) * C + c], `at ${oy},${ox},${c}`).toBe(epilogueRef(s, c, e, n => sw[n]!, ibias));
+  }
+  expect(() => int8Conv(k, 0, [1, H, W, C + 1], [p], { kernel: [kh, kw], strides: [1, 1], dilations: [1, 1], padBegin: [1, 1], out: [H, W] }, out, e))
+    .toThrow(/filter is 13 channels × 9 taps, the input has 14 channels/);
 });
