@@ -98,14 +98,14 @@ fs.writeFileSync(path.join(out, 'models.json'), JSON.stringify([{ file: f(name +
     const again: string[] = [];
     await prepareZoo('regnet_x_400mf_op13', dir, l => again.push(l), ZOO_SOURCE, '/no/such/python');
     expect(again).toEqual([]);
-  });
+  }, 60_000);   // two stub processes: generous for a loaded machine
 
   it('without torch: a clear error naming the packages, and nothing exported', async () => {
     const dir = path.join(tmp, 'zoo-no-torch');
     await expect(prepareZoo('swin_t_op13', dir, () => {}, ZOO_SOURCE, stubPython(false)))
       .rejects.toThrow(/swin_t_op13\.onnx is missing and cannot be exported: .* has no torch\/torchvision\/onnx \(ModuleNotFoundError: No module named 'torch'\)\. Install Debian's python3-torch python3-torchvision python3-onnx/);
     expect(fs.existsSync(dir)).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('dev-set goals', () => {
@@ -144,6 +144,15 @@ describe('dev-set goals', () => {
     expect(g.ratio).toBeCloseTo(Math.SQRT1_2, 12);
     expect(g).toMatchObject({ met: false });
     expect(g.goal).toMatch(/\(2 of 2 models ran on both\)/);
+    expect(g.perRound).toBeUndefined();   // one round
+    // with rounds: each round's geometric mean (ratios 0.5, 1 then 0.25, 1)
+    const [m1, m2] = r.targets.filter(t => t.goal.startsWith('batch 1 median latency'));
+    m1!.perRound = [0.5, 0.25];
+    m2!.perRound = [1, 1];
+    const rounds = zooTargets(r, () => 2).find(t => t.model === 'dev set')!.perRound!;
+    expect(rounds).toHaveLength(2);
+    expect(rounds[0]).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(rounds[1]).toBeCloseTo(0.5, 12);
     expect(checkReport(JSON.parse(JSON.stringify(r)))).toEqual([]);
     const text = formatReport(r);
     expect(text).toMatch(/convnext_tiny op13\s+ocellus:2\s+2\.00e-6\s+5\.00e-3\s+yes/);
