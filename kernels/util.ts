@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { allocData, sizeOf, type DType } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
-import type { NodeView, ValueInfo } from './types.js';
+import type { NodeView, RunCtx, ValueInfo } from './types.js';
 
 export function tfDtype(d: DType): 'float32' | 'int32' | 'bool' {
   switch (d) {
@@ -86,6 +86,16 @@ export function normAxis(n: NodeView, axis: number, rank: number, what = 'axis')
   if (!Number.isInteger(a) || a < 0 || a >= rank) n.fail(`${what} ${axis} is out of range for rank ${rank} (expected ${-rank} to ${rank - 1})`);
   return a;
 }
+
+/** Normalises a list of axes (negative allowed), failing on out-of-range or repeated ones. */
+export function normAxes(n: NodeView, axes: readonly number[], rank: number, what = 'axes'): number[] {
+  const out = axes.map(a => normAxis(n, a, rank, what));
+  n.check(new Set(out).size === out.length, () => `${what} ${dims(axes)} repeat an axis`);
+  return out;
+}
+
+/** A shape op's whole run: x reshaped to the plan's output shape. */
+export const reshapeTo = (x: tf.Tensor, c: RunCtx) => [tf.reshape(x, c.outputs[0]!.shape)];
 
 export function same(v: ValueInfo | undefined, n: NodeView, i = 0): ValueInfo {
   if (!v) n.fail(`input ${i} is required`);
