@@ -8,6 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { envVar, processEnv } from '../src/env.js';
 import { hasRelaxedSimd, ownGemmWanted } from './wasm/features.js';
 import { kernelStatus } from './wasm/status.js';
 
@@ -51,7 +52,7 @@ export function isNode(): boolean {
  * Threads asked for: `OCELLUS_THREADS` if set (1…8), else min(cores, 4) in Node and 1 elsewhere (browsers and
  * Workers need cross-origin isolation for SharedArrayBuffer; the edge bundle ships the single-threaded build).
  */
-export function requestedThreads(env: Record<string, string | undefined> = isNode() ? process.env : {}, cores = nodeCores()): number {
+export function requestedThreads(env: Record<string, string | undefined> = isNode() ? processEnv() : {}, cores = nodeCores()): number {
   const raw = env.OCELLUS_THREADS;
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
@@ -71,7 +72,7 @@ function nodeCores(): number {
 /** Resolves when the WASM backend is active. `OCELLUS_BACKEND=<name>` picks another backend already registered with tfjs-core (debugging). */
 export function ensureBackend(): Promise<void> {
   ready ??= (async () => {
-    const wanted = (isNode() && process.env.OCELLUS_BACKEND) || 'wasm';
+    const wanted = (isNode() && envVar('OCELLUS_BACKEND')) || 'wasm';
     if (isNode()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wanted === 'wasm' && isNode()) useThreadedFactory(requestedThreads());
     const ok = await tf.setBackend(wanted);

@@ -3,6 +3,7 @@
 // --experimental-wasm-relaxed-simd, which we turn on for the process (it only adds instructions).
 // OCELLUS_OWN_GEMM=0 (read when the backend starts) or setOwnGemm(false) leaves products to tfjs/XNNPACK.
 
+import { envVar } from '../../src/env.js';
 import { relaxedSimdProbe } from './emit.js';
 
 let relaxed: boolean | undefined;
@@ -23,7 +24,7 @@ export function hasRelaxedSimd(): boolean {
 
 /** Whether products should run on ocellus's GEMM: wanted (not switched off) and possible on this engine. */
 export function ownGemmWanted(): boolean {
-  const off = override !== undefined ? !override : typeof process !== 'undefined' && process.env?.OCELLUS_OWN_GEMM === '0';
+  const off = override !== undefined ? !override : envVar('OCELLUS_OWN_GEMM') === '0';
   return !off && hasRelaxedSimd();
 }
 

@@ -6,6 +6,7 @@
 // ranges go to a pool of workers on the same heap (pool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
+import { envVar } from '../../src/env.js';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
 import { kernelStatus } from './status.js';
 import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU, scratchBytes } from './gemm-module.js';
@@ -215,11 +216,10 @@ function packedAt(g: Bound, p: PackedWeights, K: number, N: number, kind: Packed
  *  whether 3×3 convs at stride 1 go by Winograd. From OCELLUS_GEMM_KC / OCELLUS_GEMM_SPLIT / OCELLUS_WINOGRAD (0:
  *  off), read once (not per product); setGemmTuning changes them (tests, A/B runs; Winograd for convs planned after). */
 export interface GemmTuning { kc: number; split: 'auto' | 'm' | 'n'; winograd: boolean }
-const envOf = (name: string) => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
 const DEFAULT_TUNING: GemmTuning = {
-  kc: Number(envOf('OCELLUS_GEMM_KC')) || 1024,
-  split: envOf('OCELLUS_GEMM_SPLIT') === 'm' || envOf('OCELLUS_GEMM_SPLIT') === 'n' ? envOf('OCELLUS_GEMM_SPLIT') as 'm' | 'n' : 'auto',
-  winograd: envOf('OCELLUS_WINOGRAD') !== '0',
+  kc: Number(envVar('OCELLUS_GEMM_KC')) || 1024,
+  split: envVar('OCELLUS_GEMM_SPLIT') === 'm' || envVar('OCELLUS_GEMM_SPLIT') === 'n' ? envVar('OCELLUS_GEMM_SPLIT') as 'm' | 'n' : 'auto',
+  winograd: envVar('OCELLUS_WINOGRAD') !== '0',
 };
 let tuning: GemmTuning = { ...DEFAULT_TUNING };
 

@@ -2,6 +2,7 @@
 // module on the same shared heap and waits on a control block; a product's row ranges are handed out through it
 // with Atomics (no messages on the hot path). The calling thread takes the first range itself, then waits.
 
+import { envVar } from '../../src/env.js';
 import { MAX_THREADS, backendInfo, isNode } from '../backend.js';
 
 export interface GemmCall { fn: 'dense' | 'conv' | 'attention' | 'winograd'; args: number[] }
@@ -29,7 +30,7 @@ const TRAPPED = 1, NO_INSTANCE = 2;
 /** How long a thread spins on the control word before it sleeps on it (worker: for the next call; caller: for a
  *  worker to finish), in ms: a futex wake costs 0.1–0.3 ms here, and a model's products come back to back (ResNet-50
  *  batch 1 has 53 convolutions of ~4 ms). OCELLUS_SPIN_MS overrides it (0: sleep at once). */
-const SPIN_MS = spinMs(typeof process !== 'undefined' ? process.env?.OCELLUS_SPIN_MS : undefined);
+const SPIN_MS = spinMs(envVar('OCELLUS_SPIN_MS'));
 
 function spinMs(v: string | undefined): number {
   const n = v === undefined || v === '' ? NaN : Number(v);

@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT, which stop accepting, finish in-flight requests and exit 0.
 
 import { parseArgs } from 'node:util';
+import { envVar } from '../env.js';
 import { closeOnSignals, startServer } from '../server/node.js';
 import { defaultModelTable, type ModelTable } from '../server/registry.js';
 import { progressPrinter } from './classify.js';
@@ -61,7 +62,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const running = await startServer({
     port: positiveInt(values.port, '--port', 8787),
     host: values.host ?? '127.0.0.1',
-    token: values.token ?? (process.env.OCELLUS_API_TOKEN || undefined),
+    token: values.token ?? envVar('OCELLUS_API_TOKEN'),
     models,
     warm: values.warm,
     maxQueue: positiveInt(values['max-queue'], '--max-queue', 64),

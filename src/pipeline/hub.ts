@@ -4,6 +4,7 @@
 // offline switch. Downloads (download.ts) land in a temp file that is checked (length, the hub's sha256, the content
 // parses) before it is renamed into place; cached files are checked once (cache-check.ts) and replaced if they fail.
 
+import { envVar } from '../env.js';
 import { checkContent, markVerified, verifyCached } from './cache-check.js';
 import { download, type DownloadError, type DownloadResult, type Expectation } from './download.js';
 
@@ -56,10 +57,6 @@ export class ModelNotFoundError extends Error {
   }
 }
 
-function env(name: string): string | undefined {
-  return typeof process !== 'undefined' ? process.env?.[name] || undefined : undefined;
-}
-
 export function onnxFileFor(opts: Pick<HubOptions, 'dtype' | 'modelFile'>): string {
   if (opts.modelFile) return opts.modelFile;
   const d = opts.dtype ?? 'fp32';
@@ -69,11 +66,11 @@ export function onnxFileFor(opts: Pick<HubOptions, 'dtype' | 'modelFile'>): stri
 }
 
 export async function defaultCacheDir(): Promise<string> {
-  const fromEnv = env('OCELLUS_CACHE');
+  const fromEnv = envVar('OCELLUS_CACHE');
   if (fromEnv) return fromEnv;
   const os = await import('node:os');
   const path = await import('node:path');
-  const base = env('XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
+  const base = envVar('XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
   return path.join(base, 'ocellus');
 }
 
@@ -159,7 +156,7 @@ export async function resolveModel(id: string, opts: HubOptions = {}): Promise<R
 }
 
 export function isOffline(opts: Pick<HubOptions, 'offline'>): boolean {
-  return opts.offline ?? (env('OCELLUS_OFFLINE') === '1' || env('HF_HUB_OFFLINE') === '1');
+  return opts.offline ?? (envVar('OCELLUS_OFFLINE') === '1' || envVar('HF_HUB_OFFLINE') === '1');
 }
 
 /** A one-line message for the user: opts.onNotice, else console.warn. */
@@ -187,7 +184,7 @@ export function hubExpectation(responses: readonly Response[]): Expectation | un
  */
 export async function downloadFile(id: string, revision: string, file: string, dest: string,
   opts: HubOptions & { required?: boolean } = {}): Promise<boolean> {
-  const host = (opts.remoteHost ?? env('OCELLUS_REMOTE_HOST') ?? env('HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const host = (opts.remoteHost ?? envVar('OCELLUS_REMOTE_HOST') ?? envVar('HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
   const url = `${host}/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
   const say = (e: Omit<ProgressEvent, 'name' | 'file'>) => opts.onProgress?.({ name: id, file, ...e });
   say({ status: 'initiate' });

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { processEnv } from '../env.js';
 import { download, type DownloadOptions } from './download.js';
 import { checkPath, TarReader, type TarLimits } from './tar.js';
 
@@ -70,7 +71,7 @@ function projectNpmrc(cwd: string): string | undefined {
 
 /** The registry npm would use here (see the file header for what is and is not honoured). */
 export function resolveNpmRegistry(src: NpmConfigSources = {}): NpmRegistry {
-  const env = src.env ?? process.env;
+  const env = src.env ?? processEnv();
   const envValue = (key: string) => Object.entries(env).find(([k, v]) => k.toLowerCase() === `npm_config_${key}` && v)?.[1];
   const userFile = envValue('userconfig') ?? path.join(src.home ?? os.homedir(), '.npmrc');
   const projectFile = projectNpmrc(src.cwd ?? process.cwd());

@@ -9,6 +9,7 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { DerivedStore } from '../../kernels/derived.js';
 import { opsetFor, registeredOps, resolveOp, versionsOf } from '../../kernels/registry.js';
 import { constToTensor, tensorToConst, tfDtype } from '../../kernels/util.js';
+import { envVar } from '../env.js';
 import type { DType } from '../ir/dtype.js';
 import { topoSort } from '../ir/edit.js';
 import type { ConstTensor, Model, TensorInfo, ValueDecl } from '../ir/graph.js';
@@ -48,10 +49,6 @@ const COLLECT_AFTER_BYTES = 32 * 2 ** 20;
 /** Most elements a graph input may have to be planned as a constant (see InferenceSession.valuesOf). */
 const MAX_VALUE_INPUT = 4096;
 
-function env(name: string): string | undefined {
-  return typeof process !== 'undefined' ? process.env?.[name] : undefined;
-}
-
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -78,9 +75,9 @@ export class InferenceSession {
   private readonly log?: (line: string) => void;
 
   private constructor(readonly model: Model, readonly name: string, private readonly options: SessionOptions) {
-    this.optimize = options.optimize ?? (options.graphOptimizationLevel ? options.graphOptimizationLevel !== 'disabled' : env('OCELLUS_PASSES') !== '0');
-    this.checkShapes = options.checkShapes ?? env('OCELLUS_CHECK') === '1';
-    const logOpt = options.logPasses ?? env('DEBUG_PASSES') === '1';
+    this.optimize = options.optimize ?? (options.graphOptimizationLevel ? options.graphOptimizationLevel !== 'disabled' : envVar('OCELLUS_PASSES') !== '0');
+    this.checkShapes = options.checkShapes ?? envVar('OCELLUS_CHECK') === '1';
+    const logOpt = options.logPasses ?? envVar('DEBUG_PASSES') === '1';
     this.log = typeof logOpt === 'function' ? logOpt : logOpt ? (l: string) => console.error(l) : undefined;
     const g = model.graph;
     this.inputNames = g.inputs.map(i => i.name);
