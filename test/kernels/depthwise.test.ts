@@ -11,6 +11,7 @@ import { ACTIVATION_KINDS, type Activation, type ActivationKind } from '../../ke
 import { depthwiseConv, groupedConv, packDepthwise, packGrouped, type PackedConv } from '../../kernels/wasm/depthwise.js';
 import { ownGemm, packedStats, type ConvWindow } from '../../kernels/wasm/gemm.js';
 import { rng } from '../helpers/cnn-reference.js';
+import { tidyValue } from '../helpers/tidy.js';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -247,7 +248,7 @@ describe('bookkeeping', () => {
     for (const p of packedByTest.splice(0)) p.dispose();
     expect(packedStats()).toEqual(before);
     expect(tf.memory().numTensors).toBe(tensors);
-    const packed = keep(tf.tidy(() => packDepthwise(tf.ones([3, 3, 8, 1]))));
+    const packed = keep(tidyValue(() => packDepthwise(tf.ones([3, 3, 8, 1]))));
     const win = windowOf(c);
     expect(() => tf.tidy(() => depthwiseConv(tf.zeros([1, 6, 6, 7]), packed, win))).toThrow(/input is \[1, 6, 6, 7\] float32, expected \[n, H, W, 8\]/);
     expect(() => tf.tidy(() => groupedConv(tf.zeros([1, 6, 6, 8]), packed, win))).toThrow(/laid out for a depthwise conv, this is a grouped one/);

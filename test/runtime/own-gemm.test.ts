@@ -15,6 +15,7 @@ import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, pa
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
 import { checkAgainstOrt, randomConst, randomTensor, rng } from '../helpers/cnn-reference.js';
+import { tidyValue } from '../helpers/tidy.js';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -23,12 +24,12 @@ beforeAll(async () => {
 /** Weights packed by a test, freed after it (packed blocks are heap memory of ours, not tensors a tidy frees). */
 const packedByTest: PackedWeights[] = [];
 const pack = (...args: Parameters<typeof packWeights>): PackedWeights => {
-  const p = tf.tidy(() => packWeights(...args));
+  const p = tidyValue(() => packWeights(...args));
   packedByTest.push(p);
   return p;
 };
 const packWino = (...args: Parameters<typeof packWinograd>): PackedWeights => {
-  const p = tf.tidy(() => packWinograd(...args));
+  const p = tidyValue(() => packWinograd(...args));
   packedByTest.push(p);
   return p;
 };
@@ -171,11 +172,11 @@ describe('dense products', () => {
   it('packs into a heap block of its own (no tensor), refuses it disposed or of another shape, and frees it', () => {
     const before = packedStats(), tensors = tf.memory().numTensors;
     const [K, N] = [7, 13];
-    const packed = tf.tidy(() => packWeights(tf.tensor2d(random(K * N, 16), [K, N]), K, N, tf.tensor1d(random(N, 17))));
+    const packed = tidyValue(() => packWeights(tf.tensor2d(random(K * N, 16), [K, N]), K, N, tf.tensor1d(random(N, 17))));
     expect(tf.memory().numTensors).toBe(tensors);
     expect(packedStats()).toEqual({ count: before.count + 1, bytes: before.bytes + Math.ceil(N / NR) * NR * (K + 1) * 4 });
     expect(() => tf.tidy(() => denseProduct(tf.zeros([2, K + 1]), packed, 2, K + 1, N, 'linear'))).toThrow(/packed weights are 7×13, the product needs 8×13/);
-    expect(() => tf.tidy(() => packWeights(tf.zeros([K, N]), K, N + 1))).toThrow(/B has 91 float32 values, expected 7×14 = 98/);
+    expect(() => tidyValue(() => packWeights(tf.zeros([K, N]), K, N + 1))).toThrow(/B has 91 float32 values, expected 7×14 = 98/);
     expect(tf.memory().numTensors).toBe(tensors);
     packed.dispose();
     packed.dispose();   // twice is harmless
@@ -298,7 +299,7 @@ describe('convolutions (Winograd F(2×2, 3×3))', () => {
   it('packs 16 blocks and the bias into one heap block, counted and freed like any packed weights', () => {
     const before = packedStats(), tensors = tf.memory().numTensors;
     const [C, M] = [8, 12];
-    const packed = tf.tidy(() => packWinograd(tf.tensor4d(random(9 * C * M, 60), [3, 3, C, M]), C, M, tf.tensor1d(random(M, 61))));
+    const packed = tidyValue(() => packWinograd(tf.tensor4d(random(9 * C * M, 60), [3, 3, C, M]), C, M, tf.tensor1d(random(M, 61))));
     expect(winogradLength(C, M)).toBe(16 * packedLength(C, M) + M);
     expect(packedStats()).toEqual({ count: before.count + 1, bytes: before.bytes + winogradLength(C, M) * 4 });
     expect(tf.memory().numTensors).toBe(tensors);
@@ -307,7 +308,7 @@ describe('convolutions (Winograd F(2×2, 3×3))', () => {
   });
 
   it('refuses a weight of the wrong size, a window it cannot run, and a plain product on its blocks', () => {
-    expect(() => tf.tidy(() => packWinograd(tf.zeros([3, 3, 4, 5]), 4, 6))).toThrow(/weight has 180 float32 values, expected 3×3×4×6 = 216/);
+    expect(() => tidyValue(() => packWinograd(tf.zeros([3, 3, 4, 5]), 4, 6))).toThrow(/weight has 180 float32 values, expected 3×3×4×6 = 216/);
     const packed = packWino(tf.zeros([3, 3, 4, 8]), 4, 8);
     const strided: ConvWindow = { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padBegin: [1, 1], out: [3, 3] };
     expect(() => tf.tidy(() => convProduct(tf.zeros([1, 6, 6, 4]), packed, 8, strided, 'linear'))).toThrow(/Winograd weights for a 3×3 window at stride 2\/2.*it takes 3×3, stride 1/);
