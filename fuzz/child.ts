@@ -8,12 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { zlibSync } from 'fflate';
 import { ensureBackend } from '../kernels/backend.js';
 import { ImageProcessor, InferenceSession, Tensor, decodeImage, loadImage } from '../src/index.js';
 import { readJpegHeader } from '../src/image/jpeg/index.js';
 import { readPngHeader } from '../src/image/png.js';
 import type { FuzzCase } from './cases.js';
+import { type Budget, budgetMs } from './report.js';
 import { makePng } from './corpus.js';
+import { progressiveBomb } from './crafted.js';
+import { parsePng, serializePng } from './png-mutate.js';
+import { Rng } from './rng.js';
 
 /** Most elements a graph input may have for the one run after a successful load. */
 const MAX_RUN_ELEMENTS = 1 << 20;
@@ -26,7 +31,8 @@ export interface Outcome {
   errorClass?: string;
   message?: string;
   mp?: number;                 // megapixels: decoded size, else the size the header declares
-  decodeMs?: number;           // CPU time (user + system, all threads) of the decode call
+  decodeMs?: number;           // CPU time (user + system, all threads) of the decode call (least of 3 if over budget)
+  firstDecodeMs?: number;      // the first call's, when it was over budget and the call was timed again
   preprocessMs?: number;
   createMs?: number;           // CPU time of InferenceSession.create, refused or not
   loaded?: boolean;
@@ -99,8 +105,24 @@ const PLANTED: Partial<Record<NonNullable<FuzzCase['selftest']>, Decode>> = {
   'throw-string': () => { throw 'planted string'; },
   'throw-object': () => { throw { planted: true }; },
   'empty-message': () => { throw new Error(''); },
-  slow: () => { spin(400); throw new Error('planted slow decode'); },
+  slow: () => { spin(200); throw new Error('planted slow decode'); },   // 4× the fixed budget, every time
 };
+
+/**
+ * A decode over its CPU budget is timed twice more (after a GC) and judged by the least of the three: the
+ * process's CPU time includes V8 compiling and collecting on other threads, which a first call in a fresh or
+ * recently idle worker can pay for; a decoder that really does too much work does it every time.
+ */
+async function remeasure(c: FuzzCase, out: Outcome, decode: Decode): Promise<void> {
+  if (!budget || out.decodeMs === undefined || out.decodeMs <= budgetMs(budget, out.mp, c.bytes.length)) return;
+  out.firstDecodeMs = out.decodeMs;
+  for (let k = 0; k < 2; k++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const t = process.cpuUsage();
+    try { await decode(c.bytes, `case ${c.index}`); } catch { /* the same refusal as the first time */ }
+    out.decodeMs = Math.min(out.decodeMs, cpuMs(t));
+  }
+}
 
 async function runImage(c: FuzzCase, out: Outcome, decode: Decode = publicDecode(c.index)): Promise<void> {
   out.mp = c.selftest ? 0 : declaredMp(c.bytes);
@@ -111,10 +133,12 @@ async function runImage(c: FuzzCase, out: Outcome, decode: Decode = publicDecode
   } catch (e) {
     out.decodeMs = cpuMs(t0);
     refusal(out, 'decode', e);
+    await remeasure(c, out, decode);
     return;
   }
   out.decodeMs = cpuMs(t0);
   out.mp = (img.width * img.height) / 1e6;
+  await remeasure(c, out, decode);
   const t1 = process.cpuUsage();
   try {
     processor.process(img);
@@ -123,6 +147,8 @@ async function runImage(c: FuzzCase, out: Outcome, decode: Decode = publicDecode
   }
   out.preprocessMs = cpuMs(t1);
 }
+
+let budget: Budget | undefined;   // the run's decode budget, sent with each case
 
 const ZERO: Partial<Record<string, (n: number) => Tensor['data']>> = {
   float32: n => new Float32Array(n), int64: n => new BigInt64Array(n), int32: n => new Int32Array(n),
@@ -206,24 +232,40 @@ async function runCase(c: FuzzCase): Promise<Outcome> {
   return out;
 }
 
-/** JIT-warm the decoders on the repo's own images, so the first timed case does not pay for compilation. */
+/**
+ * JIT-warm the decoders, so a case's CPU time is the decoder's work and not V8 compiling it: the repo's own
+ * JPEGs, PNGs of several kinds, and the refusal paths (JPEGs cut short, a PNG with 2 MiB of excess image data, a
+ * progressive JPEG scan bomb), a few rounds each. A worker starts warm, and so does each replacement.
+ */
 function warmUp(): void {
   const dir = path.resolve(import.meta.dirname, '../test/image/data/jpeg');
   const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter(f => f.endsWith('.jpg')).sort() : [];
   const images: Uint8Array[] = names.map(f => new Uint8Array(fs.readFileSync(path.join(dir, f))));
-  images.push(makePng(33, 17, 8, 2, false), makePng(33, 17, 8, 6, true), makePng(13, 9, 1, 0, false), makePng(13, 9, 4, 3, true));
-  for (let round = 0; round < 3; round++) {
+  const cut = images.map(b => b.subarray(0, Math.floor(b.length * 0.7)));
+  images.push(...cut, makePng(33, 17, 8, 2, false), makePng(33, 17, 8, 6, true), makePng(13, 9, 1, 0, false), makePng(13, 9, 4, 3, true));
+  const rng = new Rng(1);
+  images.push(pngWithExcess(), progressiveBomb(rng).bytes);
+  for (let round = 0; round < 4; round++) {
     for (const bytes of images) {
-      try { processor.process(decodeImage(bytes)); } catch { /* fine */ }
+      try { processor.process(decodeImage(bytes)); } catch { /* refusals are part of the warm-up */ }
     }
   }
+}
+
+/** A 16×16 RGB PNG whose image data inflates to 2 MiB more than its IHDR implies. */
+function pngWithExcess(): Uint8Array {
+  const chunks = parsePng(makePng(16, 16, 8, 2, false))!;
+  const idat = chunks.find(c => c.type === 'IDAT')!;
+  idat.data = zlibSync(new Uint8Array(16 * (1 + 48) + (2 << 20)));
+  return serializePng(chunks);
 }
 
 if (process.send) {
   await ensureBackend();
   warmUp();
-  process.on('message', (msg: { type: 'case'; case: FuzzCase } | { type: 'exit' }) => {
+  process.on('message', (msg: { type: 'case'; case: FuzzCase; budget?: Budget } | { type: 'exit' }) => {
     if (msg.type === 'exit') process.exit(0);
+    budget = msg.budget;
     void runCase(msg.case).then(o => process.send!({ type: 'result', outcome: o }));
   });
   process.send({ type: 'ready' });

@@ -10,12 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FuzzCase } from './cases.js';
 import type { Outcome } from './child.js';
+import type { Budget } from './report.js';
 
 export interface PoolOptions {
   jobs: number;
   timeoutMs: number;     // CPU time a case may use
   wallMs?: number;       // wall time a case may take (default max(4 × timeoutMs, 30 s): the machine may be shared)
   maxMb: number;         // RSS a child may reach (and V8's old-space limit)
+  budget?: Budget;       // decode CPU budget: a worker times an over-budget decode again before reporting it
   /** Recycle a worker once its RSS after a case is over this (the WASM heap never shrinks). */
   recycleMb?: number;
 }
@@ -112,7 +114,7 @@ class Worker {
           this.kill();
         }
       }, POLL_MS);
-      this.proc.send({ type: 'case', case: c }, err => { if (err) this.settle({ type: 'crash', code: null, signal: null, stderr: `IPC send failed: ${err.message}` }); });
+      this.proc.send({ type: 'case', case: c, budget: this.opts.budget }, err => { if (err) this.settle({ type: 'crash', code: null, signal: null, stderr: `IPC send failed: ${err.message}` }); });
     });
   }
 

@@ -109,8 +109,8 @@ function* cases(a: Args, corpus: ReturnType<typeof loadCorpus>, harness: Finding
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const pool = { jobs: a.replay ? 1 : a.jobs, timeoutMs: a.timeout, wallMs: a.wall || Math.max(4 * a.timeout, 30_000), maxMb: a.maxMb };
   const budget = { perMp: a.budgetPerMp, fixed: a.budgetFixed, perMb: a.budgetPerMb };
+  const pool = { jobs: a.replay ? 1 : a.jobs, timeoutMs: a.timeout, wallMs: a.wall || Math.max(4 * a.timeout, 30_000), maxMb: a.maxMb, budget };
   const stats = new Stats(budget);
   const t0 = Date.now();
   if (a.replay) {
