@@ -25,6 +25,8 @@ const RULES: { from: string[]; forbidden: RegExp; why: string }[] = [
   { from: ['src/passes', 'src/onnx', 'src/ir'], forbidden: /^(kernels\/|@tensorflow\/|src\/runtime\/|src\/pipeline\/)/, why: 'passes and the loader see only the IR' },
   { from: ['src/ir'], forbidden: /^(protobufjs|src\/onnx\/)/, why: 'the IR knows nothing of protobuf' },
   { from: ['src/pipeline', 'src/server', 'src/image', 'src/runtime', 'src/onnx', 'src/ir', 'src/passes', 'src/inspect', 'kernels'], forbidden: /^weights-tools\//, why: 'offline tooling is wired in by the composition roots (src/index.ts, src/cli)' },
+  { from: ['src/pipeline', 'src/server', 'src/cli'], forbidden: /^src\/(ir|passes)\//, why: 'the graph is the runtime\'s business: above it, ask the session (e.g. runtime/outputs.ts)' },
+  { from: ['src', 'kernels', 'weights-tools'], forbidden: /^(bench|edge|test|fuzz)\//, why: 'the library never reaches into the bench, the edge builds or the tests' },
   { from: ['kernels'], forbidden: /^src\/(runtime|pipeline|server|cli|image|inspect|passes)\//, why: 'kernels sit below the runtime' },
 ];
 

@@ -4,7 +4,7 @@
 import { ImageProcessor } from '../image/preprocess.js';
 import { loadImage, type ImageInput, type LoadOptions as LoadImageOptions } from '../image/load.js';
 import type { RawImage } from '../image/types.js';
-import { producers } from '../ir/edit.js';
+import { outputIsProbability } from '../runtime/outputs.js';
 import { InferenceSession, type SessionOptions } from '../runtime/session.js';
 import { Tensor } from '../runtime/tensor.js';
 import { DEFAULT_MODEL_ID, resolveDefaultModel } from './default-model.js';
@@ -78,10 +78,7 @@ export class ImageClassificationPipeline {
     const processor = ImageProcessor.fromConfig(model.preprocessorConfig!);
     const classes = Number(session.outputMetadata[0]?.shape?.at(-1));
     const labels = opts.labels ?? labelsFromConfig(model.config, Number.isFinite(classes) ? classes : Object.keys((model.config?.id2label ?? {}) as object).length);
-    const g = session.model.graph;
-    let prod = producers(g).get(g.outputs[0]!.name);
-    while (prod && prod.opType === 'Identity') prod = producers(g).get(prod.inputs[0]!);
-    return new ImageClassificationPipeline(model, session, processor, labels, prod?.opType === 'Softmax', opts.image ?? {});
+    return new ImageClassificationPipeline(model, session, processor, labels, outputIsProbability(session.model), opts.image ?? {});
   }
 
   /** Classifies one image, or a batch (array) as one session run where the model's batch dimension allows. */

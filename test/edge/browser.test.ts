@@ -4,11 +4,14 @@
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it); skipped with a message without it.
 
 import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipeline, type ImageClassifier } from '../../src/pipeline/index.js';
 import { startServer, type RunningServer } from '../../src/server/node.js';
 import { WORKERS_AI_LABELS } from '../../src/server/workers-ai-labels.js';
+import { REPO } from '../helpers/onnx-tests.js';
 import { photo, readPhoto } from '../server/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +24,9 @@ describe.skipIf(!hasChromium)('the in-browser demo', () => {
   let direct: ImageClassifier;
 
   beforeAll(async () => {
+    // The server serves the prebuilt page (dist/demo): rebuild it from the current sources first, as `npm run build` does.
+    const { writeDemo } = await import(pathToFileURL(path.join(REPO, 'edge', 'build.mjs')).href) as { writeDemo(dir: string): Promise<void> };
+    await writeDemo(path.join(REPO, 'dist', 'demo'));
     server = await startServer({ port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
