@@ -15,7 +15,7 @@ import type { Budget } from './report.js';
 export interface PoolOptions {
   jobs: number;
   timeoutMs: number;     // CPU time a case may use
-  wallMs?: number;       // wall time a case may take (default max(4 × timeoutMs, 30 s): the machine may be shared)
+  wallMs?: number;       // wall time a case may take (default max(24 × timeoutMs, 120 s): it only catches cases that wait without computing; on a shared machine a case can get 5% of a core)
   maxMb: number;         // RSS a child may reach (and V8's old-space limit)
   budget?: Budget;       // decode CPU budget: a worker times an over-budget decode again before reporting it
   /** Recycle a worker once its RSS after a case is over this (the WASM heap never shrinks). */
@@ -57,7 +57,7 @@ class Worker {
   private readonly wallLimit: number;
 
   constructor(private readonly opts: PoolOptions) {
-    this.wallLimit = opts.wallMs ?? Math.max(4 * opts.timeoutMs, 30_000);
+    this.wallLimit = opts.wallMs ?? Math.max(24 * opts.timeoutMs, 120_000);
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-fuzz-worker-'));
     this.proc = fork(CHILD, [], {
       execArgv: ['--import', import.meta.resolve('tsx'), `--max-old-space-size=${opts.maxMb}`, '--expose-gc'],

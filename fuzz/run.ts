@@ -1,5 +1,5 @@
 // ocellus fuzz runner (issue #18). Usage:
-//   tsx fuzz/run.ts [--seed 1] [--images 2000] [--onnx 500] [--jobs 2] [--timeout 5000] [--wall-timeout 30000] [--max-mb 1024]
+//   tsx fuzz/run.ts [--seed 1] [--images 2000] [--onnx 500] [--jobs 2] [--timeout 5000] [--wall-timeout 120000] [--max-mb 1024]
 //                   [--out fuzz/out] [--json summary.json] [--crafted 0.03] [--strict] [--selftest] [--start 0]
 //   tsx fuzz/run.ts --replay fuzz/out/image-s1-i123.json      (or the raw .jpg/.png/.onnx file)
 // Any hang, crash, non-Error throw, Error without a message, memory breach or decode over its CPU budget is a
@@ -18,7 +18,7 @@ interface Args {
 }
 
 const USAGE = `usage: tsx fuzz/run.ts [--seed N=1] [--images N=2000] [--onnx N=500] [--jobs N=2] [--timeout MS=5000]
-       [--wall-timeout MS=max(4×timeout, 30000)] [--max-mb MB=1024] [--budget-ms-per-mp MS=2000] [--budget-fixed-ms MS=50]
+       [--wall-timeout MS=max(24×timeout, 120000)] [--max-mb MB=1024] [--budget-ms-per-mp MS=2000] [--budget-fixed-ms MS=50]
        [--budget-ms-per-mib MS=100] [--out DIR=fuzz/out]
        [--json FILE] [--crafted SHARE] [--strict] [--selftest] [--start I=0]
    or: tsx fuzz/run.ts --replay FILE [--timeout MS] [--max-mb MB]`;
@@ -110,7 +110,7 @@ function* cases(a: Args, corpus: ReturnType<typeof loadCorpus>, harness: Finding
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const budget = { perMp: a.budgetPerMp, fixed: a.budgetFixed, perMb: a.budgetPerMb };
-  const pool = { jobs: a.replay ? 1 : a.jobs, timeoutMs: a.timeout, wallMs: a.wall || Math.max(4 * a.timeout, 30_000), maxMb: a.maxMb, budget };
+  const pool = { jobs: a.replay ? 1 : a.jobs, timeoutMs: a.timeout, wallMs: a.wall || Math.max(24 * a.timeout, 120_000), maxMb: a.maxMb, budget };
   const stats = new Stats(budget);
   const t0 = Date.now();
   if (a.replay) {
