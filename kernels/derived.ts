@@ -3,13 +3,14 @@
 // uploaded constants (plan eviction) and clears it on release, so a released session leaves nothing behind.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ConstTensor } from '../src/ir/graph.js';
 import type { Derived } from './types.js';
 
 export class DerivedStore {
-  private readonly bySource = new Map<tf.Tensor, Map<string, Derived>>();
+  private readonly bySource = new Map<tf.Tensor | ConstTensor, Map<string, Derived>>();
 
   /** What `make` builds from `source` under `key`, built on first use and kept (a tensor: outside any tidy scope). */
-  get<T extends Derived>(source: tf.Tensor, key: string, make: () => T): T {
+  get<T extends Derived>(source: tf.Tensor | ConstTensor, key: string, make: () => T): T {
     let forSource = this.bySource.get(source);
     const hit = forSource?.get(key);
     if (hit) return hit as T;
@@ -20,10 +21,10 @@ export class DerivedStore {
     return made;
   }
 
-  /** Disposes what was derived from sources that are disposed now. */
+  /** Disposes what was derived from tensors that are disposed now (host constants' derivations stay to clear()). */
   sweep(): void {
     for (const [source, derived] of this.bySource) {
-      if (!source.isDisposed) continue;
+      if (!(source instanceof tf.Tensor) || !source.isDisposed) continue;
       for (const d of derived.values()) d.dispose();
       this.bySource.delete(source);
     }

@@ -1,16 +1,23 @@
 // Quantized operators: Quantize/DequantizeLinear (10 per-tensor, 13 per-axis), DynamicQuantizeLinear, MatMulInteger,
 // ConvInteger, QLinearMatMul, QLinearConv, and the fused local:DynQuantMatMul / local:NhwcDynQuantConv. Constant 8-bit
 // weights stay host Int8Array/Uint8Array (OpDef.hostInputs); their widened layouts are made when planning (the
-// step's state). The exact integer products and convolutions they run on are in int-exact.ts.
+// step's state). The exact integer products and convolutions they run on are in int-exact.ts. On the WASM backend
+// the fused ops run on ocellus's integer kernels instead (kernels/wasm/int8.ts: weights packed once as 8-bit,
+// DynamicQuantizeLinear, the product and the dequantize + bias + ReLU in the heap): same arithmetic, same bits.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { DType } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
 import { parseWindow, windowGeometry, type Geometry, type WindowSpec } from './conv.js';
-import { op, type Inputs, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
+import { op, type Derived, type Inputs, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
 import { floatInput } from './check.js';
 import { centred, dynamicQuantize, EXACT, hostFilter, hostMatrix, intConv, intMatMul, RANGE, requantize, saturate, spread, type HostFilter, type HostMatrix } from './int-exact.js';
 import { broadcastShapes, dims, normAxis, numel, tensorToConst } from './util.js';
+import { tensorOf, wasmBackend } from './wasm/heap.js';
+import {
+  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, int8Conv, int8Dense, int8KernelsOnBackend, MAX_K, packDepthwiseInt8, packInt8,
+  type Int8Kernels, type Int8Packed, type Int8Window,
+} from './wasm/int8.js';
 const f32 = Math.fround;
 
 // ---- value ranges and checks ----------------------------------------------------------------------------------------
@@ -323,6 +330,58 @@ function dequantized(acc: tf.Tensor, xScale: number, wScale: Float32Array, bias:
   return relu ? then(y, tf.relu) : y;
 }
 
+// ---- the fused ops on ocellus's int8 kernels ---------------------------------------------------------------------------
+
+/** A fused step's weights packed for the int8 kernels (one block per conv group, or a depthwise filter). */
+class Int8Set implements Derived {
+  constructor(readonly kernels: Int8Kernels, readonly parts: Int8Packed[]) {}
+  dispose(): void { for (const p of this.parts) p.dispose(); }
+}
+
+/**
+ * Packs a fused step's weights (input 1, zero points 2, scales 3, float bias 4) for the int8 kernels when they run on
+ * this backend and all of those are constant; undefined otherwise (the step keeps the exact float-chunk path).
+ * Conv weights [M, C/group, kh, kw] (group: conv's; depthwise with one filter per channel on the direct kernel);
+ * product weights [K, N].
+ */
+function planInt8(n: NodeView, x: Inputs, c: PlanCtx, group?: number): Int8Set | undefined {
+  const k = int8KernelsOnBackend(), w = c.consts[1], zp = c.consts[2], sc = c.consts[3];
+  if (!k || !w || (c.inputs[2] && !zp) || !sc || (c.inputs[4] && !x[4])) return undefined;
+  const data = w.data as Int8Array | Uint8Array, zeroPoint = zp ? Array.from(zp.data as ArrayLike<number>) : [0];
+  const scale = Array.from(sc.data as ArrayLike<number>), bias = x[4] ? Float32Array.from(x[4].dataSync() as Float32Array) : undefined;
+  const per = <T extends ArrayLike<number>>(v: T, g: number, size: number): number[] => (v.length === 1 ? [v[0]!] : Array.from(v).slice(g * size, (g + 1) * size));
+  if (group === undefined) {
+    const [K, N] = w.dims as [number, number];
+    if (K > MAX_K) return undefined;
+    return c.derive(w, `int8/${n.inputs.slice(2).join('/')}`, () => new Int8Set(k, [packInt8(k, { data, K, N, zeroPoint, scale, bias })]));
+  }
+  const [M, Cg, kh, kw] = w.dims as [number, number, number, number], Ng = M / group;
+  if (kh * kw * Cg > MAX_K) return undefined;
+  return c.derive(w, `int8/${group}/${n.inputs.slice(2).join('/')}`, () => {
+    if (Cg === 1 && Ng === 1 && group > 1) return new Int8Set(k, [packDepthwiseInt8(k, { data, C: M, kh, kw, zeroPoint, scale, bias })]);
+    return new Int8Set(k, convWeightsPerGroup(data, M, Cg, kh, kw, group).map((m, g) => packInt8(k, {
+      data: m, K: kh * kw * Cg, N: Ng, zeroPoint: per(zeroPoint, g, Ng), scale: per(scale, g, Ng), bias: bias && bias.slice(g * Ng, (g + 1) * Ng),
+    })));
+  });
+}
+
+/** Runs a fused step on the int8 kernels: x (float32, in the heap) quantized as DynamicQuantizeLinear into a heap
+ *  buffer, then `product` writes the float32 output; undefined when the kernels are gone (the backend was replaced). */
+function runInt8(set: Int8Set | undefined, x: tf.Tensor, shape: number[], product: (k: Int8Kernels, q: number, za: number, sa: number, out: number) => void): tf.Tensor | undefined {
+  const k = int8KernelsOnBackend(), b = wasmBackend();
+  if (!set || !b || k !== set.kernels || x.dtype !== 'float32') return undefined;
+  const q = k.heap.malloc(x.size + 16);
+  if (!q) throw new Error(`the heap has no room for ${x.size} bytes of quantized activations`);
+  try {
+    const d = dynamicQuantizeU8(k, heapOffset(x), x.size, q);
+    const out = b.makeOutput(shape, 'float32');
+    product(k, q, d.zp, d.scale, b.getMemoryOffset(out.dataId));
+    return tensorOf(out);
+  } finally {
+    k.heap.free(q);
+  }
+}
+
 /** local:DynQuantMatMul(x, W, w_zero_point, w_scale, bias?) = onnxruntime's dynamic MatMul chain in one step: x is
  *  float, quantized here exactly as DynamicQuantizeLinear; W a constant 8-bit [K, N] kept on the host. */
 const dynQuantMatMul = op({
@@ -338,8 +397,14 @@ const dynQuantMatMul = op({
     if (b) checkPerChannel(n, needFloat(n, b, 'bias'), s.n, 'bias');
     return [{ dtype: 'float32', shape: s.out }];
   },
-  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[1]!.shape), w: plannedMatrix(c, 1, 2) }),
-  run: (x, _a, c, { s, w: planned }) => {
+  plan: (n, x, _a, c) => {
+    const q = planInt8(n, x, c);
+    return { s: matmulShape(n, c.inputs[0]!.shape, c.inputs[1]!.shape), w: q ? undefined : plannedMatrix(c, 1, 2), q };
+  },
+  run: (x, _a, c, { s, w: planned, q: set }) => {
+    const M = x[0]!.size / s.k;
+    const fast = runInt8(set, x[0]!, s.out, (k, q, za, sa, out) => int8Dense(k, q, M, s.k, set!.parts[0]!, out, s.n, { kind: 'float32', za, sa }));
+    if (fast) return [fast];
     const w = planned ?? hostMatrix(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape);
     const { xc, scale, bound } = quantizedInput(x[0]!, [-1, s.k]);
     const acc = intMatMul(xc, w, bound);
@@ -365,10 +430,15 @@ const nhwcDynQuantConv = op({
     if (b) checkPerChannel(n, needFloat(n, b, 'bias'), m, 'bias');
     return [{ dtype: 'float32', shape: [xi.shape[0]!, ...g.out, m] }];
   },
-  plan: (n, _x, a, c) => ({
-    g: windowGeometry(n, c.inputs[0]!.shape.slice(1, 3), c.inputs[1]!.shape.slice(2), a.win), f: plannedFilter(c, 1, 2),
-  }),
-  run: (x, a, c, { g, f: planned }) => {
+  plan: (n, x, a, c) => {
+    const g = windowGeometry(n, c.inputs[0]!.shape.slice(1, 3), c.inputs[1]!.shape.slice(2), a.win), q = planInt8(n, x, c, a.group);
+    const two = (v: number[]) => [v[0]!, v[1]!] as [number, number];
+    const win: Int8Window = { kernel: two(g.kernel), strides: two(g.strides), dilations: two(g.dilations), padBegin: two(g.begin), out: two(g.out) };
+    return { g, f: q ? undefined : plannedFilter(c, 1, 2), q, win };
+  },
+  run: (x, a, c, { g, f: planned, q: set, win }) => {
+    const fast = runInt8(set, x[0]!, [...c.outputs[0]!.shape], (k, q, za, sa, out) => int8Conv(k, q, x[0]!.shape, set!.parts, win, out, { kind: 'float32', za, sa, relu: a.relu }));
+    if (fast) return [fast];
     const f = planned ?? hostFilter(host(x, c, 1)!, zeroPoints(x, c, 2), c.inputs[1]!.shape);
     const { xc, scale, bound } = quantizedInput(x[0]!);
     const acc = intConv(xc as tf.Tensor4D, f, a.group, g, bound);

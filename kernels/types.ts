@@ -67,8 +67,9 @@ export interface Derived { dispose(): void }
 export interface PlanCtx extends RunCtx {
   /** What `make` builds from the constant tensor `source` under `key`: built on first use and kept by the session
    *  (shared by its plans) until `source` is freed. A tensor is kept out of the plan call's tidy scope. One type
-   *  per key. */
-  derive<T extends Derived>(source: tf.Tensor, key: string, make: () => T): T;
+   *  per key. `source` may be a host constant (RunCtx.consts, e.g. quantized weights that are never uploaded):
+   *  what is derived from it is kept until the session is released. */
+  derive<T extends Derived>(source: tf.Tensor | ConstTensor, key: string, make: () => T): T;
 }
 
 export interface OpDef<A = unknown, S = any> {
