@@ -16,6 +16,10 @@ function sources(dir: string): string[] {
 describe('the environment, read in one place', () => {
   const files = ['src', 'kernels'].flatMap(sources);
 
+  it('src/env.ts imports nothing (so every layer, kernels included, may import it)', () => {
+    expect(fs.readFileSync(path.join(REPO, 'src/env.ts'), 'utf8')).not.toMatch(/^\s*(import|export .* from)\b/m);
+  });
+
   it('no source file but src/env.ts reads process.env', () => {
     const bad = files.filter(f => f !== 'src/env.ts' && /process\.env\b/.test(fs.readFileSync(path.join(REPO, f), 'utf8')));
     expect(bad).toEqual([]);
