@@ -4,11 +4,9 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, ensureBackend } from '../../kernels/backend.js';
+import { randomData } from '../helpers/random.js';
 
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-}
+const seeded = randomData;   // uniform in [-1, 1), as threads.test.ts recomputes it
 
 await ensureBackend();
 const x = tf.tensor4d(seeded(1 * 20 * 20 * 16, 1), [1, 20, 20, 16]);

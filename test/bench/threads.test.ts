@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_THREADS, requestedThreads } from '../../kernels/backend.js';
+import { randomData } from '../helpers/random.js';
 
 const require = createRequire(import.meta.url);
 const CHILD = path.join(import.meta.dirname, 'threads-child.ts');
@@ -22,11 +23,7 @@ function runWith(threads: string): Promise<ChildOut> {
   });
 }
 
-/** The same generator as threads-child.ts. */
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-}
+const seeded = randomData;   // the same data as threads-child.ts
 
 function maxRelDiff(a: number[], b: number[]): number {
   expect(a.length).toBe(b.length);

@@ -1,7 +1,7 @@
 // The tests' one seeded random source, so every input is reproducible: mulberry32, the generator whose normals make
 // the seeded ViT-B/16 (weights-tools/vit/seeded-normal.ts), drawn from that class so the two cannot drift apart.
 
-import { Tensor } from '../../src/index.js';
+import { Tensor } from '../../src/runtime/tensor.js';
 import type { ConstTensor } from '../../src/ir/graph.js';
 import { SeededNormal } from '../../weights-tools/vit/seeded-normal.js';
 
