@@ -37,6 +37,10 @@ export interface Int8Kernels {
   scratch: { ptr: number; bytes: number }[];
 }
 
+/** Products (qgemm or qdepthwise runs of a whole output) since the process started: tests count them to know the
+ *  operators took these kernels. */
+export const int8Stats = { products: 0 };
+
 /** Largest K for which every exact product Σ (a − za)(w − zw) of 8-bit values fits in int32 (255·255·K < 2^31). */
 export const MAX_K = Math.floor(2 ** 31 / (255 * 255));
 
@@ -267,6 +271,7 @@ const blockRows = (M: number, K: number) => Math.max(MR, Math.min(256, Math.floo
 /** Runs rows 0…M−1 in `threads` ranges (whole blocks of MR rows), each with its own scratch. */
 function runRows(k: Int8Kernels, M: number, N: number, K: number, conv: boolean, threads: number): void {
   if (M === 0 || N === 0) return;
+  int8Stats.products++;
   const mc = blockRows(M, K), bytes = scratchBytes(mc, K, conv);
   const per = Math.ceil(M / Math.max(1, threads) / MR) * MR;
   for (let m = 0, t = 0; m < M; m += per, t++) {
@@ -322,6 +327,7 @@ function depthwise(k: Int8Kernels, x: number, shape: readonly number[], p: Int8P
   checkEpilogue(k, p, e);
   writeJob(k, x, 0, p, out, C, e, [H, W, C, 1, w.out[0], w.out[1], ...w.kernel, ...w.strides, ...w.dilations, ...w.padBegin]);
   const M = n * w.out[0] * w.out[1], per = Math.ceil(M / Math.max(1, threads));
+  int8Stats.products++;
   for (let m = 0; m < M; m += per) k.exports.qdepthwise(k.job, m, Math.min(M, m + per));
 }
 
