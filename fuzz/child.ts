@@ -268,5 +268,6 @@ if (process.send) {
     budget = msg.budget;
     void runCase(msg.case).then(o => process.send!({ type: 'result', outcome: o }));
   });
+  process.on('disconnect', () => process.exit(0));   // the parent is gone: never outlive it
   process.send({ type: 'ready' });
 }

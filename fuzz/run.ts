@@ -127,6 +127,15 @@ async function main(): Promise<void> {
     + `corpus ${corpus.fingerprint} (${corpus.images.length} images, ${corpus.models.length} models); ${a.jobs} jobs, `
     + `timeout ${a.timeout} ms CPU (${pool.wallMs} ms wall), max ${a.maxMb} MiB RSS, decode budget ${a.budgetFixed} ms + ${a.budgetPerMp} ms/MP + ${a.budgetPerMb} ms/MiB of input`);
   let done = 0;
+  // Stopped early (Ctrl-C, kill): print and write what the run has so far, marked partial.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      const partial = stats.summary({ seed: a.seed, start: a.start, corpus: corpus.fingerprint, seconds: (Date.now() - t0) / 1000, workersStarted: 0, options: pool, partial: `stopped by ${sig} after ${done} cases` });
+      console.log(`stopped by ${sig} after ${done} cases\n${stats.format(partial)}`);
+      if (a.json) fs.writeFileSync(a.json, JSON.stringify(partial, null, 1));
+      process.exit(stats.findings.length ? 1 : 130);
+    });
+  }
   const total = a.images + a.onnx + (a.selftest ? SELFTESTS.length : 0);
   const { workersStarted } = await runPool(cases(a, corpus, stats.findings), pool, (c, v) => {
     const f = stats.add(c, v, a.strict);
