@@ -1,6 +1,7 @@
 // fuse-conv-activation: local:NhwcConv followed by its only reader Relu / Clip / LeakyRelu / Sigmoid / Elu(1) /
 // HardSigmoid / HardSwish / Gelu (exact), or by SiLU as Sigmoid + Mul (x·σ(x): the conv's output read by exactly
-// those two), becomes the conv's `activation`, applied inside the same kernel (tfjs-wasm's for ReLU, ReLU6, sigmoid,
+// those two) or HardSwish as HardSigmoid(1/6, ½) + Mul (how torch exports it before opset 14), becomes the conv's
+// `activation`, applied inside the same kernel (tfjs-wasm's for ReLU, ReLU6, sigmoid,
 // leaky ReLU and ELU; ocellus's for the others, or after the tfjs conv where ocellus's kernels do not run). A
 // residual Add between conv and Relu (ResNet's block end) is left alone: the conv's reader is then the Add.
 
@@ -37,15 +38,20 @@ function activationOf(g: Graph, a: Node): Record<string, AttrValue> | undefined 
   }
 }
 
-/** [Sigmoid, Mul] when `y` is read by exactly a Sigmoid and a Mul of y and that sigmoid (its only reader): y·σ(y). */
-function siluOf(idx: GraphIndex, y: string): [Node, Node] | undefined {
+/** [gate, Mul, activation] when `y` is read by exactly a gate and a Mul of y and that gate (its only reader):
+ *  y·σ(y) is SiLU, y·HardSigmoid(y; 1/6, ½) is HardSwish. */
+function gatedOf(idx: GraphIndex, y: string): [Node, Node, 'silu' | 'hardswish'] | undefined {
   const readers = idx.readers(y);
   if (readers.length !== 2 || idx.isOutput(y)) return undefined;
-  const sig = readers.find(n => n.opType === 'Sigmoid' && n.domain === '' && n.inputs[0] === y);
-  const mul = sig && idx.onlyReader(sig.outputs[0]!, 'Mul');
-  if (!sig || !mul || !readers.includes(mul) || mul.inputs.length !== 2) return undefined;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-7;
+  const kindOf = (n: Node) => n.domain !== '' || n.inputs[0] !== y ? undefined
+    : n.opType === 'Sigmoid' ? 'silu' as const
+    : n.opType === 'HardSigmoid' && near(floatAttr(n, 'alpha', 0.2), 1 / 6) && near(floatAttr(n, 'beta', 0.5), 0.5) ? 'hardswish' as const : undefined;
+  const gate = readers.find(kindOf);
+  const mul = gate && idx.onlyReader(gate.outputs[0]!, 'Mul');
+  if (!gate || !mul || !readers.includes(mul) || mul.inputs.length !== 2) return undefined;
   const [p, q] = mul.inputs;
-  return (p === y && q === sig.outputs[0]) || (q === y && p === sig.outputs[0]) ? [sig, mul] : undefined;
+  return (p === y && q === gate.outputs[0]) || (q === y && p === gate.outputs[0]) ? [gate, mul, kindOf(gate)!] : undefined;
 }
 
 export const fuseConvActivation: Pass = {
@@ -58,13 +64,13 @@ export const fuseConvActivation: Pass = {
       const current = conv.attrs['activation'];
       if (current && current.value !== '' && current.value !== 'linear') continue;
       const y = conv.outputs[0]!;
-      const silu = siluOf(idx, y);
-      const reader = silu?.[1] ?? idx.onlyReader(y);
-      if (!reader || (!silu && reader.inputs[0] !== y)) continue;
-      const attrs = silu ? { activation: { type: 'string', value: 'silu' } as AttrValue } : activationOf(g, reader);
+      const gated = gatedOf(idx, y);
+      const reader = gated?.[1] ?? idx.onlyReader(y);
+      if (!reader || (!gated && reader.inputs[0] !== y)) continue;
+      const attrs = gated ? { activation: { type: 'string', value: gated[2] } as AttrValue } : activationOf(g, reader);
       if (!attrs) continue;
       conv.attrs = { ...conv.attrs, ...attrs };
-      for (const n of silu ?? [reader]) idx.remove(n);
+      for (const n of gated ? gated.slice(0, 2) as Node[] : [reader]) idx.remove(n);
       idx.setOutputs(conv, [reader.outputs[0]!]);
       changes++;
     }

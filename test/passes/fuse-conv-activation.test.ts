@@ -19,8 +19,8 @@ function convThen(act: string, attrs: Record<string, AttrInput> = {}, opset = 13
   const m = 4 * group;
   const y = b.op('Conv', [x, b.init('w', randomConst([m, 3, 3, 3], 2)), b.init('b', randomConst([m], 3))], { pads: [1, 1, 1, 1], group });
   const extra = bounds ? [b.init('lo', scalar(bounds[0])), b.init('hi', scalar(bounds[1]))] : [];
-  if (act === 'SiLU') {
-    const s = b.op('Sigmoid', [y]);
+  if (act === 'SiLU' || act === 'HardSwish13') {
+    const s = act === 'SiLU' ? b.op('Sigmoid', [y]) : b.op('HardSigmoid', [y], { alpha: 1 / 6, beta: 0.5 });
     b.output(b.op('Mul', [s, y]));
     if (alsoOutput) b.output(s);
   } else {
@@ -52,6 +52,7 @@ describe('fuse-conv-activation', () => {
     ['HardSigmoid(0.3, 0.4)', convThen('HardSigmoid', { alpha: 0.3, beta: 0.4 }), 'hardsigmoid'],
     ['HardSwish', convThen('HardSwish', {}, 14), 'hardswish'],
     ['SiLU (Sigmoid + Mul)', convThen('SiLU'), 'silu'],
+    ['HardSwish as HardSigmoid(1/6, ½) + Mul (opset 13)', convThen('HardSwish13'), 'hardswish'],
     ['HardSwish after a grouped conv (3 groups)', convThen('HardSwish', {}, 14, undefined, false, 3), 'hardswish'],
     ['SiLU after a grouped conv (2 groups)', convThen('SiLU', {}, 13, undefined, false, 2), 'silu'],
     ['Clip(0, 6) after a depthwise 5×5 conv at stride 2', depthwiseThen('Clip', {}, [0, 6]), 'relu6'],
@@ -82,7 +83,7 @@ describe('fuse-conv-activation', () => {
   });
 
   it('does not fuse when the conv output is also read elsewhere, or SiLU\'s sigmoid is', async () => {
-    for (const model of [convThen('Relu', {}, 13, undefined, true), convThen('SiLU', {}, 13, undefined, true)]) {
+    for (const model of [convThen('Relu', {}, 13, undefined, true), convThen('SiLU', {}, 13, undefined, true), convThen('HardSwish13', {}, 13, undefined, true)]) {
       const { counts } = applyPasses(model, [toNhwc, cancelTransposes, fuseConvActivation]);
       expect(counts[2]).toBe(0);
       const { optimized } = await checkAgainstOrt(model, feeds);
