@@ -15,7 +15,7 @@ import { centred, dynamicQuantize, EXACT, hostFilter, hostMatrix, intConv, intMa
 import { broadcastShapes, dims, normAxis, numel, tensorToConst } from './util.js';
 import { tensorOf, wasmBackend } from './wasm/heap.js';
 import {
-  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, int8Conv, int8Dense, int8KernelsOnBackend, MAX_K, packDepthwiseInt8, packInt8,
+  convWeightsPerGroup, dynamicQuantizeU8, heapOffset, int8Conv, int8Dense, int8KernelsOnBackend, MAX_K, narrowToU8, packDepthwiseInt8, packInt8,
   type Int8Kernels, type Int8Packed, type Int8Window,
 } from './wasm/int8.js';
 const f32 = Math.fround;
@@ -92,15 +92,27 @@ function perRow(v: ValueInfo | undefined, m: number): number[] | undefined {
 }
 
 /** Exact (A − a_zp)·(B − b_zp) for the matmul-family ops; inputs at indices ia, iaz, ib, ibz. */
-function matMulInteger(x: Inputs, c: RunCtx, [ia, iaz, ib, ibz]: readonly number[], s: MatMulShape, planned: HostMatrix | undefined): tf.Tensor {
+function matMulInteger(x: Inputs, c: RunCtx, [ia, iaz, ib, ibz]: readonly number[], s: MatMulShape, planned: HostMatrix | undefined, set?: Int8Set): tf.Tensor {
   const aInfo = c.inputs[ia]!, bInfo = c.inputs[ib]!;
-  const b = planned ?? hostMatrix(host(x, c, ib)!, zeroPoints(x, c, ibz), bInfo.shape);
   const aZp = c.inputs[iaz] ? zeroPoints(x, c, iaz) : new Int32Array(1);
+  if (set && aZp.length === 1) {   // the int8 kernels (a per-row zero point of A stays on the path below)
+    const signed = aInfo.dtype === 'int8', M = x[ia]!.size / s.k;
+    const y = runInt8Integer(set, x[ia]!, signed, s.out, (k, q, out) => int8Dense(k, q, M, s.k, set.parts[0]!, out, s.n, { kind: 'int32', za: aZp[0]! + (signed ? 128 : 0) }));
+    if (y) return y;
+  }
+  const b = planned ?? hostMatrix(host(x, c, ib)!, zeroPoints(x, c, ibz), bInfo.shape);
   const a = centred(x[ia]!, c.inputs[iaz] ? x[iaz] : undefined, perRow(c.inputs[iaz], s.m));
   const bound = spread(aInfo.dtype, aZp);
   if (s.bBatch === 1) return tf.reshape(intMatMul(tf.reshape(a, [-1, s.k]), b, bound), s.out);
   const full = [...s.batch, s.m, s.k];
   return tf.reshape(intMatMul(tf.reshape(tf.broadcastTo(tf.reshape(a, aInfo.shape.length === 1 ? [1, s.k] : aInfo.shape), full), [-1, s.m, s.k]), b, bound), s.out);
+}
+
+/** An integer product's state: shapes, and B packed for the int8 kernels or widened on the host when constant. */
+function planMatMul(n: NodeView, x: Inputs, c: PlanCtx, ib: number, ibz: number): { s: MatMulShape; b?: HostMatrix; q?: Int8Set } {
+  const s = matmulShape(n, c.inputs[0]!.shape, c.inputs[ib]!.shape);
+  const q = s.bBatch === 1 ? planInt8(n, x, c, undefined, [ib, ibz]) : undefined;
+  return { s, b: q ? undefined : plannedMatrix(c, ib, ibz), q };
 }
 
 interface ConvAttrs { win: WindowSpec; group: number }
@@ -132,15 +144,30 @@ function checkWeightZeroPoint(n: NodeView, zp: ValueInfo | undefined, w: ValueIn
 }
 
 /** An NCHW integer conv step's state: its window, group, and the weights on the host when they are constant. */
-interface ConvPlan { g: Geometry; group: number; f?: HostFilter }
+interface ConvPlan { g: Geometry; group: number; f?: HostFilter; q?: Int8Set; win?: Int8Window }
 
-function planConv(n: NodeView, c: RunCtx, a: ConvAttrs, iw: number, iwz: number): ConvPlan {
-  return { g: windowGeometry(n, c.inputs[0]!.shape.slice(2), c.inputs[iw]!.shape.slice(2), a.win), group: a.group, f: plannedFilter(c, iw, iwz) };
+function planConv(n: NodeView, x: Inputs, c: PlanCtx, a: ConvAttrs, iw: number, iwz: number): ConvPlan {
+  const g = windowGeometry(n, c.inputs[0]!.shape.slice(2), c.inputs[iw]!.shape.slice(2), a.win);
+  const q = c.inputs[0]!.shape.length === 4 ? planInt8(n, x, c, a.group, [iw, iwz]) : undefined;
+  return { g, group: a.group, f: q ? undefined : plannedFilter(c, iw, iwz), q, win: q && windowOf(g) };
+}
+
+/** A 2-D window geometry as the int8 kernels take it. */
+function windowOf(g: Geometry): Int8Window {
+  const two = (v: number[]) => [v[0]!, v[1]!] as [number, number];
+  return { kernel: two(g.kernel), strides: two(g.strides), dilations: two(g.dilations), padBegin: two(g.begin), out: two(g.out) };
 }
 
 /** Exact NCHW ConvInteger core (inputs x, w, x_zp, w_zp at ix…): int32-valued result in NCHW. */
-function convInteger(x: Inputs, c: RunCtx, [ix, iw, ixz, iwz]: readonly number[], { g, group, f: planned }: ConvPlan): tf.Tensor {
+function convInteger(x: Inputs, c: RunCtx, [ix, iw, ixz, iwz]: readonly number[], { g, group, f: planned, q: set, win }: ConvPlan): tf.Tensor {
   const xs = c.inputs[ix]!.shape, ws = c.inputs[iw]!.shape;
+  if (set && win) {   // the int8 kernels, on the input moved to NHWC (and the output back)
+    const signed = c.inputs[ix]!.dtype === 'int8', za = (c.inputs[ixz] ? zeroPoints(x, c, ixz)[0]! : 0) + (signed ? 128 : 0);
+    const xn = tf.transpose(x[ix]!, [0, 2, 3, 1]), m = ws[0]!;
+    const y = runInt8Integer(set, xn, signed, [xs[0]!, ...win.out, m], (k, q, out) => int8Conv(k, q, xn.shape, set.parts, win, out, { kind: 'int32', za }));
+    xn.dispose();
+    if (y) return tf.transpose(y, [0, 3, 1, 2]);
+  }
   const f = planned ?? hostFilter(host(x, c, iw)!, zeroPoints(x, c, iwz), ws);
   const bound = spread(c.inputs[ix]!.dtype, c.inputs[ixz] ? zeroPoints(x, c, ixz) : [0]);
   const x4 = tf.reshape(centred(x[ix]!, c.inputs[ixz] ? x[ixz] : undefined), xs.length === 3 ? [xs[0]!, xs[1]!, 1, xs[2]!] : xs);
@@ -234,8 +261,8 @@ const matMulIntegerOp = op({
     if (bz && ![1, s.n, s.bBatch * s.n].includes(numel(bz.shape))) n.fail(`b_zero_point ${dims(bz.shape)} must be a scalar or one per column of B (${s.n})`);
     return [{ dtype: 'int32', shape: s.out }];
   },
-  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[1]!.shape), b: plannedMatrix(c, 1, 3) }),
-  run: (x, _a, c, { s, b }) => [tf.cast(matMulInteger(x, c, [0, 2, 1, 3], s, b), 'int32')],
+  plan: (n, x, _a, c) => planMatMul(n, x, c, 1, 3),
+  run: (x, _a, c, { s, b, q }) => [tf.cast(matMulInteger(x, c, [0, 2, 1, 3], s, b, q), 'int32')],
 });
 
 const convIntegerOp = op({
@@ -249,7 +276,7 @@ const convIntegerOp = op({
     checkWeightZeroPoint(n, wz, wi, m, 'w_zero_point');
     return [{ dtype: 'int32', shape: [xi.shape[0]!, m, ...g.out] }];
   },
-  plan: (n, _x, a, c) => planConv(n, c, a, 1, 3),
+  plan: (n, x, a, c) => planConv(n, x, c, a, 1, 3),
   run: (x, _a, c, p) => [tf.cast(convInteger(x, c, [0, 1, 2, 3], p), 'int32')],
 });
 
@@ -269,9 +296,9 @@ const qLinearMatMul = op({
     if (numel(needFloat(n, ys, 'y_scale').shape) !== 1 || numel(yi.shape) !== 1) n.fail('y_scale and y_zero_point must be scalars (per-tensor output)');
     return [{ dtype: yi.dtype, shape: s.out }];
   },
-  plan: (n, _x, _a, c) => ({ s: matmulShape(n, c.inputs[0]!.shape, c.inputs[3]!.shape), b: plannedMatrix(c, 3, 5) }),
-  run: (x, _a, c, { s, b }) => {
-    const acc = matMulInteger(x, c, [0, 2, 3, 5], s, b);
+  plan: (n, x, _a, c) => planMatMul(n, x, c, 3, 5),
+  run: (x, _a, c, { s, b, q }) => {
+    const acc = matMulInteger(x, c, [0, 2, 3, 5], s, b, q);
     const aScale = perRow(c.inputs[1], s.m) ? tf.reshape(x[1]!, [s.m, 1]) : x[1]!;
     return [requantize(acc, tf.div(tf.mul(aScale, x[4]!), x[6]!), x[7], c.outputs[0]!.dtype)];
   },
@@ -293,7 +320,7 @@ const qLinearConv = op({
     if (b && (b.dtype !== 'int32' || b.shape.length !== 1 || b.shape[0] !== m)) n.fail(`bias B is ${b.dtype} ${dims(b.shape)}; expected int32 [${m}]`);
     return [{ dtype: yi.dtype, shape: [xi.shape[0]!, m, ...g.out] }];
   },
-  plan: (n, _x, a, c) => planConv(n, c, a, 3, 5),
+  plan: (n, x, a, c) => planConv(n, x, c, a, 3, 5),
   run: (x, _a, c, p) => {
     const rank = c.inputs[0]!.shape.length, m = c.outputs[0]!.shape[1]!;
     const perChannel = (t: tf.Tensor) => (t.size === 1 ? t : tf.reshape(t, [m, ...new Array<number>(rank - 2).fill(1)]));
@@ -344,11 +371,14 @@ class Int8Set implements Derived {
  * Conv weights [M, C/group, kh, kw] (group: conv's; depthwise with one filter per channel on the direct kernel);
  * product weights [K, N].
  */
-function planInt8(n: NodeView, x: Inputs, c: PlanCtx, group?: number): Int8Set | undefined {
-  const k = int8KernelsOnBackend(), w = c.consts[1], zp = c.consts[2], sc = c.consts[3];
-  if (!k || !w || (c.inputs[2] && !zp) || !sc || (c.inputs[4] && !x[4])) return undefined;
-  const data = w.data as Int8Array | Uint8Array, zeroPoint = zp ? Array.from(zp.data as ArrayLike<number>) : [0];
-  const scale = Array.from(sc.data as ArrayLike<number>), bias = x[4] ? Float32Array.from(x[4].dataSync() as Float32Array) : undefined;
+function planInt8(n: NodeView, x: Inputs, c: PlanCtx, group?: number, [iw, iwz, isc, ib]: readonly (number | undefined)[] = [1, 2, 3, 4]): Int8Set | undefined {
+  const k = int8KernelsOnBackend(), w = c.consts[iw!], zp = c.consts[iwz!], sc = isc === undefined ? undefined : c.consts[isc];
+  if (!k || !w || (c.inputs[iwz!] && !zp) || (isc !== undefined && !sc) || (ib !== undefined && c.inputs[ib] && !x[ib])) return undefined;
+  if (w.dims.length !== (group === undefined ? 2 : 4) || (zp && ![1, w.dims[group === undefined ? 1 : 0]].includes(zp.data.length))) return undefined;
+  if (!(w.data instanceof Int8Array || w.data instanceof Uint8Array)) return undefined;
+  const data = w.data, zeroPoint = zp ? Array.from(zp.data as ArrayLike<number>) : [0];
+  const scale = sc ? Array.from(sc.data as ArrayLike<number>) : [1];
+  const bias = ib !== undefined && x[ib] ? Float32Array.from(x[ib].dataSync() as Float32Array) : undefined;
   const per = <T extends ArrayLike<number>>(v: T, g: number, size: number): number[] => (v.length === 1 ? [v[0]!] : Array.from(v).slice(g * size, (g + 1) * size));
   if (group === undefined) {
     const [K, N] = w.dims as [number, number];
@@ -363,6 +393,23 @@ function planInt8(n: NodeView, x: Inputs, c: PlanCtx, group?: number): Int8Set |
       data: m, K: kh * kw * Cg, N: Ng, zeroPoint: per(zeroPoint, g, Ng), scale: per(scale, g, Ng), bias: bias && bias.slice(g * Ng, (g + 1) * Ng),
     })));
   });
+}
+
+/** An integer op's A (an 8-bit tensor, kept as int32) narrowed to bytes in a heap buffer, then `product` writes the
+ *  int32 output; undefined when the kernels cannot take it (see runInt8). */
+function runInt8Integer(set: Int8Set | undefined, a: tf.Tensor, signed: boolean, shape: number[], product: (k: Int8Kernels, q: number, out: number) => void): tf.Tensor | undefined {
+  const k = int8KernelsOnBackend(), b = wasmBackend();
+  if (!set || !b || k !== set.kernels || a.dtype !== 'int32') return undefined;
+  const q = k.heap.malloc(a.size + 16);
+  if (!q) throw new Error(`the heap has no room for ${a.size} bytes of 8-bit activations`);
+  try {
+    narrowToU8(k, heapOffset(a), a.size, q, signed);
+    const out = (b.makeOutput as (shape: number[], dtype: 'float32' | 'int32') => tf.TensorInfo)(shape, 'int32');
+    product(k, q, b.getMemoryOffset(out.dataId));
+    return tensorOf(out);
+  } finally {
+    k.heap.free(q);
+  }
 }
 
 /** Runs a fused step on the int8 kernels: x (float32, in the heap) quantized as DynamicQuantizeLinear into a heap

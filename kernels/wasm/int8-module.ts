@@ -414,11 +414,28 @@ function quantize(): FunctionBuilder {
   return f;
 }
 
+/** narrow(src, n, dst, off): dst[i] = src[i] + off as a byte, for n int32 at src holding 8-bit values (tfjs keeps
+ *  uint8/int8 tensors as int32; off = 128 moves int8 values to the uint8 range the kernels take). */
+function narrow(): FunctionBuilder {
+  const f = new FunctionBuilder('narrow', { src: 'i32', n: 'i32', dst: 'i32', off: 'i32' });
+  f.locals({ i: 'i32', o: 'v128', v: 'v128' });
+  f.get('off').i32x4Splat().set('o');
+  f.forRange('i', () => f.i32(0), () => f.get('n').i32(3).sub(), 4, () => {
+    f.get('dst').get('i').add();
+    f.get('src').get('i').i32(2).shl().add().v128Load().get('o').i32x4Add().tee('v').get('v').i16x8NarrowI32x4S().tee('v').get('v').i8x16NarrowI16x8U().i32x4ExtractLane(0);
+    f.i32Store();
+  });
+  f.forRange('i', () => f.get('n').i32(-4).and(), () => f.get('n'), 1, () => {
+    f.get('dst').get('i').add().get('src').get('i').i32(2).shl().add().i32Load().get('off').add().i32Store8();
+  });
+  return f;
+}
+
 /** The module's bytes for a heap of this kind; the I7 micro-kernel only when `relaxed` (the module then validates
- *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm, minmax, quantize, qdepthwise. */
+ *  only where relaxed SIMD is on). Exports: micro16, micro7, qgemm, minmax, quantize, qdepthwise, narrow. */
 export function int8ModuleBytes(memory: MemoryImport, relaxed: boolean | 'emulated'): Uint8Array<ArrayBuffer> {
   const m7 = relaxed ? micro(I7, 'micro7', relaxed === 'emulated') : micro(I16, 'micro16b');
-  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed), minMax(), quantize(), qdepthwise()], memory);
+  return wasmModule([micro(I16, 'micro16'), m7, qgemm(!!relaxed), minMax(), quantize(), qdepthwise(), narrow()], memory);
 }
 
 /** A module with f(p): the relaxed dot of the vectors at p and p + 16 plus the i32x4 at p + 32, stored at p + 48

@@ -23,6 +23,7 @@ interface Exports {
   qgemm(job: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, scratch: number): void;
   minmax(x: number, n: number, out: number): void;
   qdepthwise(job: number, m0: number, m1: number): void;
+  narrow(src: number, n: number, dst: number, off: number): void;
   quantize(x: number, n: number, dst: number, scaleBits: number, zp: number): void;
 }
 
@@ -234,6 +235,12 @@ export function dynamicQuantizeU8(k: Int8Kernels, x: number, n: number, dst: num
   const zp = roundHalfEven(Math.min(255, Math.max(0, -f(min / scale))));
   k.exports.quantize(x, n, dst, f32Bits(scale), zp);
   return { scale, zp };
+}
+
+/** n int32 at src holding uint8 values (int8 with `signed`, moved up by 128) as bytes at dst: how an 8-bit tfjs tensor
+ *  (kept as int32) becomes the kernels' activations. */
+export function narrowToU8(k: Int8Kernels, src: number, n: number, dst: number, signed: boolean): void {
+  k.exports.narrow(src, n, dst, signed ? 128 : 0);
 }
 
 /** A 2-D convolution's window, NHWC (as gemm.ts ConvWindow). */

@@ -1,7 +1,8 @@
 // The quantized fused ops (local:NhwcDynQuantConv, local:DynQuantMatMul) on ocellus's int8 kernels: onnxruntime-style
 // dynamic-quantization chains built by hand, run with passes on (fused, on the int8 kernels: counted) and off (the
 // unfused ONNX operators on the exact float-chunk path, an independent computation): the same values bit for bit.
-// Dense, 3×3 strided, grouped and depthwise convolutions; int8 and uint8 weights, per-tensor and per-channel.
+// Dense, 3×3 strided, grouped and depthwise convolutions; int8 and uint8 weights, per-tensor and per-channel. Then
+// the standalone integer operators (MatMulInteger, ConvInteger) with constant weights: counted, against JS integers.
 
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/index.js';
@@ -74,5 +75,47 @@ describe('quantized fused ops on the int8 kernels', () => {
     const { ops, products } = await onOff(b.model(13), { x: randomTensor([1, 4, 13, 11], 10, -1, 2) });
     expect(ops.filter(o => o === 'local:NhwcDynQuantConv')).toHaveLength(3);
     expect(products).toBeGreaterThanOrEqual(1 + 4 + 1);   // dense, one product per group, the direct depthwise kernel
+  });
+});
+
+describe('standalone integer operators on the int8 kernels', () => {
+  it('MatMulInteger (int8 A fed, uint8 B per-column zero points) and ConvInteger (uint8 x, strided, padded, grouped)', async () => {
+    const r = rng(31);
+    const [M, K, N] = [3, 37, 5];
+    const a = Int8Array.from({ length: M * K }, () => Math.floor(r() * 256) - 128);
+    const bw = int8s([K, N], 32, false), bz = int8s([N], 33, false);
+    const [C, H, W, O, G] = [4, 7, 6, 6, 2];
+    const x = Uint8Array.from({ length: C * H * W }, () => Math.floor(r() * 256));
+    const cw = int8s([O, C / G, 3, 3], 34, true), cz = int8s([O], 35, true);
+    const b = new GraphBuilder();
+    b.input('a', 'int8', [M, K]); b.input('x', 'uint8', [1, C, H, W]);
+    b.init('b', bw); b.init('bz', bz); b.init('az', { dtype: 'int8', dims: [], data: Int8Array.of(-7) });
+    b.init('w', cw); b.init('wz', cz); b.init('xz', { dtype: 'uint8', dims: [], data: Uint8Array.of(140) });
+    const y1 = b.output(b.op('MatMulInteger', ['a', 'b', 'az', 'bz']), 'int32');
+    const y2 = b.output(b.op('ConvInteger', ['x', 'w', 'xz', 'wz'], { pads: [1, 0, 1, 1], strides: [2, 1], group: G }), 'int32');
+    const before = int8Stats.products;
+    const { outputs } = await runOcellus(b.model(13), { a: new Tensor('int8', a, [M, K]), x: new Tensor('uint8', x, [1, C, H, W]) }, false);
+    expect(int8Stats.products - before).toBe(1 + G);
+    const bd = bw.data as Uint8Array, bzd = bz.data as Uint8Array;
+    const want1 = Array.from({ length: M * N }, (_, i) => {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (a[Math.floor(i / N) * K + k]! + 7) * (bd[k * N + (i % N)]! - bzd[i % N]!);
+      return s;
+    });
+    expect(Array.from(outputs[y1]!.data as Int32Array)).toEqual(want1);
+    const OH = Math.floor((H + 2 - 3) / 2) + 1, OW = W + 1 - 3 + 1, wd = cw.data as Int8Array, wzd = cz.data as Int8Array;
+    const want2: number[] = [];
+    for (let o = 0; o < O; o++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+      const g = Math.floor(o / (O / G));
+      let s = 0;
+      for (let ci = 0; ci < C / G; ci++) for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const iy = oy * 2 - 1 + ky, ix = ox + kx;
+        const xv = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((g * (C / G) + ci) * H + iy) * W + ix]! : 140;
+        s += (xv - 140) * (wd[((o * (C / G) + ci) * 3 + ky) * 3 + kx]! - wzd[o]!);
+      }
+      want2.push(s);
+    }
+    expect(outputs[y2]!.dims).toEqual([1, O, OH, OW]);
+    expect(Array.from(outputs[y2]!.data as Int32Array)).toEqual(want2);
   });
 });

@@ -96,7 +96,7 @@ describe('int8 dense products', () => {
   const cases: Case[] = [];
   const dims = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 33, 64, 67];
   for (let i = 0; i < 40; i++) {
-    const pick = (a: number[]) => a[Math.floor(r() * a.length)]!;
+    const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
     cases.push({
       M: pick(dims), K: pick([...dims, 147, 255]), N: pick(dims), signed: r() < 0.5, perChannel: r() < 0.5,
       wz: pick(['zero', 'mid', 'random'] as const), za: pick([0, 128, Math.floor(r() * 256)]), sevenBit: i % 2 === 0,
