@@ -56,7 +56,12 @@ export function relaxedDotExact(): { exact: boolean; detail: string } {
   if (dotExact) return dotExact;
   if (!hasRelaxedSimd()) return (dotExact = { exact: false, detail: 'the engine has no relaxed SIMD' });
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const f = new WebAssembly.Instance(new WebAssembly.Module(relaxedDotProbeBytes()), { env: { memory } }).exports.f as (p: number) => void;
+  let f: (p: number) => void;
+  try {
+    f = new WebAssembly.Instance(new WebAssembly.Module(relaxedDotProbeBytes()), { env: { memory } }).exports.f as (p: number) => void;
+  } catch (e) {
+    return (dotExact = { exact: false, detail: `the probe could not be compiled here (${(e as Error).message})` });
+  }
   const a = new Int8Array(memory.buffer, 0, 16), b = new Int8Array(memory.buffer, 16, 16), c = new Int32Array(memory.buffer, 32, 4), y = new Int32Array(memory.buffer, 48, 4);
   const cases: [number[], number[], number[]][] = [
     [[-128, -128, -128, -128, 127, 127, 127, 127, -128, 127, -128, 127, 0, 1, -1, 5], [127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 0, 0, 127, 1, 126, 64], [0, 0, 0, 0]],
@@ -92,14 +97,20 @@ interface EmscriptenBackend {
 
 let onBackend: { backend: unknown; kernels: Int8Kernels | undefined; relaxed: boolean | 'emulated' } | undefined;
 
-/** The kernels on the running tfjs WASM backend's heap (undefined on another backend). */
+/** The kernels on the running tfjs WASM backend's heap (undefined on another backend, or where the module cannot be
+ *  compiled at run time). */
 export function int8KernelsOnBackend(opts: { relaxed?: boolean } = {}): Int8Kernels | undefined {
   const backend = tf.backend() as unknown as EmscriptenBackend;
   const relaxed = opts.relaxed ?? relaxedDotExact().exact;
   if (onBackend?.backend === backend && onBackend.relaxed === relaxed) return onBackend.kernels;
   let kernels: Int8Kernels | undefined;
   const memory = tf.getBackend() === 'wasm' ? backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory : undefined;
-  if (memory) kernels = int8Kernels({ memory, malloc: n => backend.wasm._malloc(n), free: p => backend.wasm._free(p) }, { relaxed });
+  try {
+    if (memory) kernels = int8Kernels({ memory, malloc: n => backend.wasm._malloc(n), free: p => backend.wasm._free(p) }, { relaxed });
+  } catch {
+    // e.g. Cloudflare Workers, which compile no WebAssembly at run time: the quantized ops keep their tfjs path there.
+    kernels = undefined;
+  }
   onBackend = { backend, kernels, relaxed };
   return kernels;
 }
