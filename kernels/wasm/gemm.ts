@@ -175,20 +175,18 @@ export function packWinograd(w: tf.Tensor, C: number, N: number, bias?: tf.Tenso
   if (!ptr) throw new Error(`packWinograd: the heap has no room for ${floats * 4} bytes of packed weights`);
   const dst = f32(g, ptr, floats), src = f32(g, offsetOf(g, w), 9 * C * N);
   dst.fill(0);
-  const k = new Float64Array(9), t = new Float64Array(12);
+  const k = new Float64Array(9), t = new Float64Array(12), G = Float64Array.from(WINOGRAD_G.flat());   // no row destructuring per value
   for (let c = 0; c < C; c++) {
     for (let n = 0; n < N; n++) {
       for (let i = 0; i < 9; i++) k[i] = src[(i * C + c) * N + n]!;
       for (let a = 0; a < 4; a++) {     // t = G·g (4×3)
-        const [g0, g1, g2] = WINOGRAD_G[a]!;
+        const g0 = G[a * 3]!, g1 = G[a * 3 + 1]!, g2 = G[a * 3 + 2]!;
         for (let j = 0; j < 3; j++) t[a * 3 + j] = g0 * k[j]! + g1 * k[3 + j]! + g2 * k[6 + j]!;
       }
       const o = (Math.floor(n / NR) * C + c) * NR + (n % NR);
       for (let a = 0; a < 4; a++) {     // U = t·Gᵀ (4×4)
-        for (let b = 0; b < 4; b++) {
-          const [g0, g1, g2] = WINOGRAD_G[b]!;
-          dst[(a * 4 + b) * L + o] = g0 * t[a * 3]! + g1 * t[a * 3 + 1]! + g2 * t[a * 3 + 2]!;
-        }
+        const t0 = t[a * 3]!, t1 = t[a * 3 + 1]!, t2 = t[a * 3 + 2]!;
+        for (let b = 0; b < 4; b++) dst[(a * 4 + b) * L + o] = G[b * 3]! * t0 + G[b * 3 + 1]! * t1 + G[b * 3 + 2]! * t2;
       }
     }
   }
