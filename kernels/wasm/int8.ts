@@ -96,10 +96,19 @@ interface EmscriptenBackend {
 }
 
 let onBackend: { backend: unknown; kernels: Int8Kernels | undefined; relaxed: boolean | 'emulated' } | undefined;
+let wanted: boolean | undefined;
+
+/** Turns the quantized operators' use of these kernels on or off for steps planned from now on (undefined: back to
+ *  OCELLUS_INT8, where 0 turns them off); A/B runs and tests. */
+export function setInt8Kernels(enabled: boolean | undefined): void {
+  wanted = enabled;
+}
+const int8Wanted = () => wanted ?? !(typeof process !== 'undefined' && process.env?.OCELLUS_INT8 === '0');
 
 /** The kernels on the running tfjs WASM backend's heap (undefined on another backend, or where the module cannot be
  *  compiled at run time). */
 export function int8KernelsOnBackend(opts: { relaxed?: boolean } = {}): Int8Kernels | undefined {
+  if (!int8Wanted()) return undefined;
   const backend = tf.backend() as unknown as EmscriptenBackend;
   const relaxed = opts.relaxed ?? relaxedDotExact().exact;
   if (onBackend?.backend === backend && onBackend.relaxed === relaxed) return onBackend.kernels;

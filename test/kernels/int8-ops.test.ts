@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/index.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { ConstTensor, Model } from '../../src/ir/graph.js';
-import { int8Stats } from '../../kernels/wasm/int8.js';
+import { int8Stats, setInt8Kernels } from '../../kernels/wasm/int8.js';
 import { expectClose, randomTensor, rng, runOcellus } from '../helpers/cnn-reference.js';
 
 function int8s(dims: number[], seed: number, signed: boolean): ConstTensor {
@@ -118,4 +118,22 @@ describe('standalone integer operators on the int8 kernels', () => {
     expect(outputs[y2]!.dims).toEqual([1, O, OH, OW]);
     expect(Array.from(outputs[y2]!.data as Int32Array)).toEqual(want2);
   });
+});
+
+it('setInt8Kernels(false) leaves the quantized ops on the float-chunk path (nothing counted), with the same bits', async () => {
+  quantized.clear();
+  const b = new GraphBuilder();
+  b.input('x', 'float32', [3, 29]);
+  b.init('w', int8s([29, 6], 41, true)); b.init('wz', { dtype: 'int8', dims: [], data: Int8Array.of(0) }); b.init('ws', floats([], [0.01]));
+  b.output(chain(b, 'x', 'MatMulInteger', 'w', 'wz', 'ws', undefined), 'float32');
+  const feeds = { x: randomTensor([3, 29], 42, -2, 2) };
+  const on = await onOff(b.model(14), feeds);
+  expect(on.products).toBeGreaterThan(0);
+  setInt8Kernels(false);
+  try {
+    const off = await onOff(b.model(14), feeds);
+    expect(off.products).toBe(0);
+  } finally {
+    setInt8Kernels(undefined);
+  }
 });
