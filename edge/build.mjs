@@ -1,13 +1,19 @@
-// Bundles ocellus for edge runtimes with esbuild: the Worker (edge/worker.ts → out/worker.js, with the model
-// files, the tfjs WASM binary and out/config.capnp beside it, for `npx workerd serve edge/out/config.capnp`)
-// and the browser demo's script (edge/demo/demo.ts).
-//   node edge/build.mjs [--entry edge/worker.ts] [--out edge/out] [--model-dir DIR]
+// Bundles ocellus for edge runtimes with esbuild: the Worker (edge/worker.ts → out/worker.js, the two precompiled
+// WASM modules beside it, the model under out/assets/, and out/config.capnp for local workerd) and the browser demo's
+// script (edge/demo/demo.ts).
+//   node edge/build.mjs [--fp32] [--no-minify] [--entry edge/worker.ts] [--out edge/out] [--model-dir DIR]
 //   node edge/build.mjs --demo-only DIR     the demo page alone (DIR/index.html + DIR/demo.js): `npm run build` writes
 //                                           dist/demo, which `ocellus serve` serves from the installed package
-// The model folder defaults to the bundled ResNet-50's (prepared on first use, as `ocellus classify` does).
+// Then `npx wrangler deploy -c edge/wrangler.jsonc` deploys out/ to Cloudflare as is, or
+// `npx workerd serve edge/out/config.capnp` runs it locally.
+// The model is the int8 twin of the bundled ResNet-50 (onnx/model_quantized.onnx, made on first use by the same code
+// as `ocellus quantize`); --fp32 takes the float model (local use: it does not fit Cloudflare's 128 MB). It is a static
+// asset, in parts of at most 25 MiB where it is larger (edge/model-assets.ts); its manifest and configs are compiled
+// into the script as the module 'ocellus:edge-model'.
 //
-// ocellus's own kernels are written out as ocellus-kernels.wasm for the Worker to import precompiled (Workers compile
-// no WASM at run time); the browser demo compiles them in the page.
+// ocellus's own kernels' modules (float GEMM, int8, the relaxed-SIMD probe) are written out as .wasm files for the
+// Worker to import precompiled (Workers compile no WASM at run time: edge/compiled-modules.ts); the browser demo
+// compiles them in the page.
 // Two things make the tfjs WASM backend bundle for Workers: its Emscripten factory is wrapped so that, when a
 // precompiled WebAssembly.Module is set (edge/engine.ts useCompiledWasm), it is instantiated through the
 // factory's `instantiateWasm` hook instead of fetching and compiling a .wasm file; and the threaded build
@@ -15,6 +21,7 @@
 
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -64,7 +71,7 @@ export default function ocellusWasmFactory(config) {
 const edgeExternalsPlugin = {
   name: 'ocellus-edge-externals',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(tfjs-backend-wasm-simd\.wasm|ocellus-kernels\.wasm|model\/.+)$/ }, args => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/[\w-]+\.wasm$/ }, args => ({ path: args.path, external: true }));
     build.onResolve({ filter: /weights-tools\// }, args => ({ path: args.path, external: true }));
     // Other node: modules are imported dynamically on Node-only paths (files, hub downloads): keep them out.
     build.onResolve({ filter: /^node:/ }, args => ({ path: args.path, external: true }));
@@ -113,66 +120,144 @@ export async function buildDemoBundle({ minify = false } = {}) {
   return result.outputFiles[0].text;
 }
 
-const KERNELS_BINARY = 'ocellus-kernels.wasm';
-
-/** ocellus's own kernels module for an unshared heap (single-threaded builds), from kernels/wasm/gemm-module.ts. */
-export async function kernelsModuleBytes() {
+/** The modules ocellus's kernels compile at run time, as bytes (edge/aot-modules.ts): the Worker imports them precompiled. */
+async function aheadOfTimeModules() {
   const { tsImport } = await import('tsx/esm/api');
-  const mod = await tsImport(pathToFileURL(path.join(ROOT, 'kernels', 'wasm', 'gemm-module.ts')).href, import.meta.url);
-  return mod.gemmModuleBytes({ shared: false, initialPages: 1 });
+  const mod = await tsImport(pathToFileURL(path.join(EDGE, 'aot-modules.ts')).href, import.meta.url);
+  return mod.aheadOfTimeModules();
 }
 
-/** Where the bundled default model lives (prepared through the pipeline's own code, run by tsx). */
-export async function defaultModelDir() {
-  if (process.env.OCELLUS_MODEL_DIR) return process.env.OCELLUS_MODEL_DIR;
+/** The 'ocellus:edge-wasm' module: each precompiled module (a CompiledWasm import) with its bytes' fingerprint. */
+function edgeWasmPlugin(aot) {
+  return {
+    name: 'ocellus-edge-wasm',
+    setup(build) {
+      build.onResolve({ filter: /^ocellus:edge-wasm$/ }, () => ({ path: 'edge-wasm', namespace: 'ocellus-edge-wasm' }));
+      build.onLoad({ filter: /.*/, namespace: 'ocellus-edge-wasm' }, () => ({
+        resolveDir: EDGE,
+        contents: aot.map((m, i) => `import m${i} from ${JSON.stringify(`./${m.name}`)};`).join('\n') +
+          `\nexport const compiled = [${aot.map((m, i) => `{ name: ${JSON.stringify(m.name)}, fingerprint: ${JSON.stringify(m.fingerprint)}, module: m${i} }`).join(', ')}];`,
+      }));
+    },
+  };
+}
+
+/** The model files for the Worker (edge/prepare-model.ts, run by tsx: the int8 twin is made on first use). */
+async function prepareTools() {
   const { tsImport } = await import('tsx/esm/api');
-  const tools = await tsImport(pathToFileURL(path.join(ROOT, 'src', 'model-tools.ts')).href, import.meta.url);
-  tools.installModelTools();   // the default model's preparer, as the CLI registers it
-  const mod = await tsImport(pathToFileURL(path.join(ROOT, 'src', 'pipeline', 'default-model.ts')).href, import.meta.url);
-  const resolved = await mod.resolveDefaultModel({});
-  return resolved.dir;
+  return tsImport(pathToFileURL(path.join(EDGE, 'prepare-model.ts')).href, import.meta.url);
 }
 
 function place(src, dest) {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.rmSync(dest, { force: true });
   try {
-    fs.linkSync(src, dest);   // 100 MB of weights: a hard link where the file system allows
+    fs.linkSync(src, dest);   // 25–100 MB of weights: a hard link where the file system allows
   } catch {
     fs.copyFileSync(src, dest);
   }
 }
 
+/** Writes the ONNX file under `assetsDir`/model/: whole when it fits one asset, else in parts. → the manifest. */
+function writeModelAssets(tools, files, assetsDir) {
+  const name = path.basename(files.onnx);
+  const bytes = fs.statSync(files.onnx).size;
+  const sizes = tools.partSizes(bytes);
+  const parts = [];
+  if (sizes.length === 1) {
+    place(files.onnx, path.join(assetsDir, 'model', name));
+    parts.push({ path: `/model/${name}`, bytes });
+  } else {
+    const fd = fs.openSync(files.onnx, 'r');
+    try {
+      let at = 0;
+      sizes.forEach((size, i) => {
+        const buf = Buffer.alloc(size);
+        if (fs.readSync(fd, buf, 0, size, at) !== size) throw new Error(`edge build: ${files.onnx} changed while it was read`);
+        const rel = `model/${name}.part${i}`;
+        fs.mkdirSync(path.join(assetsDir, 'model'), { recursive: true });
+        fs.writeFileSync(path.join(assetsDir, rel), buf);
+        parts.push({ path: `/${rel}`, bytes: size });
+        at += size;
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return { id: files.id, dtype: files.dtype, bytes, parts };
+}
+
+/** The 'ocellus:edge-model' module: the manifest and the two configs, compiled into the script. */
+function edgeModelPlugin(manifest, files) {
+  const json = f => JSON.stringify(JSON.parse(fs.readFileSync(f, 'utf8')));
+  return {
+    name: 'ocellus-edge-model',
+    setup(build) {
+      build.onResolve({ filter: /^ocellus:edge-model$/ }, () => ({ path: 'edge-model', namespace: 'ocellus-edge-model' }));
+      build.onLoad({ filter: /.*/, namespace: 'ocellus-edge-model' }, () => ({
+        contents: `export const manifest = ${JSON.stringify(manifest)};
+export const config = ${json(files.config)};
+export const preprocessorConfig = ${json(files.preprocessorConfig)};`,
+      }));
+    },
+  };
+}
+
+/** What Cloudflare counts as the Worker's size: the script and its modules (not the assets), raw and gzipped. */
+function moduleSizes(outDir, names) {
+  const modules = names.map(name => {
+    const data = fs.readFileSync(path.join(outDir, name));
+    return { name, bytes: data.length, gzipBytes: zlib.gzipSync(data).length };
+  });
+  return { modules, bytes: modules.reduce((n, m) => n + m.bytes, 0), gzipBytes: modules.reduce((n, m) => n + m.gzipBytes, 0) };
+}
+
 /**
- * Bundles a Worker entry into `outDir`/worker.js and lays out what edge/workerd.capnp embeds.
- * `cloudflareAi: true` also bundles @cloudflare/ai (for entries that use its Ai class, e.g. the binding test).
+ * Bundles a Worker entry into `outDir`/worker.js and lays out what edge/workerd.capnp and edge/wrangler.jsonc name:
+ * the WASM modules beside it, the model under `outDir`/assets/model/, config.capnp (its assets path made absolute).
+ * `dtype` 'q8' (default) or 'fp32'; `cloudflareAi: true` also bundles @cloudflare/ai (for entries that use its Ai
+ * class, e.g. the binding test).
  */
-export async function buildWorker({ entry = path.join(EDGE, 'worker.ts'), outDir = path.join(EDGE, 'out'), modelDir, cloudflareAi = false, minify = false } = {}) {
-  const dir = modelDir ?? (await defaultModelDir());
-  const files = { 'model/model.onnx': path.join(dir, 'onnx', 'model.onnx'), 'model/config.json': path.join(dir, 'config.json'), 'model/preprocessor_config.json': path.join(dir, 'preprocessor_config.json') };
-  for (const f of Object.values(files)) if (!fs.existsSync(f)) throw new Error(`edge build: ${f} is missing (model folder ${dir})`);
+export async function buildWorker({ entry = path.join(EDGE, 'worker.ts'), outDir = path.join(EDGE, 'out'), modelDir, dtype = 'q8', cloudflareAi = false, minify = false } = {}) {
+  if (dtype !== 'q8' && dtype !== 'fp32') throw new Error(`edge build: dtype must be q8 or fp32, got ${dtype}`);
+  const tools = await prepareTools();
+  const files = await tools.edgeModelFiles(dtype, modelDir ?? process.env.OCELLUS_MODEL_DIR);
+  for (const f of [files.onnx, files.config, files.preprocessorConfig]) if (!fs.existsSync(f)) throw new Error(`edge build: ${f} is missing`);
   fs.mkdirSync(outDir, { recursive: true });
-  const result = await esbuild.build({
+  const assetsDir = path.join(outDir, 'assets');
+  fs.rmSync(assetsDir, { recursive: true, force: true });   // nothing left from a build of the other dtype
+  const manifest = writeModelAssets(tools, files, assetsDir);
+  const aot = await aheadOfTimeModules();
+  await esbuild.build({
     ...COMMON,
     entryPoints: [entry],
     outfile: path.join(outDir, 'worker.js'),
     minify,
-    metafile: true,
-    plugins: [tfjsWasmPlugin, edgeExternalsPlugin, ...(cloudflareAi ? [cloudflareAiShimPlugin] : [])],
+    plugins: [tfjsWasmPlugin, edgeExternalsPlugin, edgeModelPlugin(manifest, files), edgeWasmPlugin(aot), ...(cloudflareAi ? [cloudflareAiShimPlugin] : [])],
   });
-  for (const [name, src] of Object.entries(files)) place(src, path.join(outDir, name));
   place(path.join(WASM_DIST, WASM_BINARY), path.join(outDir, WASM_BINARY));
-  fs.writeFileSync(path.join(outDir, KERNELS_BINARY), await kernelsModuleBytes());
-  fs.copyFileSync(path.join(EDGE, 'workerd.capnp'), path.join(outDir, 'config.capnp'));
-  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  return { outDir, config: path.join(outDir, 'config.capnp'), bundleBytes: bytes, modelDir: dir };
+  for (const m of aot) fs.writeFileSync(path.join(outDir, m.name), m.bytes);
+  const capnp = fs.readFileSync(path.join(EDGE, 'workerd.capnp'), 'utf8');
+  const assetsPath = 'disk = (path = "assets", writable = false)';
+  if (!capnp.includes(assetsPath)) throw new Error(`edge build: edge/workerd.capnp has no ${assetsPath}`);
+  fs.writeFileSync(path.join(outDir, 'config.capnp'), capnp.replace(assetsPath, `disk = (path = ${JSON.stringify(assetsDir)}, writable = false)`));
+  const script = moduleSizes(outDir, ['worker.js', WASM_BINARY, ...aot.map(m => m.name)]);
+  const assets = manifest.parts.map(p => ({ path: p.path, bytes: p.bytes }));
+  return { outDir, config: path.join(outDir, 'config.capnp'), assetsDir, manifest, script, assets, bundleBytes: script.modules[0].bytes, model: files };
 }
 
 /** The demo page, ready to serve: `dir`/index.html and `dir`/demo.js (minified; no esbuild needed at run time). */
 export async function writeDemo(dir) {
+  const script = await buildDemoBundle({ minify: true });
   fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(EDGE, 'demo', 'index.html'), path.join(dir, 'index.html'));
-  fs.writeFileSync(path.join(dir, 'demo.js'), await buildDemoBundle({ minify: true }));
+  // Each file lands whole (temp + rename): a server may be serving the folder while it is rebuilt.
+  const put = (name, data) => {
+    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, path.join(dir, name));
+  };
+  put('index.html', fs.readFileSync(path.join(EDGE, 'demo', 'index.html')));
+  put('demo.js', script);
 }
 
 async function main(argv) {
@@ -185,11 +270,17 @@ async function main(argv) {
     return;
   }
   const out = path.resolve(opt('--out') ?? path.join(EDGE, 'out'));
-  const built = await buildWorker({ entry: opt('--entry') && path.resolve(opt('--entry')), outDir: out, modelDir: opt('--model-dir') });
-  fs.mkdirSync(path.join(out, 'demo'), { recursive: true });
-  fs.writeFileSync(path.join(out, 'demo', 'demo.js'), await buildDemoBundle());
-  console.log(`worker: ${path.relative(process.cwd(), path.join(out, 'worker.js'))} (${(built.bundleBytes / 1024).toFixed(0)} KiB), model from ${built.modelDir}`);
-  console.log(`run:    npx workerd serve ${path.relative(process.cwd(), built.config)} --socket-addr http=127.0.0.1:8787`);
+  const built = await buildWorker({
+    entry: opt('--entry') && path.resolve(opt('--entry')), outDir: out, modelDir: opt('--model-dir'),
+    dtype: argv.includes('--fp32') ? 'fp32' : 'q8', minify: !argv.includes('--no-minify'),
+  });
+  const mib = b => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  const rel = f => path.relative(process.cwd(), f) || '.';
+  console.log(`worker: ${rel(path.join(out, 'worker.js'))} + ${built.script.modules.length - 1} WASM modules: ${mib(built.script.bytes)}, gzip ${mib(built.script.gzipBytes)}`);
+  console.log(`model:  ${built.manifest.id} ${built.manifest.dtype} from ${built.model.onnx}: ${built.assets.map(a => `${rel(path.join(built.assetsDir, a.path))} (${mib(a.bytes)})`).join(', ')}`);
+  console.log(`local:  npx workerd serve ${rel(built.config)} --socket-addr http=127.0.0.1:8787`);
+  if (built.manifest.dtype === 'fp32') console.log('note:   fp32 does not fit a Cloudflare isolate (128 MB): local use only');
+  else if (out === path.join(EDGE, 'out')) console.log(`deploy: npx wrangler deploy -c ${rel(path.join(EDGE, 'wrangler.jsonc'))}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -21,12 +21,3 @@ export function useCompiledWasm(module: WebAssembly.Module): void {
 export function useCompiledKernels(module: WebAssembly.Module): void {
   (globalThis as Record<string, unknown>)['__ocellusKernelsModule'] = module;
 }
-
-export function parseJsonText(text: string | ArrayBuffer, name: string): Record<string, unknown> {
-  const s = typeof text === 'string' ? text : new TextDecoder().decode(text);
-  try {
-    return JSON.parse(s) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${name}: not valid JSON (${(e as Error).message})`);
-  }
-}
