@@ -45,7 +45,7 @@ const layerNorm = op({
 // ---- local:Gelu(x) = x·½·(1 + erf(x/√2)) --------------------------------------------------------------------------
 
 const gelu = op({
-  opType: 'Gelu', domain: 'local', since: 1,
+  opType: 'Gelu', domain: 'local', since: 1, elementwise: 'unary', family: 'act', activation: () => ({ kind: 'gelu' }),
   parse: n => {
     const approx = n.attrs.string('approximate', 'none');
     if (approx !== 'none') n.fail(`approximate='${approx}' is not supported (only the exact erf form, 'none')`);

@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DTYPE_BY_CODE, DTYPE_NAME_BY_CODE, type DType } from '../src/ir/dtype.js';
 import type { ConstTensor } from '../src/ir/graph.js';
+import { scalarOf as constScalar } from '../src/ir/attrs.js';
+import type { FusedActivation } from '../src/ir/op-traits.js';
 import { op, type InferView, type NodeView, type OpDef, type RunCtx, type ValueInfo } from './types.js';
 import { broadcastInfo, broadcastShapes, numel, tfDtype } from './util.js';
 import { FLOAT, kindOf, NUM, typed, type Kind } from './check.js';
@@ -48,28 +50,34 @@ const scalarOf = (t: ConstTensor | undefined) => (t && t.data.length === 1 ? Num
 
 // ---- unary
 
+/** Traits a unary definition may add (kernels/types.ts): a fused conv activation, a gate, a report family. */
+type UnaryTraits<A> = Pick<OpDef<A>, 'activation' | 'gate' | 'family'> & { out?: DType };
+
+/** Output element i is f(element i of x): elementwise and layout-agnostic, whatever else it is. */
 function unary<A>(opType: string, since: number, kinds: readonly Kind[], parse: (n: NodeView) => A,
-  f: (x: tf.Tensor, a: A, out: DType) => tf.Tensor, out?: DType): OpDef<A> {
+  f: (x: tf.Tensor, a: A, out: DType) => tf.Tensor, { out, ...traits }: UnaryTraits<A> = {}): OpDef<A> {
   return op({
-    opType, since, parse,
+    opType, since, parse, elementwise: 'unary', ...traits,
     infer: (n, [x]) => [{ ...typed(n, x, 0, kinds), ...(out && { dtype: out }) }],
     run: ([x], a, c) => [f(x!, a, c.outputs[0]!.dtype)],
   });
 }
 
-const float = (opType: string, since: number, f: (x: tf.Tensor) => tf.Tensor) => unary(opType, since, FLOAT, none, f);
+const float = (opType: string, since: number, f: (x: tf.Tensor) => tf.Tensor, traits?: UnaryTraits<{}>) => unary(opType, since, FLOAT, none, f, traits);
+const fused = (kind: FusedActivation['kind']) => (): FusedActivation => ({ kind });
+const near = (a: number, b: number) => Math.abs(a - b) <= 1e-7;
 
 const UNARY: OpDef<any>[] = [
-  unary('Relu', 1, NUM, none, x => tf.relu(x)),
+  unary('Relu', 1, NUM, none, x => tf.relu(x), { activation: fused('relu'), family: 'act' }),
   unary('Abs', 1, NUM, none, (x, _, out) => wrapInt(tf.abs(x), out)),
   unary('Neg', 1, NUM, none, (x, _, out) => wrapInt(tf.neg(x), out)),
   unary('Sign', 9, NUM, none, x => tf.sign(x)),
-  float('Sigmoid', 1, x => tf.sigmoid(x)),
-  float('Tanh', 1, x => tf.tanh(x)),
-  float('Erf', 9, x => tf.erf(x)),
+  float('Sigmoid', 1, x => tf.sigmoid(x), { activation: fused('sigmoid'), gate: fused('silu'), family: 'act' }),   // y·σ(y): SiLU
+  float('Tanh', 1, x => tf.tanh(x), { family: 'act' }),
+  float('Erf', 9, x => tf.erf(x), { family: 'act' }),
   float('Exp', 1, x => tf.exp(x)),
   float('Log', 1, x => tf.log(x)),
-  float('Sqrt', 1, x => tf.sqrt(x)),
+  float('Sqrt', 1, x => tf.sqrt(x), { family: 'math' }),
   float('Reciprocal', 1, x => tf.reciprocal(x)),
   float('Floor', 1, x => tf.floor(x)),
   float('Ceil', 1, x => tf.ceil(x)),
@@ -78,18 +86,23 @@ const UNARY: OpDef<any>[] = [
   float('Cos', 7, x => tf.cos(x)),
   float('Softplus', 1, x => tf.softplus(x)),
   float('Softsign', 1, x => tf.div(x, tf.add(1, tf.abs(x)))),
-  float('HardSwish', 14, x => tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, 1 / 6), 0.5), 0, 1))),
+  float('HardSwish', 14, x => tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, 1 / 6), 0.5), 0, 1)), { activation: fused('hardswish') }),
   unary('Not', 1, BOOL, none, x => tf.logicalNot(x)),
-  unary('IsNaN', 9, FLOAT, none, x => tf.isNaN(x), 'bool'),
-  unary('LeakyRelu', 1, FLOAT, n => ({ alpha: n.attrs.float('alpha', 0.01) }), (x, { alpha }) => tf.leakyRelu(x, alpha)),
+  unary('IsNaN', 9, FLOAT, none, x => tf.isNaN(x), { out: 'bool' }),
+  unary('LeakyRelu', 1, FLOAT, n => ({ alpha: n.attrs.float('alpha', 0.01) }), (x, { alpha }) => tf.leakyRelu(x, alpha),
+    { activation: ({ alpha }) => ({ kind: 'leakyrelu', alpha }), family: 'act' }),
   unary('Elu', 1, FLOAT, n => ({ alpha: n.attrs.float('alpha', 1) }),
-    (x, { alpha }) => (alpha === 1 ? tf.elu(x) : tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.expm1(x))))),
+    (x, { alpha }) => (alpha === 1 ? tf.elu(x) : tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.expm1(x)))),
+    { activation: ({ alpha }) => (alpha === 1 ? { kind: 'elu' } : undefined) }),   // tfjs's fused ELU has α = 1
   unary('Selu', 1, FLOAT, n => ({ alpha: n.attrs.float('alpha', 1.67326319217681884765625), gamma: n.attrs.float('gamma', 1.05070102214813232421875) }),
     (x, { alpha, gamma }) => tf.mul(gamma, tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.expm1(x))))),
   unary('HardSigmoid', 1, FLOAT, n => ({ alpha: n.attrs.float('alpha', 0.2), beta: n.attrs.float('beta', 0.5) }),
-    (x, { alpha, beta }) => tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1)),
+    (x, { alpha, beta }) => tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1), {
+      activation: ({ alpha, beta }) => ({ kind: 'hardsigmoid', alpha, beta }), family: 'act',
+      gate: ({ alpha, beta }) => (near(alpha, 1 / 6) && near(beta, 0.5) ? { kind: 'hardswish' } : undefined),   // torch's HardSwish before opset 14
+    }),
   unary('IsInf', 10, FLOAT, n => ({ neg: n.attrs.int('detect_negative', 1) === 1, pos: n.attrs.int('detect_positive', 1) === 1 }),
-    (x, { neg, pos }) => (neg && pos ? tf.isInf(x) : neg || pos ? tf.equal(x, neg ? -Infinity : Infinity) : tf.zeros(x.shape, 'bool')), 'bool'),
+    (x, { neg, pos }) => (neg && pos ? tf.isInf(x) : neg || pos ? tf.equal(x, neg ? -Infinity : Infinity) : tf.zeros(x.shape, 'bool')), { out: 'bool' }),
 ];
 
 // ---- binary: numpy broadcasting (opset ≥ 7) and the opset 1–6 `broadcast`/`axis` form
@@ -106,7 +119,7 @@ function binaryType(n: NodeView, [a, b]: readonly (ValueInfo | undefined)[], o: 
 
 function binary(opType: string, since: number, o: Binary): OpDef<{}> {
   return op({
-    opType, since, parse: none,
+    opType, since, parse: none, elementwise: 'binary', ...(MATH.has(opType) && { family: 'math' as const }),
     infer: (n, ins) => [broadcastInfo(n, ins.slice(0, 2), binaryType(n, ins, o))],
     run: ([a, b], _, c) => [o.fn(a!, b!, c)],
   });
@@ -121,7 +134,8 @@ function legacyShape(rankA: number, b: readonly number[], axis: number): number[
 /** Opsets 1–6: equal shapes, or with broadcast=1 B matches a contiguous run of A's dims from `axis` (default: the end). */
 function legacyBinary(opType: string, o: Binary): OpDef<{ broadcast: boolean; axis?: number }> {
   return op({
-    opType, since: 1,
+    opType, since: 1, elementwise: 'binary', elementwiseIf: p => !p.broadcast,   // broadcast: B aligned from `axis`, not numpy's rule
+    ...(MATH.has(opType) && { family: 'math' as const }),
     parse: n => ({ broadcast: n.attrs.int('broadcast', 0) === 1, axis: n.attrs.has('axis') ? n.attrs.int('axis') : undefined }),
     infer: (n: InferView, ins, p) => {
       const dtype = binaryType(n, ins, o);
@@ -142,6 +156,8 @@ function legacyBinary(opType: string, o: Binary): OpDef<{ broadcast: boolean; ax
 }
 
 const out0 = (c: RunCtx) => c.outputs[0]!.dtype;
+/** The arithmetic the report colours as maths. */
+const MATH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow']);
 
 /** Integer division truncates toward zero (C), not toward -∞ as tf.floorDiv does. */
 function divide(a: tf.Tensor, b: tf.Tensor, c: RunCtx): tf.Tensor {
@@ -185,7 +201,7 @@ const BINARY: OpDef<any>[] = [
 
 /** fmod=0: integer modulus with the divisor's sign (floor mod); fmod=1: C fmod, the dividend's sign. */
 const mod = op({
-  opType: 'Mod', since: 10,
+  opType: 'Mod', since: 10, elementwise: 'binary',
   parse: n => ({ fmod: n.attrs.int('fmod', 0) === 1 }),
   infer: (n: InferView, ins, { fmod }) => {
     const y = broadcastInfo(n, ins.slice(0, 2), binaryType(n, ins, { kinds: NUM }));
@@ -203,7 +219,7 @@ const mod = op({
 
 /** Slope broadcasts to X only (unidirectional). tf.prelu is right only for a scalar or last-dim slope. */
 const prelu = op({
-  opType: 'PRelu', since: 7, parse: none,
+  opType: 'PRelu', since: 7, parse: none, elementwise: 'binary',
   infer: (n: InferView, [x, s]) => {
     const y = typed(n, x, 0, FLOAT), k = typed(n, s, 1, FLOAT);
     const b = broadcastShapes(y.shape, k.shape);
@@ -222,7 +238,7 @@ const prelu = op({
 
 function variadic(opType: string, kinds: readonly Kind[], fold: BinFn, finish?: (t: tf.Tensor, count: number) => tf.Tensor): OpDef<{}> {
   return op({
-    opType, since: 1, parse: none,
+    opType, since: 1, parse: none, elementwise: 'binary',   // numpy broadcasting over any number of inputs
     infer: (n: InferView, ins) => {
       n.check(ins.length > 0, () => 'needs at least one input');
       ins.forEach((v, i) => typed(n, v, i, kinds));
@@ -257,9 +273,20 @@ const where = op({
 
 const F32_MAX = 3.4028234663852886e38;
 
+/** Clip(lo, hi) as a conv activation (±F32_MAX, the attribute defaults, count as unbounded); a bound that is not a
+ *  constant (undefined) has none. */
+function clipActivation(lo: number | undefined, hi: number | undefined): FusedActivation | undefined {
+  if (lo === undefined || hi === undefined) return undefined;
+  const min = lo <= -F32_MAX ? -Infinity : lo, max = hi >= F32_MAX ? Infinity : hi;
+  if (min === 0 && max === 6) return { kind: 'relu6' };
+  if (min === 0 && max === Infinity) return { kind: 'relu' };
+  return { kind: 'clip', min, max };
+}
+
 /** Opset 1/6: bounds are attributes. When min > max every element becomes max (numpy.clip). */
 const clipAttrs = op({
-  opType: 'Clip', since: 1,
+  opType: 'Clip', since: 1, elementwise: 'unary', family: 'act',
+  activation: ({ min, max }) => clipActivation(min, max),
   parse: n => {
     const max = n.attrs.float('max', F32_MAX);
     return { max, min: Math.min(n.attrs.float('min', -F32_MAX), max) };
@@ -271,7 +298,8 @@ const clipAttrs = op({
 /** Opset 11+: bounds are optional scalar inputs (12 adds integer types). */
 function clipInputs(since: number, kinds: readonly Kind[]) {
   return op({
-    opType: 'Clip', since, parse: none,
+    opType: 'Clip', since, parse: none, elementwise: 'unary', family: 'act',
+    activation: (_, n) => clipActivation(n.has(1) ? constScalar(n.constant(1)) : -Infinity, n.has(2) ? constScalar(n.constant(2)) : Infinity),
     infer: (n: InferView, [x, lo, hi]) => {
       const y = typed(n, x, 0, kinds);
       [lo, hi].forEach((v, k) => {
@@ -315,13 +343,13 @@ function castInfo(n: NodeView, x: ValueInfo | undefined, to: DType): ValueInfo {
 
 const CAST: OpDef<any>[] = [
   op({   // opset 1 names the target type as a string ('FLOAT')
-    opType: 'Cast', since: 1,
+    opType: 'Cast', since: 1, elementwise: 'unary',
     parse: n => ({ to: castTarget(n, CODE_BY_NAME[n.attrs.string('to').toUpperCase()], n.attrs.string('to')) }),
     infer: (n, [x], { to }) => [castInfo(n, x, to)],
     run: ([x], { to }) => [castTo(x!, to)],
   }),
   op({
-    opType: 'Cast', since: 6,
+    opType: 'Cast', since: 6, elementwise: 'unary',
     parse: n => ({ to: castTarget(n, n.attrs.int('to'), n.attrs.int('to')) }),
     infer: (n, [x], { to }) => [castInfo(n, x, to)],
     run: ([x], { to }) => [castTo(x!, to)],

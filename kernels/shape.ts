@@ -14,7 +14,7 @@ import { constToTensor, dims, normAxes, normAxis, reshapeTo, same } from './util
 // ---- Identity, Constant ----------------------------------------------------------------------------------------
 
 const identity = op({
-  opType: 'Identity', since: 1,
+  opType: 'Identity', since: 1, elementwise: 'unary',
   parse: () => ({}),
   infer: (n: InferView, [x]) => [same(x, n)],
   run: ([x]) => [x!],

@@ -21,6 +21,7 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ConstTensor, TensorInfo } from '../src/ir/graph.js';
+import type { DisplayFamily, Elementwise, FusedActivation } from '../src/ir/op-traits.js';
 import type { AttrReader } from './attrs.js';
 
 /** Static type of a value in a plan: ONNX element type and a concrete shape. */
@@ -95,6 +96,23 @@ export interface OpDef<A = unknown, S = any> {
   hostInputs?: readonly number[];
   /** Computes outputs from static types alone when possible (Shape, Size): folded without running. */
   fold?(n: InferView, inputs: readonly (ValueInfo | undefined)[], a: A): ConstTensor[] | undefined;
+
+  // ---- Traits: facts about the op that the passes, inspect and the report read (src/ir/op-traits.ts). They live
+  // here and nowhere else; the runtime hands them to the passes (src/runtime/op-facts.ts) and to inspect.
+  /** Layout-agnostic elementwise op (cancel-transposes sinks a Transpose through it). */
+  elementwise?: Elementwise;
+  /** When the attributes decide whether it is `elementwise` (opset < 7 binary ops with `broadcast`): false = not. */
+  elementwiseIf?(a: A): boolean;
+  /** This node as an activation local:NhwcConv fuses (fuse-conv-activation); undefined when these attributes or
+   *  bounds have no fused form. `n.constant(i)` gives constant inputs. The kind names the code that runs it:
+   *  kernels/wasm/activations.ts's emitters on ocellus's kernels, tfjs-wasm's fused conv otherwise. */
+  activation?(a: A, n: InferView): FusedActivation | undefined;
+  /** The activation y·f(y) is when this op is the gate f (Sigmoid → silu), for these attributes. */
+  gate?(a: A, n: InferView): FusedActivation | undefined;
+  /** Multiply-accumulates of one node from its planned types (src/inspect/macs.ts states the convention). */
+  macs?(a: A, inputs: readonly (ValueInfo | undefined)[], outputs: readonly (ValueInfo | undefined)[]): number;
+  /** The family the HTML report colours the node by (none: 'data'). */
+  family?: DisplayFamily;
 }
 
 /** Helper for definitions: keeps A inferred from parse and S from plan. */

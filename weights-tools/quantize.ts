@@ -15,6 +15,7 @@ import type { ConstTensor, Graph, Model, Node } from '../src/ir/graph.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { loadModel } from '../src/onnx/load.js';
 import { foldBatchNorm } from '../src/passes/fold-batchnorm.js';
+import { opFacts } from '../src/runtime/op-facts.js';
 
 export type QuantizableOp = 'MatMul' | 'Conv';
 
@@ -268,7 +269,7 @@ export function quantizeModel(model: Model, opts: QuantizeOptions = {}): Quantiz
   const stats: QuantizeStats = { matmuls: 0, convs: 0, gemmsSplit: 0, batchNormsFolded: 0, activations: 0, weightElements: 0, kept: [] };
   const origin = new Map<string, string>();   // MatMul from a split Gemm → the Gemm's name
   stats.gemmsSplit = splitGemms(g, origin);
-  if (ops.includes('Conv')) stats.batchNormsFolded = foldBatchNorm.run(g, { opsets: model.opsets });
+  if (ops.includes('Conv')) stats.batchNormsFolded = foldBatchNorm.run(g, { opsets: model.opsets, facts: opFacts(model.opsets) });
   topoSort(g);   // so "first" and "last" follow the data flow
   const keep = keptNodes(g, ops, origin, opts);
   const r: Rewriter = { g, perChannel: opts.perChannel ?? true, dql: new Map(), weights: new Map(), stats };

@@ -1,23 +1,22 @@
 // cancel-transposes: merges Transpose chains (inverse pairs vanish) and sinks a Transpose below layout-agnostic
-// elementwise ops (Relu, Clip, Sigmoid, …; Add/Sub/Mul/Div/… when the other input carries the same Transpose or is
-// a constant, which is permuted once here, or comes from a unary reader of the same Transpose, as in x·σ(x)) so that,
-// after to-nhwc, a CNN keeps NHWC from its first conv to its head.
+// elementwise ops — those whose definition says `elementwise` (kernels/types.ts; asked through ctx.facts): unary ones
+// (Relu, Clip, Sigmoid, …) and binary ones (Add/Sub/Mul/… when the other input carries the same Transpose or is a
+// constant, which is permuted once here, or comes from a unary reader of the same Transpose, as in x·σ(x)) — so
+// that, after to-nhwc, a CNN keeps NHWC from its first conv to its head.
 // A Transpose sinks only when every reader can take it, so no transposes are duplicated onto side branches.
 
 import { intsAttr } from '../ir/attrs.js';
 import { sizeOf } from '../ir/dtype.js';
 import type { ConstTensor, Graph, Node } from '../ir/graph.js';
+import type { OpFacts } from '../ir/op-traits.js';
 import { GraphIndex } from '../ir/graph-index.js';
 import { invertPerm, isIdentityPerm, transposeConst, transposeNode } from '../ir/transpose.js';
 import type { Pass } from './types.js';
 
-/** Ops that compute each output element from the same element of input 0 (other inputs, if any, are scalars). */
-const UNARY = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign',
-  'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'Cast', 'Not', 'IsNaN',
-]);
-/** Two-input numpy-broadcasting elementwise ops. */
-const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Max', 'Min', 'Equal', 'Greater', 'Less', 'And', 'Or']);
+/** One pass run: the graph, its index and the op facts. */
+interface Run { g: Graph; idx: GraphIndex; facts: OpFacts }
+
+const isUnary = (run: Run, n: Node) => run.facts.elementwise(n) === 'unary';
 
 function permOf(n: Node): number[] | undefined {
   return n.opType === 'Transpose' && n.domain === '' ? intsAttr(n, 'perm') : undefined;
@@ -27,19 +26,20 @@ function permOf(n: Node): number[] | undefined {
 const isOneValue = (c: ConstTensor | undefined) => !!c && sizeOf(c.dims) === 1;
 
 /** True when reader `r` of t = Transpose(·, perm) can take the un-transposed value instead. */
-function canSink(g: Graph, idx: GraphIndex, r: Node, t: string, perm: number[]): boolean {
-  if (r.domain !== '') return false;
-  if (UNARY.has(r.opType)) {
+function canSink(run: Run, r: Node, t: string, perm: number[]): boolean {
+  const { g, idx } = run;
+  const kind = run.facts.elementwise(r);
+  if (kind === 'unary') {
     return r.inputs[0] === t && r.inputs.slice(1).every(i => !i || (i !== t && isOneValue(g.initializers.get(i))));
   }
-  if (!BINARY.has(r.opType) || r.inputs.length !== 2) return false;
+  if (kind !== 'binary' || r.inputs.length !== 2) return false;
   return r.inputs.every(i => {
     if (i === t) return true;
     const p = idx.producer(i);
     const pp = p && permOf(p);
     if (pp) return pp.join() === perm.join();
     // x·σ(x) (SiLU): the other input comes from a unary reader of t, sunk in the same step before r (graph order)
-    if (p && p.domain === '' && UNARY.has(p.opType) && p.inputs[0] === t && canSink(g, idx, p, t, perm)) return true;
+    if (p && p.inputs[0] === t && isUnary(run, p) && canSink(run, p, t, perm)) return true;
     const c = g.initializers.get(i);
     return !!c && c.dims.length <= perm.length && !Array.isArray(c.data);
   });
@@ -47,9 +47,11 @@ function canSink(g: Graph, idx: GraphIndex, r: Node, t: string, perm: number[]):
 
 /** Sinks t = Transpose(y, perm) below reader r: r reads y (and the other side un-transposed) and a new Transpose
  *  after r writes r's old output. */
-function sinkInto(g: Graph, idx: GraphIndex, r: Node, t: string, y: string, perm: number[]): void {
+function sinkInto(run: Run, r: Node, t: string, y: string, perm: number[]): void {
+  const { g, idx } = run;
+  const unary = isUnary(run, r);
   const inputs = r.inputs.map((i, k) => {
-    if (k > 0 && UNARY.has(r.opType)) return i;
+    if (k > 0 && unary) return i;
     if (i === t) return y;
     const p = idx.producer(i);
     const pp = p && permOf(p);
@@ -81,7 +83,8 @@ function dropIdentity(idx: GraphIndex, r: Node): void {
   if (idx.bypass(r.outputs[0]!, r.inputs[0]!)) idx.remove(r);
 }
 
-function step(g: Graph, idx: GraphIndex, t: Node): number {
+function step(run: Run, t: Node): number {
+  const { idx } = run;
   const perm = permOf(t);
   const y = t.inputs[0], out = t.outputs[0];
   if (!perm || !y || !out || !idx.has(t)) return 0;
@@ -96,8 +99,8 @@ function step(g: Graph, idx: GraphIndex, t: Node): number {
   if (rest.length === 0 && !idx.isOutput(out)) idx.remove(t);
   for (const r of identities) dropIdentity(idx, r);
   if (rest.length === 0 || idx.isOutput(out)) return changes;
-  if (!rest.every(r => canSink(g, idx, r, out, perm))) return changes;
-  for (const r of rest) sinkInto(g, idx, r, out, y, perm);
+  if (!rest.every(r => canSink(run, r, out, perm))) return changes;
+  for (const r of rest) sinkInto(run, r, out, y, perm);
   return changes + rest.length;
 }
 
@@ -108,15 +111,16 @@ function step(g: Graph, idx: GraphIndex, t: Node): number {
  */
 export const cancelTransposes: Pass = {
   name: 'cancel-transposes',
-  run(g) {
+  run(g, ctx) {
     const idx = new GraphIndex(g).reserveNames();
+    const run: Run = { g, idx, facts: ctx.facts };
     const touched = new Set<string>();
     idx.onTouch = v => touched.add(v);
     let total = 0;
     let todo = g.nodes.filter(n => permOf(n));
     for (let round = 0; round < 1000 && todo.length; round++) {
       let changes = 0;
-      for (const t of todo) changes += step(g, idx, t);
+      for (const t of todo) changes += step(run, t);
       if (changes) idx.removeDead(round === 0 ? 'all' : 'orphans');
       total += changes;
       if (!changes) break;

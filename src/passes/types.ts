@@ -3,6 +3,7 @@
 // so a run costs O(nodes) plus its rewrites; none rebuilds a producer/reader map or scans the node list per node.
 
 import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
+import type { OpFacts } from '../ir/op-traits.js';
 
 export interface Pass {
   name: string;
@@ -11,6 +12,9 @@ export interface Pass {
 
 export interface PassContext {
   opsets: ReadonlyMap<string, number>;
+  /** What the op definitions say about a node (elementwise, fusable activation…): injected by the runtime
+   *  (src/runtime/op-facts.ts) so that no pass keeps its own list of ops. */
+  facts: OpFacts;
   /** Known value types (only for passes that run after shapes are known). */
   infos?: ReadonlyMap<string, TensorInfo>;
   /** Computes a node's outputs from constant inputs with its kernel (injected by the runtime: passes never import

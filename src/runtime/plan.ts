@@ -13,6 +13,7 @@ import type { ConstTensor, Graph, Node, TensorInfo } from '../ir/graph.js';
 import { describeDims } from '../ir/tensor.js';
 import { ModelError } from './errors.js';
 import { nodeView } from './node-view.js';
+import { opFacts } from './op-facts.js';
 import { runPassRound, type Pass, type PassReport } from '../passes/index.js';
 
 export interface Step {
@@ -179,12 +180,12 @@ export function buildPlan(base: Graph, inputs: ReadonlyMap<string, TensorInfo>, 
   let folded = 0;
   let infos: Map<string, TensorInfo>;
   const totals = new Map<string, PassReport>();
-  const resolver = new Resolver(opsets);
+  const resolver = new Resolver(opsets), facts = opFacts(opsets, resolver);
   for (let round = 0; ; round++) {
     const r = inferAndFold(g, inputs, opsets, { ...opts, resolver });
     infos = r.infos;
     folded += r.folded;
-    const changed = runPassRound(g, { opsets, infos, evaluate: (n, c) => evaluateNode(n, c, opsets, resolver) }, passes, totals);
+    const changed = runPassRound(g, { opsets, infos, facts, evaluate: (n, c) => evaluateNode(n, c, opsets, resolver) }, passes, totals);
     if (changed === 0 || round > 20) break;
   }
   removeDeadNodes(g);

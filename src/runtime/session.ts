@@ -19,6 +19,7 @@ import { loadModel, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
 import { canRelease, collectGarbage, isReleased, releaseHostData } from './host-release.js';
+import { opFacts } from './op-facts.js';
 import { buildPlan, cloneGraph, evaluateNode, planStates, Resolver, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
@@ -110,7 +111,7 @@ export class InferenceSession {
     }
     if (session.optimize) {
       const opsets = session.model.opsets, resolver = new Resolver(opsets);   // each node parsed once over the rounds
-      session.passReport.push(...runLoadPasses(session.model.graph, { opsets, evaluate: (n, c) => evaluateNode(n, c, opsets, resolver) }, LOAD_PASSES));
+      session.passReport.push(...runLoadPasses(session.model.graph, { opsets, facts: opFacts(opsets, resolver), evaluate: (n, c) => evaluateNode(n, c, opsets, resolver) }, LOAD_PASSES));
       for (const r of session.passReport) session.log?.(describePass(r));
     }
     session.baseConsts = new Set(session.model.graph.initializers.values());

@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import type { Graph, Model } from '../../src/ir/graph.js';
 import type { Pass } from '../../src/passes/types.js';
+import { opFacts } from '../../src/runtime/op-facts.js';
 import { cloneGraph } from '../../src/runtime/plan.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { compare, type Tolerance } from './onnx-tests.js';
@@ -71,7 +72,7 @@ export async function checkAgainstOrt(model: Model, feeds: Record<string, Tensor
 /** Applies load-time passes in order, once each, to a copy of the model; returns the copy and each pass's count. */
 export function applyPasses(model: Model, passes: readonly Pass[]): { model: Model; counts: number[] } {
   const g = cloneGraph(model.graph);
-  const counts = passes.map(p => p.run(g, { opsets: model.opsets }));
+  const counts = passes.map(p => p.run(g, { opsets: model.opsets, facts: opFacts(model.opsets) }));
   return { model: { ...model, graph: g }, counts };
 }
 

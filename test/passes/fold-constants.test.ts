@@ -6,12 +6,13 @@ import { ensureBackend } from '../../kernels/backend.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { Model } from '../../src/ir/graph.js';
 import { foldConstants } from '../../src/passes/fold-constants.js';
+import { opFacts } from '../../src/runtime/op-facts.js';
 import { cloneGraph, evaluateNode } from '../../src/runtime/plan.js';
 import { expectClose, ints, opTypes, randomConst, randomTensor, runPlain } from './helpers.js';
 
 function fold(model: Model, withEvaluator = true): { model: Model; count: number } {
   const g = cloneGraph(model.graph);
-  const count = foldConstants.run(g, { opsets: model.opsets, evaluate: withEvaluator ? (n, c) => evaluateNode(n, c, model.opsets) : undefined });
+  const count = foldConstants.run(g, { opsets: model.opsets, facts: opFacts(model.opsets), evaluate: withEvaluator ? (n, c) => evaluateNode(n, c, model.opsets) : undefined });
   return { model: { ...model, graph: g }, count };
 }
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { fuseConvResidual } from '../../src/passes/fuse-conv-residual.js';
+import { opFacts } from '../../src/runtime/op-facts.js';
 import { checkAgainstOrt, randomConst, randomTensor } from '../helpers/cnn-reference.js';
 
 const dims = [2, 4, 6, 6];
@@ -47,6 +48,6 @@ describe('fuse-conv-residual', () => {
 
   it('is a no-op without shapes', () => {
     const g = block({ relu: true }).graph;
-    expect(fuseConvResidual.run(g, { opsets: new Map([['', 13]]) })).toBe(0);
+    expect(fuseConvResidual.run(g, { opsets: new Map([['', 13]]), facts: opFacts(new Map([['', 13]])) })).toBe(0);
   });
 });

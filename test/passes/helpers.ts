@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import type { ConstTensor, Graph, Model, TensorInfo } from '../../src/ir/graph.js';
 import type { Pass } from '../../src/passes/types.js';
+import { opFacts } from '../../src/runtime/op-facts.js';
 import { cloneGraph, evaluateNode, inferAndFold } from '../../src/runtime/plan.js';
 import { randomTensor as uniformTensor } from '../helpers/random.js';
 
@@ -28,7 +29,7 @@ export function applyShaped(model: Model, pass: Pass, feeds: Record<string, Tens
   const g: Graph = cloneGraph(model.graph);
   const inputs = new Map<string, TensorInfo>(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.type, shape: [...t.dims] }]));
   const { infos } = inferAndFold(g, inputs, model.opsets);
-  const count = pass.run(g, { opsets: model.opsets, infos, evaluate: (n, c) => evaluateNode(n, c, model.opsets) });
+  const count = pass.run(g, { opsets: model.opsets, facts: opFacts(model.opsets), infos, evaluate: (n, c) => evaluateNode(n, c, model.opsets) });
   return { model: { ...model, graph: g }, count };
 }
 
