@@ -142,14 +142,20 @@ export function packWeights(b: tf.Tensor, K: number, N: number, bias?: tf.Tensor
   const dst = f32(g, ptr, packedLength(K, N));   // views taken after the allocation (it may grow the heap)
   const src = f32(g, offsetOf(g, b), K * N);
   const panels = Math.ceil(N / NR);
-  for (let p = 0; p < panels; p++) {
-    for (let k = 0; k < K; k++) {
-      const o = (p * K + k) * NR;
-      for (let c = 0; c < NR; c++) {
-        const j = p * NR + c;
-        dst[o + c] = j >= N ? 0 : transposed ? src[j * K + k]! : src[k * N + j]!;
+  for (let p = 0; p < panels; p++) {   // panel p: columns j0 … j0 + w − 1 of B, zero past N
+    const j0 = p * NR, w = Math.min(NR, N - j0), base = p * K * NR;
+    if (transposed) {   // B stored [N, K]: read each column's K values in order
+      for (let c = 0; c < w; c++) {
+        const s = (j0 + c) * K;
+        for (let k = 0; k < K; k++) dst[base + k * NR + c] = src[s + k]!;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const o = base + k * NR, s = k * N + j0;
+        for (let c = 0; c < w; c++) dst[o + c] = src[s + c]!;
       }
     }
+    if (w < NR) for (let k = 0; k < K; k++) dst.fill(0, base + k * NR + w, base + (k + 1) * NR);
   }
   const tail = panels * NR * K;
   dst.fill(0, tail);
