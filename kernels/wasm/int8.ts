@@ -12,6 +12,7 @@
 // Threads: qgemm takes row ranges, so a product splits like gemm.ts's; the worker pool (pool.ts) only knows the float
 // module's functions yet, so here the ranges run one after another on this thread.
 
+import { envVar } from '../../src/env.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { hasRelaxedSimd } from './features.js';
 import { DW, I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
@@ -103,7 +104,7 @@ let wanted: boolean | undefined;
 export function setInt8Kernels(enabled: boolean | undefined): void {
   wanted = enabled;
 }
-const int8Wanted = () => wanted ?? !(typeof process !== 'undefined' && process.env?.OCELLUS_INT8 === '0');
+const int8Wanted = () => wanted ?? envVar('OCELLUS_INT8') !== '0';
 
 /** The kernels on the running tfjs WASM backend's heap (undefined on another backend, or where the module cannot be
  *  compiled at run time). */
