@@ -14,12 +14,14 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESIZE_OPS } from './resize.js';
 import { SCATTER_OPS } from './scatter.js';
 import { SHAPE_OPS } from './shape.js';
+import { SHUFFLE_OPS } from './shuffle.js';
 import type { OpDef } from './types.js';
 
 export const FAMILIES: Record<string, OpDef<any>[]> = {
   elementwise: ELEMENTWISE_OPS, conv: CONV_OPS, pool: POOL_OPS, norm: NORM_OPS, gemm: GEMM_OPS,
   shape: SHAPE_OPS, reduce: REDUCE_OPS, attention: ATTENTION_OPS, quant: QUANT_OPS,
   scatter: SCATTER_OPS, einsum: EINSUM_OPS, resize: RESIZE_OPS, 'conv-transpose': CONV_TRANSPOSE_OPS,
+  shuffle: SHUFFLE_OPS,
 };
 
 export const ALL_OPS: OpDef<any>[] = Object.values(FAMILIES).flat();
