@@ -8,7 +8,7 @@ export const DEFAULT_MAX_PIXELS = 40_000_000;
 /** What a decode cost, in the unit its format's budget counts: filled in by decodeImage when passed as
  *  DecodeOptions.work (as far as decoding got, for a refused PNG). JPEG: coefficient visits its scans were charged
  *  (blocks × band width; budget 14 per coefficient). PNG: bytes inflated (budget: the IHDR's size plus 1 MiB of
- *  excess, which PIL ignores; the last feed of compressed data can pass it by about 1 MiB, 1032 × 1 KiB, before the
+ *  excess, which PIL ignores; the last feed of compressed data can pass it by about 8 MiB, 1032 × 8 KiB, before the
  *  refusal). */
 export interface DecodeWork {
   format?: 'JPEG' | 'PNG';

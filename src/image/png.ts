@@ -133,10 +133,12 @@ function concatIdat(bytes: Uint8Array, chunks: Chunk[]): Uint8Array {
 
 const EXCESS_ALLOWED = 1 << 20;
 /** Compressed bytes fed to the inflater at a time: bounds what one push can produce (deflate expands ≤ 1032×). Near
- *  the budget the feed shrinks to what the budget has left / 1032 (at least MIN_FEED), so a bomb is refused having
- *  inflated at most ~1 MiB past the budget, whatever the image's size. */
-const FEED = 16 << 10;
-const MIN_FEED = 1 << 10;
+ *  the budget the feed shrinks to what the budget has left / 1032, but never below MIN_FEED, so a bomb is refused
+ *  having inflated at most ~8 MiB past the budget (1032 × 8 KiB), whatever the image's size. Feeds are not smaller:
+ *  fflate allocates a fresh window-plus-128-KiB output buffer per push, so 1 KiB feeds made a 600×400 PNG churn through
+ *  ~165 MiB of short-lived buffers (measured in workerd, where that memory counts against the isolate). */
+const FEED = 64 << 10;
+const MIN_FEED = 8 << 10;
 const MAX_RATIO = 1032;
 
 /**
