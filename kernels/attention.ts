@@ -14,7 +14,7 @@ import { attentionProduct, layerNormRows, MAX_ATTENTION_SCORES, ownGemm } from '
 // ---- local:LayerNorm(x, gamma?, beta?) ----------------------------------------------------------------------------
 
 const layerNorm = op({
-  opType: 'LayerNorm', domain: 'local', since: 1,
+  opType: 'LayerNorm', domain: 'local', since: 1, family: 'norm',
   parse: n => ({ axis: n.attrs.int('axis', -1), epsilon: n.attrs.float('epsilon', 1e-5) }),
   infer: (n: InferView, [x, gamma, beta], a) => {
     const xi = floatInput(n, x, 'input x');
@@ -71,7 +71,13 @@ interface AttentionAttrs { heads: number; scale: number; seqFirst: boolean }
 const PER_HEAD_MIN_MACS = 1 << 15;
 
 const attention = op({
-  opType: 'Attention', domain: 'local', since: 1,
+  opType: 'Attention', domain: 'local', since: 1, family: 'attn',
+  // Q·Kᵀ (Nq×Nk×D) and A·V (Nq×Nk×Dv) per batch and head; summed over heads: C and Cv
+  macs: (a: AttentionAttrs, [q, k, v]) => {
+    if (!q || !k || !v) return 0;
+    const [b, nq] = a.seqFirst ? [q.shape[1]!, q.shape[0]!] : [q.shape[0]!, q.shape[1]!];
+    return b * nq * (a.seqFirst ? k.shape[0]! : k.shape[1]!) * (q.shape[2]! + v.shape[2]!);
+  },
   parse: (n: NodeView): AttentionAttrs => {
     const heads = n.attrs.int('heads');
     n.check(heads >= 1, () => `heads must be ≥ 1, got ${heads}`);

@@ -10,6 +10,7 @@ import { floatInput } from './check.js';
 import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 import { depthwiseConv, groupedConv, packDepthwise, packGrouped, PackedConv } from './wasm/depthwise.js';
 import type { Activation } from './wasm/activations.js';
+import { numel } from './util.js';
 
 // ---- sliding windows -------------------------------------------------------------------------------------------
 
@@ -202,7 +203,8 @@ function checkKernel(n: NodeView, spec: WindowSpec, kernel: number[]): void {
 }
 
 const conv = op({
-  opType: 'Conv', since: 1,   // Conv-11 only reworded auto_pad SAME (output = ceil(input / stride), as implemented)
+  opType: 'Conv', since: 1, family: 'conv',   // Conv-11 only reworded auto_pad SAME (output = ceil(input / stride), as implemented)
+  macs: (_a: ConvAttrs, [, w], [y]) => (w && y ? numel(y.shape) * numel(w.shape.slice(1)) : 0),   // W [M, C/group, k…]
   parse: n => parseConv(n, false),
   infer: (n, [x, w, b], a) => {
     const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W');
@@ -240,7 +242,8 @@ const conv = op({
  * ungrouped ones with an activation the GEMM does not fuse, run on kernels/wasm/depthwise.ts when it is available.
  */
 const nhwcConv = op({
-  opType: 'NhwcConv', domain: 'local', since: 1,
+  opType: 'NhwcConv', domain: 'local', since: 1, family: 'conv',
+  macs: (a: ConvAttrs, [x, w], [y]) => (x && w && y ? numel(y.shape) * w.shape[0]! * w.shape[1]! * (x.shape[3]! / a.group) : 0),   // W [kh, kw, ·, ·]
   parse: n => parseConv(n, true),
   infer: (n, [x, w, b, z], a) => {
     const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W');

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
 import { floatInput } from './check.js';
-import { broadcastShapes, dims, matrices, same } from './util.js';
+import { broadcastShapes, dims, matrices, numel, same } from './util.js';
 import { denseProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
 
 // ---- MatMul planning: shapes are static, so each step decides its strategy once -------------------------------
@@ -78,8 +78,12 @@ function checkFloat(n: NodeView, ...xs: (ValueInfo | undefined)[]): void {
   for (const [i, x] of xs.entries()) if (x) floatInput(n, x, `input ${i}`);
 }
 
+/** MatMul (numpy semantics) and local:FusedMatMul: out_elems × K, K = A's last dim. */
+const matMulMacs = (_a: unknown, [a]: readonly (ValueInfo | undefined)[], [y]: readonly (ValueInfo | undefined)[]) =>
+  (a && y ? numel(y.shape) * a.shape.at(-1)! : 0);
+
 const matMul = op({
-  opType: 'MatMul', since: 1,
+  opType: 'MatMul', since: 1, family: 'matmul', macs: matMulMacs,
   parse: () => ({}),
   infer: (n: InferView, [a, b]) => {
     checkFloat(n, same(a, n), same(b, n, 1));
@@ -118,7 +122,7 @@ type FusedPlan = MatMulPlan & { fuse: boolean };
 const fusedPlan = (n: NodeView, c: RunCtx): FusedPlan => ({ ...matmulPlan(n, c.inputs[0]!.shape, c.inputs[1]!.shape), fuse: perColumn(c.inputs[2], c.outputs[0]!.shape.at(-1)!) });
 
 const fusedMatMul = op({
-  opType: 'FusedMatMul', domain: 'local', since: 1,
+  opType: 'FusedMatMul', domain: 'local', since: 1, family: 'matmul', macs: matMulMacs,
   parse: (n: NodeView) => {
     const act = n.attrs.string('activation', '') || 'linear';
     if (act !== 'linear' && act !== 'relu' && act !== 'gelu') n.fail(`activation '${act}' is not supported ('', 'relu', 'gelu')`);
@@ -219,7 +223,8 @@ function gemmRun([a, b, cc]: readonly (tf.Tensor | undefined)[], at: GemmAttrs, 
 
 /** Gemm 7–10: C is required (and broadcasts); 11 makes it optional. Earlier versions' `broadcast` attr is not supported. */
 const gemm = (since: number) => op({
-  opType: 'Gemm', since,
+  opType: 'Gemm', since, family: 'matmul',
+  macs: (at: GemmAttrs, [a], [y]) => (a && y ? numel(y.shape) * (at.transA ? a.shape[0]! : a.shape[1]!) : 0),
   parse: (n: NodeView) => {
     if (since < 11) n.check(n.has(2), () => `input C is required before opset 11 (the model imports ${n.opset})`);
     return gemmParse(n);

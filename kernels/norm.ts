@@ -25,7 +25,7 @@ interface BatchNormAttrs { eps: number; spatial: boolean }
 /** Opsets 1–8: `spatial` (0 = parameters per activation [C, D1, …]); 9–13: always per channel; 14+: training_mode. */
 function batchNorm(since: 1 | 9 | 14) {
   return op({
-    opType: 'BatchNormalization', since,
+    opType: 'BatchNormalization', since, family: 'norm',
     parse: (n): BatchNormAttrs => {
       if (since === 14 && n.attrs.int('training_mode', 0) !== 0) n.fail('training_mode=1 is not supported (ocellus runs inference only)');
       if (n.outputs.slice(1).some(o => o)) n.fail(`outputs ${n.outputs.slice(1).filter(o => o).map(o => `'${o}'`).join(', ')} are training-mode statistics; only Y is supported`);
@@ -50,7 +50,7 @@ function batchNorm(since: 1 | 9 | 14) {
 // ---- LayerNormalization ----------------------------------------------------------------------------------------
 
 const layerNorm = op({
-  opType: 'LayerNormalization', since: 17,
+  opType: 'LayerNormalization', since: 17, family: 'norm',
   parse: n => {
     n.requireDefault('stash_type', 1);
     return { axis: n.attrs.int('axis', -1), eps: n.attrs.float('epsilon', 1e-5) };
@@ -77,7 +77,7 @@ const layerNorm = op({
 // ---- InstanceNormalization -------------------------------------------------------------------------------------
 
 const instanceNorm = op({
-  opType: 'InstanceNormalization', since: 1,   // opset 6 only dropped the legacy consumed_inputs attribute
+  opType: 'InstanceNormalization', since: 1, family: 'norm',   // opset 6 only dropped the legacy consumed_inputs attribute
   parse: n => ({ eps: n.attrs.float('epsilon', 1e-5) }),
   infer: (n, [x, scale, b]) => {
     const xi = floatInput(n, x, 'input X', { minRank: 3 });

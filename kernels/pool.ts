@@ -137,7 +137,7 @@ function poolChannelsLast(x: tf.Tensor, g: Geometry, a: PoolAttrs): tf.Tensor[] 
 function poolOp(opType: 'MaxPool' | 'AveragePool') {
   const kind = opType === 'MaxPool' ? 'max' : 'avg';
   return op({
-    opType, since: 1,
+    opType, since: 1, family: 'pool',
     parse: n => parsePool(n, kind, false),
     infer: (n, [x], a) => {
       const xi = checkInput(n, x, kind);
@@ -158,7 +158,7 @@ function poolOp(opType: 'MaxPool' | 'AveragePool') {
 function nhwcPoolOp(opType: 'NhwcMaxPool' | 'NhwcAveragePool') {
   const kind = opType === 'NhwcMaxPool' ? 'max' : 'avg';
   return op({
-    opType, domain: 'local', since: 1,
+    opType, domain: 'local', since: 1, family: 'pool',
     parse: n => parsePool(n, kind, true),
     infer: (n, [x], a) => {
       const xi = checkInput(n, x, kind);
@@ -173,7 +173,7 @@ function nhwcPoolOp(opType: 'NhwcMaxPool' | 'NhwcAveragePool') {
 
 function globalOp(opType: string, kind: 'max' | 'avg', layout: 'NCHW' | 'NHWC') {
   return op({
-    opType, since: 1, domain: layout === 'NHWC' ? 'local' : '',
+    opType, since: 1, domain: layout === 'NHWC' ? 'local' : '', family: 'pool',
     parse: () => ({}),
     infer: (n, [x]) => {
       const xi = checkInput(n, x, kind);

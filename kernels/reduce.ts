@@ -28,7 +28,7 @@ function askedAxes(n: InferView, a: ReduceAttrs, fromInput: boolean, axesIn: Val
 
 function reduceOp(opType: string, since: number, fromInput: boolean, kinds: readonly Kind[], f: ReduceFn): OpDef<ReduceAttrs> {
   return op({
-    opType, since, dataDependent: fromInput ? [1] : undefined,
+    opType, since, dataDependent: fromInput ? [1] : undefined, ...(opType === 'ReduceMean' && { family: 'norm' as const }),   // LayerNorm's pieces
     parse: (n: NodeView) => ({
       axes: fromInput ? undefined : n.attrs.optInts('axes'),
       keepdims: n.attrs.int('keepdims', 1) === 1,
@@ -121,7 +121,7 @@ function normaliser(opType: string, f: Normaliser): OpDef<{ axis: number }>[] {
   };
   return [
     op({
-      opType, since: 1, infer,
+      opType, since: 1, infer, ...(opType === 'Softmax' && { family: 'attn' as const }),
       parse: n => ({ axis: n.attrs.int('axis', 1) }),
       run: ([x], { axis }) => {
         const ax = axis < 0 ? axis + x!.rank : axis;
@@ -131,7 +131,7 @@ function normaliser(opType: string, f: Normaliser): OpDef<{ axis: number }>[] {
       },
     }),
     op({
-      opType, since: 13, infer,
+      opType, since: 13, infer, ...(opType === 'Softmax' && { family: 'attn' as const }),
       parse: n => ({ axis: n.attrs.int('axis', -1) }),
       run: ([x], { axis }) => [f(x!, axis < 0 ? axis + x!.rank : axis)],
     }),

@@ -56,17 +56,8 @@ export const REPORT_JS = String.raw`
   var VIRIDIS = lut([[68, 1, 84], [65, 68, 135], [42, 120, 142], [34, 168, 132], [122, 209, 81], [253, 231, 37]]);
   var INFERNO = lut([[0, 0, 4], [66, 10, 104], [147, 38, 103], [221, 81, 58], [252, 165, 10], [252, 255, 164]]);
 
-  var FAMILY = {
-    Conv: 'conv', NhwcConv: 'conv', ConvTranspose: 'conv',
-    MatMul: 'matmul', FusedMatMul: 'matmul', Gemm: 'matmul',
-    Attention: 'attn', Softmax: 'attn',
-    BatchNormalization: 'norm', LayerNorm: 'norm', LayerNormalization: 'norm', InstanceNormalization: 'norm', ReduceMean: 'norm',
-    Relu: 'act', Gelu: 'act', Erf: 'act', Sigmoid: 'act', Tanh: 'act', Clip: 'act', LeakyRelu: 'act', HardSigmoid: 'act',
-    MaxPool: 'pool', AveragePool: 'pool', GlobalAveragePool: 'pool', NhwcMaxPool: 'pool', NhwcAveragePool: 'pool',
-    NhwcGlobalAveragePool: 'pool', NhwcGlobalMaxPool: 'pool', GlobalMaxPool: 'pool',
-    Add: 'math', Sub: 'math', Mul: 'math', Div: 'math', Pow: 'math', Sqrt: 'math'
-  };
-  function fam(op) { return 'fam-' + (FAMILY[op] || 'data'); }
+  // Each traced node carries its family (the op definition's family trait, kernels/types.ts); none: 'data'.
+  function fam(n) { return 'fam-' + (n.family || 'data'); }
   function opLabel(n) { return n.opType; }
   // Inside a block, a scoped name drops the block's own path: '/vit/encoder/layer.3/mlp/dense' → 'mlp/dense'.
   function shortName(n) {
@@ -202,9 +193,9 @@ export const REPORT_JS = String.raw`
     var n = nodes[i];
     var shape = n.outputs.length ? n.outputs.map(function (o) { return dims(o.shape); }).join(' ') : '';
     var row = el('div', { cls: 'node', 'data-index': i, onclick: function () { select(i); } }, [
-      el('span', { cls: 'dot ' + fam(n.opType) }),
+      el('span', { cls: 'dot ' + fam(n) }),
       el('div', { cls: 'nm' }, [
-        el('span', { cls: 'title' }, [el('span', { cls: 'op ' + fam(n.opType), text: opLabel(n) }), el('span', { cls: 'name mono', text: shortName(n), title: n.name })]),
+        el('span', { cls: 'title' }, [el('span', { cls: 'op ' + fam(n), text: opLabel(n) }), el('span', { cls: 'name mono', text: shortName(n), title: n.name })]),
         el('span', { cls: 'shape mono', text: shape + (n.stats && n.stats.zeros > 0.005 ? '  ·  ' + (100 * n.stats.zeros).toFixed(0) + '% zeros' : '') })
       ]),
       meter('mac', n.macs, maxMac, n.macs ? si(n.macs) : '–'),
@@ -339,7 +330,7 @@ export const REPORT_JS = String.raw`
   function renderDetails(i) {
     var n = nodes[i], s = n.stats;
     details.innerHTML = '';
-    details.appendChild(el('h3', {}, [el('span', { cls: 'badge ' + fam(n.opType), text: n.opType }), n.name]));
+    details.appendChild(el('h3', {}, [el('span', { cls: 'badge ' + fam(n), text: n.opType }), n.name]));
     details.appendChild(el('div', { cls: 'sub' }, ['#' + n.index + (n.group ? ' · ' + n.group : '') + (n.domain ? ' · ' + n.domain + ' domain (fused by a pass)' : '')]));
     var f = [
       fact('output', n.outputs.map(function (o) { return dims(o.shape); }).join(' '), 'wide'),

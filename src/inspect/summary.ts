@@ -145,9 +145,10 @@ export function activationOf(n: Node): string | undefined {
   return typeof act === 'string' && act !== '' && act !== 'linear' ? act : undefined;
 }
 
-/** Per node: outputs, params (first reader of each float initializer) and MACs, from the types in `infos`. */
+/** Per node: outputs, params (first reader of each float initializer) and MACs, from the types in `infos`; `opsets`
+ *  (the model's) picks each node's definition, whose `macs` trait counts (default: the newest opsets). */
 export function summarizeNodes(nodes: readonly Node[], infos: ReadonlyMap<string, TensorInfo>,
-  initializers: ReadonlyMap<string, ConstTensor>, ran?: ReadonlySet<Node>): GraphSummary {
+  initializers: ReadonlyMap<string, ConstTensor>, ran?: ReadonlySet<Node>, opsets?: ReadonlyMap<string, number>): GraphSummary {
   const seen = new Set<string>();
   const groups = assignGroups(nodes.map(n => n.name));
   const out = nodes.map((n, index): NodeSummary => {
@@ -162,7 +163,7 @@ export function summarizeNodes(nodes: readonly Node[], infos: ReadonlyMap<string
     const s: NodeSummary = {
       index, name: n.name, opType: n.opType, domain: n.domain, group: groups[index]!,
       outputs: n.outputs.flatMap((v, k) => (v && outs[k] ? [{ name: v, dtype: outs[k]!.dtype, shape: [...outs[k]!.shape] }] : [])),
-      params, macs: macsOf(n, ins, outs),
+      params, macs: macsOf(n, ins, outs, opsets),
     };
     if (ran && !ran.has(n)) s.folded = true;
     const act = activationOf(n);
@@ -183,14 +184,14 @@ export function originalSummary(session: InferenceSession, feeds: Record<string,
   const ranOutputs = new Set(plan.steps.flatMap(s => s.node.outputs.filter(Boolean)));
   const g = session.model.graph;
   const ran = new Set(g.nodes.filter(n => n.outputs.some(o => ranOutputs.has(o))));
-  const s = summarizeNodes(g.nodes, plan.infos, g.initializers, ran);
+  const s = summarizeNodes(g.nodes, plan.infos, g.initializers, ran, session.model.opsets);
   return { ...s, executed: ran.size, folded: g.nodes.length - ran.size };
 }
 
 /** The optimised plan's steps and what the passes did (session created with passes on). */
 export function optimizedSummary(session: InferenceSession, feeds: Record<string, Tensor>, nodesInFile: number): OptimizedSummary {
   const plan: Plan = session.plan(feeds);
-  const s = summarizeNodes(plan.steps.map(st => st.node), plan.infos, plan.graph.initializers);
+  const s = summarizeNodes(plan.steps.map(st => st.node), plan.infos, plan.graph.initializers, undefined, session.model.opsets);
   const shaped = new Set(plan.passReport.map(r => r.pass));
   // session.passReport = load passes, then the shaped passes of the first plan; this plan's own report is exact.
   const load = session.passReport.filter(r => !shaped.has(r.pass));

@@ -13,7 +13,6 @@ import { labelsFromConfig, softmax, topK, type Classification } from '../pipelin
 import type { InferenceSession } from '../runtime/session.js';
 import { traceRun, type HostTensor, type PlanStep, type TracedStep } from '../runtime/trace.js';
 import { assignGroups } from './groups.js';
-import { macsOf } from './macs.js';
 import { openModel, type OpenedModel } from './model.js';
 import { histogram, numbersOf, rowEntropy, tensorStats, HISTOGRAM_BINS, type Entropy, type Histogram, type TensorStats } from './stats.js';
 import type { NodeSummary, OutputSummary } from './summary.js';
@@ -34,6 +33,8 @@ export interface TraceOptions {
 /** A node as the summary describes it (position, name, op, block, outputs), plus what the traced run measured. */
 export interface TraceNode extends Pick<NodeSummary, 'index' | 'name' | 'opType' | 'domain' | 'group' | 'outputs' | 'activation'> {
   macs: number;
+  /** The colour family the HTML report draws it in (its definition's `family` trait; absent: 'data'). */
+  family?: string;
   /** Kernel time of this step in ms. */
   ms: number;
   /** Of output 0 (absent for string outputs). */
@@ -105,8 +106,9 @@ function describeStep({ index, step, ms, outputs, inputs }: TracedStep, opts: Tr
   const rec: TraceNode = {
     index, name: n.name, opType: n.opType, domain: n.domain, group: '',
     outputs: n.outputs.flatMap((v, k) => (v ? [{ name: v, dtype: step.ctx.outputs[k]!.dtype, shape: [...step.ctx.outputs[k]!.shape] }] : [])),
-    macs: macsOf(n, step.ctx.inputs, step.ctx.outputs), ms,
+    macs: step.def.macs?.(step.attrs, step.ctx.inputs, step.ctx.outputs) ?? 0, ms,   // the plan's definition (macs.ts: the convention)
   };
+  if (step.def.family) rec.family = step.def.family;
   const act = activationOf(n);
   if (act) rec.activation = act;
   const y = outputs[0];

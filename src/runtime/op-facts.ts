@@ -4,9 +4,9 @@
 // traits that depend on them, so a malformed node fails here with the same error planning would give.
 
 import type { OpDef } from '../../kernels/types.js';
-import { opsetFor, resolveOp } from '../../kernels/registry.js';
-import type { ConstTensor, Node } from '../ir/graph.js';
-import type { FusedActivation, OpFacts } from '../ir/op-traits.js';
+import { ALL_OPS, opsetFor, resolveOp } from '../../kernels/registry.js';
+import type { ConstTensor, Node, TensorInfo } from '../ir/graph.js';
+import type { DisplayFamily, FusedActivation, OpFacts } from '../ir/op-traits.js';
 import { Resolver } from './plan.js';
 
 /** OpFacts for a model importing `opsets`; `resolver` shares its parses with the caller's (a session's load passes). */
@@ -29,4 +29,26 @@ export function opFacts(opsets: ReadonlyMap<string, number>, resolver = new Reso
     activation: (n, constants) => fused(n, constants, 'activation'),
     gate: (n, constants) => fused(n, constants, 'gate'),
   };
+}
+
+type Infos = readonly (TensorInfo | undefined)[];
+
+/** Multiply-accumulates of node `n` from its planned types, by its definition's `macs` trait (0 without one, or
+ *  without a definition); for inspect, which sees no kernels. */
+export function nodeMacs(opsets: ReadonlyMap<string, number>): (n: Node, ins: Infos, outs: Infos) => number {
+  const resolver = new Resolver(opsets);
+  return (n, ins, outs) => {
+    const def = resolveOp(n.domain, n.opType, opsetFor(opsets, n.domain) ?? 0);
+    return def?.macs ? def.macs(resolver.parsed(n, resolver.view(n)).attrs, ins, outs) : 0;
+  };
+}
+
+/** The report family of node `n` (its definition's `family` trait), undefined without one. */
+export function nodeFamily(n: Node, opsets: ReadonlyMap<string, number>): DisplayFamily | undefined {
+  return resolveOp(n.domain, n.opType, opsetFor(opsets, n.domain) ?? 0)?.family;
+}
+
+/** 'domain:opType' of every definition with a `macs` trait. */
+export function macOps(): string[] {
+  return [...new Set(ALL_OPS.filter(d => d.macs).map(d => `${d.domain ?? ''}:${d.opType}`))];
 }
