@@ -217,8 +217,8 @@ function scatterLoop(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | undefined, g: Ax
 // ---- the op ----------------------------------------------------------------------------------------------------
 
 const convTranspose = op({
-  opType: 'ConvTranspose', since: 1, family: 'conv',
-  macs: (_a: ConvTAttrs, [x, w]) => (x && w ? numel(x.shape) * numel(w.shape.slice(1)) : 0),   // every input element scatters into W[1:]   // 11 only reworded auto_pad and output_shape; read here as 11 states them
+  opType: 'ConvTranspose', since: 1, family: 'conv',   // 11 only reworded auto_pad and output_shape; read here as 11 states them
+  macs: (_a: ConvTAttrs, [x, w]) => (x && w ? numel(x.shape) * numel(w.shape.slice(1)) : 0),   // every input element scatters into W[1:]
   parse: parseConvT,
   infer: (n, [x, w, b], a) => {
     const xi = floatInput(n, x, 'input X'), wi = floatInput(n, w, 'weight W'), r = xi.shape.length;
