@@ -20,6 +20,7 @@ import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../p
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
 import { canRelease, collectGarbage, isReleased, releaseHostData } from './host-release.js';
 import { opFacts } from './op-facts.js';
+import { planCacheWanted, readPlanCache, sourceFacts, writePlanCache, type SourceFacts } from './plan-cache.js';
 import { buildPlan, cloneGraph, evaluateNode, planStates, Resolver, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
@@ -36,7 +37,15 @@ export interface SessionOptions {
   name?: string;
   /** How many input-shape plans to keep (default 4). */
   maxPlans?: number;
+  /** Cache the optimized graph of a model file beside it (`<file>.ocellus-plan`, see plan-cache.ts). Default on
+   *  (env OCELLUS_PLAN_CACHE=0 turns it off); only for a path, with passes on. */
+  planCache?: boolean;
+  /** One-line notices (a refused plan cache); default console.warn. */
+  onNotice?: (line: string) => void;
 }
+
+/** What create() did with the plan cache: 'hit' (the passes did not run), 'written', or 'off' (not used). */
+export type PlanCacheUse = 'hit' | 'written' | 'off';
 
 export interface InputMetadata {
   name: string;
@@ -74,9 +83,11 @@ export class InferenceSession {
   private readonly optimize: boolean;
   private readonly checkShapes: boolean;
   private readonly log?: (line: string) => void;
+  /** What create() did with the plan cache. */
+  planCache: PlanCacheUse = 'off';
 
   private constructor(readonly model: Model, readonly name: string, private readonly options: SessionOptions) {
-    this.optimize = options.optimize ?? (options.graphOptimizationLevel ? options.graphOptimizationLevel !== 'disabled' : envVar('OCELLUS_PASSES') !== '0');
+    this.optimize = optimizeWanted(options);
     this.checkShapes = options.checkShapes ?? envVar('OCELLUS_CHECK') === '1';
     const logOpt = options.logPasses ?? envVar('DEBUG_PASSES') === '1';
     this.log = typeof logOpt === 'function' ? logOpt : logOpt ? (l: string) => console.error(l) : undefined;
@@ -93,14 +104,34 @@ export class InferenceSession {
     await ensureBackend();
     const name = options.name ?? (typeof source === 'string' ? source : 'model');
     const isModel = typeof source === 'object' && 'graph' in source;
-    const session = InferenceSession.prepare(isModel ? source : await loadModel(source, { name }), isModel, name, options);
+    let session: InferenceSession;
+    if (typeof source === 'string' && optimizeWanted(options) && planCacheWanted(options.planCache)) {
+      const notice = options.onNotice ?? ((l: string) => console.warn(l));
+      const facts = await sourceFacts(source).catch(() => undefined);   // unreadable: loadModel says why
+      const cached = facts && !facts.external ? await readPlanCache(facts, name, notice) : undefined;
+      if (cached) {
+        session = InferenceSession.prepare(cached.model, false, name, options, cached.passes);
+        session.planCache = 'hit';
+      } else {
+        const write = facts && !facts.external ? (m: Model, r: PassReport[]) => writePlanCache(facts as SourceFacts, m, r, notice) : undefined;
+        session = InferenceSession.prepare(await loadModel(source, { name }), false, name, options, undefined, write);
+        if (write && session.planCacheWritten) session.planCache = 'written';
+      }
+    } else {
+      session = InferenceSession.prepare(isModel ? source : await loadModel(source, { name }), isModel, name, options);
+    }
     // The decoded model is out of reach only now that prepare() has returned.
     if (session.releasedBytes >= COLLECT_AFTER_BYTES) await collectGarbage();
     return session;
   }
 
-  /** Resolves every node, runs the load passes and plans for the declared inputs. `foreign`: the caller holds `model`. */
-  private static prepare(model: Model, foreign: boolean, name: string, options: SessionOptions): InferenceSession {
+  private planCacheWritten = false;
+
+  /** Resolves every node, runs the load passes (unless `passed`: the model is their cached result, with their
+   *  report) and plans for the declared inputs. `foreign`: the caller holds `model`. `write`: gets the optimized
+   *  model before planning (the plan cache). */
+  private static prepare(model: Model, foreign: boolean, name: string, options: SessionOptions, passed?: PassReport[],
+    write?: (m: Model, r: PassReport[]) => string | undefined): InferenceSession {
     checkSupported(model, name);
     const session = new InferenceSession({ ...model, graph: cloneGraph(model.graph) }, name, options);
     if (foreign) session.foreignConsts = constsOf(model.graph);
@@ -109,10 +140,14 @@ export class InferenceSession {
     } catch (e) {
       throw new ModelLoadError(name, (e as Error).message);
     }
-    if (session.optimize) {
+    if (passed) {
+      session.passReport.push(...passed);
+      for (const r of passed) session.log?.(describePass(r));
+    } else if (session.optimize) {
       const opsets = session.model.opsets, resolver = new Resolver(opsets);   // each node parsed once over the rounds
       session.passReport.push(...runLoadPasses(session.model.graph, { opsets, facts: opFacts(opsets, resolver), evaluate: (n, c) => evaluateNode(n, c, opsets, resolver) }, LOAD_PASSES));
       for (const r of session.passReport) session.log?.(describePass(r));
+      if (write) session.planCacheWritten = write(session.model, session.passReport) !== undefined;
     }
     session.baseConsts = new Set(session.model.graph.initializers.values());
     session.valueInputs = valueInputsOf(session.model.graph, session.model.opsets);
@@ -302,6 +337,10 @@ export class InferenceSession {
 
 export interface RunHooks {
   afterStep?(step: Plan['steps'][number], outputs: (tf.Tensor | undefined)[], ms: number): void;
+}
+
+function optimizeWanted(options: SessionOptions): boolean {
+  return options.optimize ?? (options.graphOptimizationLevel ? options.graphOptimizationLevel !== 'disabled' : envVar('OCELLUS_PASSES') !== '0');
 }
 
 function toTfData(t: Tensor): Float32Array | Int32Array | Uint8Array {
