@@ -64,8 +64,8 @@ const gelu = op({
 
 interface AttentionAttrs { heads: number; scale: number; seqFirst: boolean }
 
-// Measured, ViT-B/16 node [B, 197, 768] × 12 heads, ms per call, slice-per-head kernel → this one (interleaved, quiet
-// machine): 1 thread B=1 18–29 → 15–17, B=8 915–1115 → 79–116; 2 threads B=1 28–33 → 12–16, B=8 940–1335 → 97–104.
+// Faster than the earlier slice-per-head kernel at batch 1 and 8, 1 and 2 threads (bench/RESULTS.md, "Moved from
+// code comments").
 
 /** Per-head XNNPACK products win once a head's product is big enough to amortise the extra calls. */
 const PER_HEAD_MIN_MACS = 1 << 15;
@@ -124,8 +124,8 @@ function toHeads(t: tf.Tensor, a: AttentionAttrs, transposed: boolean): tf.Tenso
 
 /**
  * softmax(q·kT)·v one (batch, head) at a time, each product an unbatched XNNPACK matMul. Each head runs in its own
- * tidy, so its scores are freed before the next head and malloc hands back the same, cache-hot blocks (batch 8:
- * 1.5× faster than keeping all B·H score matrices alive until the node ends).
+ * tidy, so its scores are freed before the next head and malloc hands back the same, cache-hot blocks (faster at
+ * batch 8 than keeping all B·H score matrices alive until the node ends: bench/RESULTS.md, "Moved from code comments").
  */
 function headByHead(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const [b, h, nq] = q.shape as [number, number, number, number];

@@ -22,9 +22,8 @@ interface MatMulPlan {
   out: number[];
 }
 
-// Measured on the WASM SIMD backend, 1 thread, slices taken with util.matrices: per-slice XNNPACK beats the naive
-// batched loop from ~64k MACs per slice at any count (96 × 197×64×197: 533 → 100 ms; 384 × 50×32×50: 65 → 36 ms;
-// 8 × 64×64×64: 4.2 → 0.8 ms); below it the per-call cost (operator creation, upload) wins (256 × 32³: 19 vs 42 ms).
+// Per-slice XNNPACK beats the naive batched loop from ~64k MACs per slice at any count; below it the per-call cost
+// (operator creation, upload) wins (the measurements: bench/RESULTS.md, "Moved from code comments").
 const MIN_SLICE_MACS = 1 << 16;
 
 function matmulShape(n: NodeView, as: readonly number[], bs: readonly number[]): { batch: number[]; m: number; k: number; n: number; out: number[] } {

@@ -303,7 +303,7 @@ export function convProduct(x: tf.Tensor, packed: PackedWeights, N: number, w: C
 }
 
 /** Tiles per block of winograd(): the block's V and M (16 × tiles × (C + N) floats) within 2 MiB, whole micro-tiles.
- *  Measured on ResNet-50's 3×3 convs at batch 1 and 8: 0.5, 1, 2 and 4 MiB all within the host's noise. */
+ *  (0.5–4 MiB measured alike: bench/RESULTS.md, "Moved from code comments".) */
 function winogradBlocking(tiles: number, C: number, N: number): { mc: number; kc: number } {
   const cap = Math.floor(2 ** 21 / (64 * (C + N)));
   return { kc: Math.min(C, tuning.kc), mc: Math.max(MR, Math.min(Math.floor(cap / MR) * MR, Math.ceil(tiles / MR) * MR)) };
@@ -414,8 +414,8 @@ function split(g: Bound, M: number, N: number, rowBytes: number, tileBytes: numb
   if (M === 0 || N === 0) return;
   const mode = tuning.split;
   // Split by rows, each thread reads all of B and its share of A; by columns, its share of B and all of A (and
-  // gathers all im2col rows): the rows when M > N. Measured, ResNet-50 batch 1, 1 → 2 threads: 1.25× with rows
-  // always (stage 4's 3×3 convs, M 196 × N 256 × K 2304, 1.1×), 1.5× with this rule.
+  // gathers all im2col rows): the rows when M > N, which scaled better than rows always (bench/RESULTS.md, "Moved
+  // from code comments").
   const T = (g.pool?.size ?? 0) + 1;
   const rowsOk = M >= 2 * MR * T, colsOk = N >= 2 * NR * T;
   const byRows = mode === 'm' || (mode === 'auto' && rowsOk && (M > N || !colsOk));
