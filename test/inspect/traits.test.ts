@@ -10,9 +10,11 @@ import { ALL_OPS } from '../../kernels/registry.js';
 import type { Node, TensorInfo } from '../../src/ir/graph.js';
 import { MAC_OPS } from '../../src/inspect/macs.js';
 import { optimizedSummary, originalSummary, planFeeds, withSession } from '../../src/inspect/summary.js';
+import { traceSession } from '../../src/inspect/trace.js';
 import { loadModel } from '../../src/onnx/load.js';
 import { SHARED } from '../helpers/onnx-tests.js';
 import { haveTestData } from '../helpers/test-data.js';
+import { IMAGE_SIZE, PREPROCESSOR, tinyCnn } from './helpers.js';
 
 type Infos = readonly (TensorInfo | undefined)[];
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -52,6 +54,17 @@ describe('op traits in inspect', () => {
     const wrong = ALL_OPS.filter(d => (d.family ?? 'data') !== (REPORT_FAMILIES[d.opType] ?? 'data'))
       .map(d => `${d.domain || ''}:${d.opType}@${d.since}: ${d.family ?? 'data'}, was ${REPORT_FAMILIES[d.opType] ?? 'data'}`);
     expect(wrong).toEqual([]);
+  });
+
+  it('a traced node carries its family for the report (passes off and on), the old map\'s for its op type', async () => {
+    const model = tinyCnn();
+    const image = { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 3 as const, data: new Uint8Array(IMAGE_SIZE * IMAGE_SIZE * 3).fill(90) };
+    const opened = { id: 'tiny', model, resolved: { id: 'tiny', dir: '.', onnxPath: 'tiny.onnx', preprocessorConfig: PREPROCESSOR } };
+    for (const optimize of [false, true]) {
+      const t = await withSession(model, optimize, s => traceSession(s, opened, image, 'tiny.png'));
+      expect(t.nodes.map(n => `${n.opType}:${n.family ?? 'data'}`)).toEqual(t.nodes.map(n => `${n.opType}:${REPORT_FAMILIES[n.opType] ?? 'data'}`));
+      expect(t.nodes.some(n => n.family === 'conv')).toBe(true);
+    }
   });
 
   it('the ops that count MACs are the convention\'s', () => {
