@@ -7,6 +7,7 @@ import { cancelTransposes } from './cancel-transposes.js';
 import { eliminateIdentity } from './eliminate-identity.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 import { foldConstants } from './fold-constants.js';
+import { foldMatMulScale } from './fold-matmul-scale.js';
 import { fuseChannelShuffle } from './fuse-channel-shuffle.js';
 import { fuseAttention } from './fuse-attention.js';
 import { fuseConvActivation } from './fuse-conv-activation.js';
@@ -30,7 +31,7 @@ export type { Pass, PassContext, PassReport } from './types.js';
 export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation, pretransposeGemm];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
-export const SHAPED_PASSES: Pass[] = [fuseChannelShuffle, fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, fuseMatMulResidual, fuseAttention];
+export const SHAPED_PASSES: Pass[] = [fuseChannelShuffle, fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, foldMatMulScale, fuseMatMulResidual, fuseAttention];
 
 /** Runs each pass once, adding to `totals` (per pass: rewrites, and nodes it removed); returns the rewrites. */
 export function runPassRound(g: Graph, ctx: PassContext, passes: readonly Pass[], totals: Map<string, PassReport>): number {
