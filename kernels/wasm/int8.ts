@@ -9,12 +9,15 @@
 // exact answers on probe vectors (relaxedDotExact): Node 20's V8 11.3 (relaxed SIMD behind a flag) returns twice
 // the dot product on x86-64, so there the baseline kernel runs. `relaxed: false` forces the baseline kernel;
 // 'emulated' runs the I7 path with the instruction emulated in baseline SIMD (tests check that path on any engine).
-// Threads: qgemm takes row ranges, so a product splits like gemm.ts's; the worker pool (pool.ts) only knows the float
-// module's functions yet, so here the ranges run one after another on this thread.
+// Threads: qgemm takes row (or column) ranges and qdepthwise pixel ranges, so a product splits like gemm.ts's: on a
+// shared heap the kernels bind the worker pool (pool.ts) with this module in its int8 slot, and each range goes to a
+// thread with its own scratch. Every range computes its outputs exactly as one thread would (the same blocks of rows
+// from the same packed A), so the bits do not depend on the thread count.
 
 import { envVar } from '../../src/env.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { hasRelaxedSimd } from './features.js';
+import { int8WorkerPool, type GemmPool, type Int8Call } from './pool.js';
 import { DW, I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
 
 /** A heap the kernels run in: the memory the module imports, and its allocator. */
@@ -37,6 +40,11 @@ export interface Int8Kernels {
   /** The job record (JOB_FIELDS) and the scratch per row range, grown on demand. */
   job: number;
   scratch: { ptr: number; bytes: number }[];
+  /** Worker threads on the same heap (shared memory, Node's threaded backend), or none. */
+  pool?: GemmPool;
+  /** Reused call lists by length, for the pool. */
+  calls: Int8Call[][];
+  invoke: (call: Int8Call) => void;
 }
 
 /** Products (qgemm or qdepthwise runs of a whole output) since the process started: tests count them to know the
@@ -80,15 +88,21 @@ export function relaxedDotExact(): { exact: boolean; detail: string } {
   return (dotExact = { exact: true, detail: 'exact on the probe vectors' });
 }
 
-/** Binds the kernels to a heap; relaxed defaults to whether the engine's relaxed dot is exact (relaxedDotExact). */
-export function int8Kernels(heap: Int8Heap, opts: { relaxed?: boolean | 'emulated' } = {}): Int8Kernels {
+/** Binds the kernels to a heap; relaxed defaults to whether the engine's relaxed dot is exact (relaxedDotExact).
+ *  `threads` (a shared heap only): take the worker pool for this memory (pool.ts), as the backend's kernels do. */
+export function int8Kernels(heap: Int8Heap, opts: { relaxed?: boolean | 'emulated'; threads?: boolean } = {}): Int8Kernels {
   const relaxed = opts.relaxed ?? relaxedDotExact().exact;
   const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(int8ModuleBytes({ shared, initialPages: 1 }, relaxed));
   const exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports as unknown as Exports;
   const job = heap.malloc(JOB_FIELDS.length * 4);
   if (!job) throw new Error('int8 kernels: the heap has no room for the job record');
-  return { heap, relaxed, exports, job, scratch: [] };
+  const pool = shared && opts.threads ? int8WorkerPool(module, heap.memory) ?? undefined : undefined;
+  const invoke = ({ fn, args: a }: Int8Call) => {
+    if (fn === 'qgemm') exports.qgemm(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
+    else exports.qdepthwise(a[0]!, a[1]!, a[2]!);
+  };
+  return { heap, relaxed, exports, job, scratch: [], pool, calls: [], invoke };
 }
 
 interface EmscriptenBackend {
@@ -116,7 +130,7 @@ export function int8KernelsOnBackend(opts: { relaxed?: boolean } = {}): Int8Kern
   let kernels: Int8Kernels | undefined;
   const memory = tf.getBackend() === 'wasm' ? backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory : undefined;
   try {
-    if (memory) kernels = int8Kernels({ memory, malloc: n => backend.wasm._malloc(n), free: p => backend.wasm._free(p) }, { relaxed });
+    if (memory) kernels = int8Kernels({ memory, malloc: n => backend.wasm._malloc(n), free: p => backend.wasm._free(p) }, { relaxed, threads: true });
   } catch {
     // e.g. Cloudflare Workers, which compile no WebAssembly at run time: the quantized ops keep their tfjs path there.
     kernels = undefined;
@@ -296,29 +310,66 @@ function writeJob(k: Int8Kernels, a: number, lda: number, p: Int8Packed, out: nu
 /** Rows per block: a block's packed A (and im2col rows) within ~256 KiB, whole tiles, at most 256. */
 const blockRows = (M: number, K: number) => Math.max(MR, Math.min(256, Math.floor(262144 / Math.max(1, padK(K)) / MR) * MR, Math.ceil(M / MR) * MR));
 
-/** Runs rows 0…M−1 in `threads` ranges (whole blocks of MR rows), each with its own scratch. */
-function runRows(k: Int8Kernels, M: number, N: number, K: number, conv: boolean, threads: number): void {
+/** Threads for a product: the pool's threads plus this one, or the number asked for (more than that run in turns). */
+const threadsOf = (k: Int8Kernels, threads: number | undefined) => Math.max(1, threads ?? (k.pool?.size ?? 0) + 1);
+
+/** A thread's scratch of at least `bytes`. */
+function scratchFor(k: Int8Kernels, t: number, bytes: number): number {
+  const s = k.scratch[t] ??= { ptr: 0, bytes: 0 };
+  if (s.bytes < bytes) {
+    if (s.ptr) k.heap.free(s.ptr);
+    s.ptr = k.heap.malloc(bytes);
+    if (!s.ptr) { s.bytes = 0; throw new Error(`int8 product: the heap has no room for ${bytes} bytes of scratch`); }
+    s.bytes = bytes;
+  }
+  return s.ptr;
+}
+
+/** A reused call list of `count` calls, each with a reused argument array. */
+function callList(k: Int8Kernels, count: number, fn: Int8Call['fn']): Int8Call[] {
+  const list = k.calls[count] ??= Array.from({ length: count }, () => ({ fn, args: [0, 0, 0, 0, 0, 0, 0] }));
+  for (const c of list) c.fn = fn;
+  return list;
+}
+
+/** Runs the calls: the first on this thread and the rest on the pool's workers at the same time, as many at once as
+ *  there are threads. */
+function runCalls(k: Int8Kernels, calls: Int8Call[], count: number): void {
+  const width = (k.pool?.size ?? 0) + 1;
+  for (let i = 0; i < count; i += width) {
+    const n = Math.min(width, count - i);
+    if (n === 1) k.invoke(calls[i]!);
+    else k.pool!.run(i === 0 && n === calls.length ? calls : calls.slice(i, i + n), k.invoke);
+  }
+}
+
+/**
+ * Runs the M×N output in `threads` ranges, each with its own scratch: by rows (whole blocks of MR, at least 2 tiles
+ * per range), or by columns (whole panels of NR) when there are too few rows for that and N > M (a classifier's
+ * one-row product).
+ */
+function runRows(k: Int8Kernels, M: number, N: number, K: number, conv: boolean, threads: number | undefined): void {
   if (M === 0 || N === 0) return;
   int8Stats.products++;
-  const mc = blockRows(M, K), bytes = scratchBytes(mc, K, conv);
-  const per = Math.ceil(M / Math.max(1, threads) / MR) * MR;
-  for (let m = 0, t = 0; m < M; m += per, t++) {
-    const s = k.scratch[t] ??= { ptr: 0, bytes: 0 };
-    if (s.bytes < bytes) {
-      if (s.ptr) k.heap.free(s.ptr);
-      s.ptr = k.heap.malloc(bytes);
-      if (!s.ptr) throw new Error(`int8 product: the heap has no room for ${bytes} bytes of scratch`);
-      s.bytes = bytes;
-    }
-    k.exports.qgemm(k.job, m, Math.min(M, m + per), 0, N, mc, s.ptr);
+  const T = threadsOf(k, threads), mc = blockRows(M, K), bytes = scratchBytes(mc, K, conv);
+  const byRows = M >= 2 * MR * T || M >= N;
+  const len = byRows ? M : N, unit = byRows ? MR : NR;
+  const parts = Math.max(1, Math.min(T, Math.ceil(len / (2 * unit))));
+  const per = Math.ceil(len / parts / unit) * unit, count = Math.ceil(len / per);
+  const calls = callList(k, count, 'qgemm');
+  for (let t = 0; t < count; t++) {
+    const x0 = t * per, x1 = Math.min(len, x0 + per), a = calls[t]!.args;
+    a[0] = k.job; a[5] = mc; a[6] = scratchFor(k, t, bytes);
+    if (byRows) { a[1] = x0; a[2] = x1; a[3] = 0; a[4] = N; } else { a[1] = 0; a[2] = M; a[3] = x0; a[4] = x1; }
   }
+  runCalls(k, calls, count);
 }
 
 /**
  * out[M×N] (rows ldo elements apart) from uint8 A [M×K] at `a` (rows lda bytes apart) and packed weights: heap
  * offsets in, the epilogue's kind out (int32/float32: 4 bytes per element, uint8: 1).
  */
-export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: Int8Packed, out: number, ldo: number, e: Int8Epilogue, threads = 1): void {
+export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: Int8Packed, out: number, ldo: number, e: Int8Epilogue, threads?: number): void {
   checkEpilogue(k, p, e);
   writeJob(k, a, lda, p, out, ldo, e);
   runRows(k, M, p.N, p.K, false, threads);
@@ -329,7 +380,7 @@ export function int8Dense(k: Int8Kernels, a: number, M: number, lda: number, p: 
  * kh·kw·C/groups rows in (ky, kx, c) order, N/groups columns): out is [n, OH, OW, N] in the epilogue's kind.
  * A 1×1 window at stride 1 without padding reads the input as A (no im2col).
  */
-export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], packed: readonly Int8Packed[], w: Int8Window, out: number, e: Int8Epilogue, threads = 1): void {
+export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], packed: readonly Int8Packed[], w: Int8Window, out: number, e: Int8Epilogue, threads?: number): void {
   const [n, H, W, C] = shape as [number, number, number, number];
   if (packed.length === 1 && packed[0]!.mode === DW) return depthwise(k, x, shape, packed[0]!, w, out, e, threads);
   const groups = packed.length, Cg = C / groups, Ng = packed[0]!.N, N = Ng * groups;
@@ -349,14 +400,18 @@ export function int8Conv(k: Int8Kernels, x: number, shape: readonly number[], pa
 }
 
 /** int8Conv for a depthwise filter (packDepthwiseInt8): output pixels in `threads` ranges. */
-function depthwise(k: Int8Kernels, x: number, shape: readonly number[], p: Int8Packed, w: Int8Window, out: number, e: Int8Epilogue, threads: number): void {
+function depthwise(k: Int8Kernels, x: number, shape: readonly number[], p: Int8Packed, w: Int8Window, out: number, e: Int8Epilogue, threads: number | undefined): void {
   const [n, H, W, C] = shape as [number, number, number, number];
   if (p.N !== C || p.K !== w.kernel[0] * w.kernel[1]) throw new Error(`int8 depthwise conv: the filter is ${p.N} channels × ${p.K} taps, the input has ${C} channels and the window ${w.kernel.join('×')}`);
   checkEpilogue(k, p, e);
   writeJob(k, x, 0, p, out, C, e, [H, W, C, 1, w.out[0], w.out[1], ...w.kernel, ...w.strides, ...w.dilations, ...w.padBegin]);
-  const M = n * w.out[0] * w.out[1], per = Math.ceil(M / Math.max(1, threads));
+  const M = n * w.out[0] * w.out[1];
+  if (M === 0) return;
   int8Stats.products++;
-  for (let m = 0; m < M; m += per) k.exports.qdepthwise(k.job, m, Math.min(M, m + per));
+  const parts = Math.min(threadsOf(k, threads), Math.ceil(M / 8)), per = Math.ceil(M / parts), count = Math.ceil(M / per);
+  const calls = callList(k, count, 'qdepthwise');
+  for (let t = 0; t < count; t++) { const a = calls[t]!.args; a[0] = k.job; a[1] = t * per; a[2] = Math.min(M, (t + 1) * per); }
+  runCalls(k, calls, count);
 }
 
 /** ONNX conv weights [N, C/groups, kh, kw] as one K×N matrix per group, K in (ky, kx, c) order (what int8Conv reads). */
