@@ -6,16 +6,16 @@
 // sha256; any mismatch or damage gives a one-line notice, the passes run and the file is rewritten atomically (temp
 // file + rename). A model with external data is not cached (its data files are not hashed). Node only.
 //
-// File: "OCPLAN\r\n" (8 bytes), header length (u32 LE), header JSON (UTF-8), body = the optimized ModelProto.
+// File: "OCPLAN\r\n" (8 bytes), header length (u32 LE), header JSON (UTF-8, padded so the body starts 8-aligned),
+// body = the optimized model (plan-format.ts).
 
 import type { Model } from '../ir/graph.js';
-import { decodeModel } from '../onnx/decode.js';
-import { encodeModel } from '../onnx/encode.js';
+import { decodePlanBody, encodePlanBody } from './plan-format.js';
 import type { PassReport } from '../passes/index.js';
 import { envVar } from '../env.js';
 
 const MAGIC = 'OCPLAN\r\n';
-export const PLAN_FORMAT = 1;
+export const PLAN_FORMAT = 2;
 export const PLAN_SUFFIX = '.ocellus-plan';
 
 interface Header {
@@ -109,8 +109,7 @@ export async function readPlanCache(src: SourceFacts, name: string, notice: (lin
       continue;
     }
     try {
-      const body = new Uint8Array(bytes.buffer, bytes.byteOffset + why.bodyAt, why.header.body.length);
-      const model = decodeModel(body, { name, ownsBytes: true });
+      const model = decodePlanBody(new Uint8Array(bytes.buffer, bytes.byteOffset + why.bodyAt, why.header.body.length));
       planCacheStats.hits++;
       return { model, passes: why.header.passes, path: p };
     } catch (e) {
@@ -145,12 +144,22 @@ function validate(n: Node, bytes: Buffer, src: SourceFacts): string | { header: 
  *  (create() calls it between the passes and planning, before host copies are released); after sourceFacts(src). */
 export function writePlanCache(src: SourceFacts, model: Model, passes: PassReport[], notice: (line: string) => void): string | undefined {
   const n = loaded!;
-  const body = encodeModel(model);
+  let body: ReturnType<typeof encodePlanBody>;
+  try {
+    body = encodePlanBody(model);
+  } catch (e) {
+    notice(`ocellus: the plan of ${src.file} is not cached (${(e as Error).message})`);
+    return undefined;
+  }
+  const hash = n.crypto.createHash('sha256');
+  for (const part of body.parts) hash.update(part);
   const header: Header = {
     format: PLAN_FORMAT, engine: engine(n), source: { size: src.size, sha256: src.sha256 }, passes,
-    body: { length: body.byteLength, sha256: n.crypto.createHash('sha256').update(body).digest('hex') },
+    body: { length: body.length, sha256: hash.digest('hex') },
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const pad = (8 - ((12 + json.byteLength) % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const prefix = Buffer.alloc(12);
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(json.byteLength, 8);
@@ -163,7 +172,7 @@ export function writePlanCache(src: SourceFacts, model: Model, passes: PassRepor
       if ((n.fs.statSync(n.path.dirname(p)).mode & 0o222) === 0) throw new Error(`${n.path.dirname(p)} is read-only`);
       const fd = n.fs.openSync(tmp, 'wx');
       try {
-        for (const part of [prefix, json, body]) n.fs.writeFileSync(fd, part);   // whole buffers, in order
+        for (const part of [prefix, json, ...body.parts]) n.fs.writeFileSync(fd, part);   // whole buffers, in order
       } finally {
         n.fs.closeSync(fd);
       }
