@@ -11,7 +11,7 @@ function fetcher(files: Map<string, Uint8Array>, seen: string[] = []): AssetFetc
       const url = typeof input === 'string' ? input : input.url;
       seen.push(url);
       const body = files.get(new URL(url).pathname);
-      return body ? new Response(body) : new Response('not found', { status: 404 });
+      return body ? new Response(body as BodyInit) : new Response('not found', { status: 404 });
     },
   };
 }
