@@ -26,9 +26,4 @@ export {
   type RawImage, type ImageInput, type LoadOptions,
 } from './image/index.js';
 
-// The Workers AI–compatible API as a portable Hono app and an `AI` binding (both bundle for Workers and
-// browsers); the Node HTTP server (`startServer`) is in the 'ocellus/server' entry point.
-export { createApp, type AppOptions } from './server/app.js';
-export { createAiBinding, AiError, type AiBinding, type AiBindingOptions } from './server/binding.js';
-export { WORKERS_AI_LABELS } from './server/workers-ai-labels.js';
 export { registerModelTools, type ModelTools } from './pipeline/tools.js';

@@ -38,6 +38,10 @@ describe('layering', () => {
     });
   }
 
+  it("the package root ('ocellus') does not pull in the server: that is 'ocellus/server'", () => {
+    expect(importsOf('src/index.ts').filter(i => i.startsWith('src/server/'))).toEqual([]);
+  });
+
   it('protobufjs is imported only by src/onnx', () => {
     const all = ['src', 'kernels'].flatMap(sources);
     const bad = all.filter(f => !f.startsWith('src/onnx/') && importsOf(f).some(i => i.startsWith('protobufjs')));
