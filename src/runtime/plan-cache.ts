@@ -84,14 +84,30 @@ function candidates(n: Node, file: string): string[] {
   return [abs + PLAN_SUFFIX, n.path.join(cacheDir(n), 'plans', `${n.path.basename(abs)}-${key}${PLAN_SUFFIX}`)];
 }
 
-export interface SourceFacts { file: string; size: number; sha256: string; external: boolean }
+export interface SourceFacts { file: string; size: number; sha256: string; external: boolean; bytes: Uint8Array }
 
-/** The source file's digest; `external`: its bytes mention an external_data "location" (then it is not cached). */
-export async function sourceFacts(file: string): Promise<SourceFacts> {
+/**
+ * The source file's bytes and digest, or undefined when it is not a regular file of at most `maxBytes` (loadModel
+ * then says why; a FIFO is never waited on). `external`: its bytes mention an external_data "location" (every
+ * external tensor names one), so the model is read by loadModel and not cached.
+ */
+export async function sourceFacts(file: string, maxBytes: number): Promise<SourceFacts | undefined> {
   const n = await node();
-  const bytes = n.fs.readFileSync(file);
+  let bytes: Buffer;
+  try {
+    const fd = n.fs.openSync(file, n.fs.constants.O_RDONLY | (n.fs.constants.O_NONBLOCK ?? 0));
+    try {
+      const st = n.fs.fstatSync(fd);
+      if (!st.isFile() || st.size > maxBytes) return undefined;
+      bytes = n.fs.readFileSync(fd);
+    } finally {
+      n.fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
   const sha256 = n.crypto.createHash('sha256').update(bytes).digest('hex');
-  return { file, size: bytes.byteLength, sha256, external: bytes.indexOf('location') >= 0 };
+  return { file, size: bytes.byteLength, sha256, external: bytes.indexOf('location') >= 0, bytes };
 }
 
 export interface CachedPlan { model: Model; passes: PassReport[]; path: string }

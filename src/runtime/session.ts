@@ -15,12 +15,13 @@ import { topoSort } from '../ir/edit.js';
 import type { ConstTensor, Model, TensorInfo, ValueDecl } from '../ir/graph.js';
 import { describeDims } from '../ir/tensor.js';
 import { ModelLoadError } from '../onnx/errors.js';
-import { loadModel, type ModelSource } from '../onnx/load.js';
+import { decodeModel } from '../onnx/decode.js';
+import { loadModel, MAX_MODEL_FILE_BYTES, type ModelSource } from '../onnx/load.js';
 import { LOAD_PASSES, SHAPED_PASSES, type PassReport, runLoadPasses } from '../passes/index.js';
 import { InputError, ModelError, UnsupportedOpsError, describeNode } from './errors.js';
 import { canRelease, collectGarbage, isReleased, releaseHostData } from './host-release.js';
 import { opFacts } from './op-facts.js';
-import { planCacheWanted, readPlanCache, sourceFacts, writePlanCache, type SourceFacts } from './plan-cache.js';
+import { planCacheWanted, readPlanCache, sourceFacts, writePlanCache } from './plan-cache.js';
 import { buildPlan, cloneGraph, evaluateNode, planStates, Resolver, shapeKey, valueInputsOf, type Plan } from './plan.js';
 import { Tensor } from './tensor.js';
 
@@ -107,15 +108,17 @@ export class InferenceSession {
     let session: InferenceSession;
     if (typeof source === 'string' && optimizeWanted(options) && planCacheWanted(options.planCache)) {
       const notice = options.onNotice ?? ((l: string) => console.warn(l));
-      const facts = await sourceFacts(source).catch(() => undefined);   // unreadable: loadModel says why
+      const facts = await sourceFacts(source, MAX_MODEL_FILE_BYTES);   // undefined: loadModel says what is wrong
       const cached = facts && !facts.external ? await readPlanCache(facts, name, notice) : undefined;
       if (cached) {
         session = InferenceSession.prepare(cached.model, false, name, options, cached.passes);
         session.planCache = 'hit';
+      } else if (facts && !facts.external) {   // no external data: the bytes just read are the whole model
+        const model = decodeModel(facts.bytes, { name, ownsBytes: true });
+        session = InferenceSession.prepare(model, false, name, options, undefined, (m, r) => writePlanCache(facts, m, r, notice));
+        if (session.planCacheWritten) session.planCache = 'written';
       } else {
-        const write = facts && !facts.external ? (m: Model, r: PassReport[]) => writePlanCache(facts as SourceFacts, m, r, notice) : undefined;
-        session = InferenceSession.prepare(await loadModel(source, { name }), false, name, options, undefined, write);
-        if (write && session.planCacheWritten) session.planCache = 'written';
+        session = InferenceSession.prepare(await loadModel(source, { name }), false, name, options);
       }
     } else {
       session = InferenceSession.prepare(isModel ? source : await loadModel(source, { name }), isModel, name, options);
