@@ -42,7 +42,8 @@ export interface Int8Kernels {
   scratch: { ptr: number; bytes: number }[];
   /** Worker threads on the same heap (shared memory, Node's threaded backend), or none. */
   pool?: GemmPool;
-  /** Reused call lists by length, for the pool. */
+  /** The compiled module (the pool's workers instantiate it too), reused call lists by length for the pool. */
+  module: WebAssembly.Module;
   calls: Int8Call[][];
   invoke: (call: Int8Call) => void;
 }
@@ -102,7 +103,7 @@ export function int8Kernels(heap: Int8Heap, opts: { relaxed?: boolean | 'emulate
     if (fn === 'qgemm') exports.qgemm(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
     else exports.qdepthwise(a[0]!, a[1]!, a[2]!);
   };
-  return { heap, relaxed, exports, job, scratch: [], pool, calls: [], invoke };
+  return { heap, relaxed, exports, job, scratch: [], pool, module, calls: [], invoke };
 }
 
 interface EmscriptenBackend {
@@ -333,9 +334,11 @@ function callList(k: Int8Kernels, count: number, fn: Int8Call['fn']): Int8Call[]
 }
 
 /** Runs the calls: the first on this thread and the rest on the pool's workers at the same time, as many at once as
- *  there are threads. */
+ *  there are threads (the workers hold one int8 module at a time: this binding's is put there first if it is not). */
 function runCalls(k: Int8Kernels, calls: Int8Call[], count: number): void {
   const width = (k.pool?.size ?? 0) + 1;
+  // Kernels bound again with another module (relaxed or not) replaced ours in the workers' slot: put it back.
+  if (width > 1 && count > 1) k.pool!.useInt8?.(k.module);
   for (let i = 0; i < count; i += width) {
     const n = Math.min(width, count - i);
     if (n === 1) k.invoke(calls[i]!);

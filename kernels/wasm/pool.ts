@@ -30,6 +30,10 @@ export interface GemmPool {
   run<C extends AnyCall>(calls: readonly C[], invoke: (call: C) => void): void;
   /** Counts run() calls that used workers (tests check threaded products took the pool). */
   readonly runs?: number;
+  /** Puts an integer kernels' module into the workers' int8 slot when another is there (a no-op when it is). */
+  useInt8?(module: WebAssembly.Module): void;
+  /** The module the workers' int8 slot holds (tests). */
+  readonly int8Module?: WebAssembly.Module;
 }
 
 // Control block per worker (Int32): [0] sequence number of the posted call (−1: exit), [1] function (index in FNS),
@@ -171,6 +175,8 @@ function startPool(module: WebAssembly.Module | undefined, memory: WebAssembly.M
   return { stop, load, pool: {
     get size() { return broken ? 0 : size; },
     get runs() { return runs; },
+    useInt8: m => load(1, m),
+    get int8Module() { return modules[1]; },
     run(calls, invoke) {
       // Plain loops: this runs for every product (no per-call closures or copies).
       const posted = calls.length - 1;

@@ -1,14 +1,16 @@
 // ocellus's integer kernels on the worker pool (kernels/wasm/pool.ts's int8 slot): on the tfjs WASM heap, every
 // product kind (dense by rows, a one-row product split by columns, 3×3 strided, 1×1, grouped, depthwise) and every
 // epilogue gives the same bytes on one thread as on the pool, the pool's use counted; the int32 outputs also equal a
-// plain JS integer reference. Run with the baseline module and (where the engine's relaxed dot is exact) the relaxed
-// one: each binding puts its module into the workers' int8 slot, so switching back and forth exercises that too.
+// plain JS integer reference. Run with the baseline module, the I7 path with the relaxed dot emulated, and (where the
+// engine's relaxed dot is exact) the relaxed one: each binding puts its module into the workers' int8 slot, so
+// switching back and forth exercises that too.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendInfo, ensureBackend } from '../../kernels/backend.js';
+import { I7 } from '../../kernels/wasm/int8-module.js';
 import {
-  convWeightsPerGroup, int8Conv, int8Dense, int8KernelsOnBackend, int8Stats, packDepthwiseInt8, packInt8, relaxedDotExact,
+  convWeightsPerGroup, int8Conv, int8Dense, int8Kernels, int8KernelsOnBackend, int8Stats, packDepthwiseInt8, packInt8, relaxedDotExact,
   type Int8Epilogue, type Int8Kernels, type Int8Packed,
 } from '../../kernels/wasm/int8.js';
 
@@ -35,8 +37,9 @@ interface Case {
   packed: Int8Packed[];
 }
 
-function denseCase(k: Int8Kernels, seed: number, M: number, K: number, N: number, x: Uint8Array, za: number): Case {
-  const r = rng(seed), w = Int8Array.from({ length: K * N }, () => Math.floor(r() * 256) - 128);
+/** Weights: any int8, or (span 120) 7-bit ones that the relaxed kernels pack for their I7 micro-kernel. */
+function denseCase(k: Int8Kernels, seed: number, M: number, K: number, N: number, x: Uint8Array, za: number, span = 256): Case {
+  const r = rng(seed), w = Int8Array.from({ length: K * N }, () => Math.floor(r() * span) - 60);
   const zw = Array.from({ length: N }, () => Math.floor(r() * 256) - 128);
   const p = packInt8(k, { data: w, K, N, zeroPoint: zw, scale: Array.from({ length: N }, () => 0.001 + r() * 0.01) });
   return {
@@ -58,7 +61,7 @@ function convCase(k: Int8Kernels, seed: number, g: { H: number; W: number; C: nu
   x: Uint8Array, za: number): Case {
   const { H, W, C, N, kh, stride, pad, groups } = g, r = rng(seed), Cg = C / groups, Ng = N / groups;
   const OH = Math.floor((H + 2 * pad - kh) / stride) + 1, OW = Math.floor((W + 2 * pad - kh) / stride) + 1;
-  const w = Uint8Array.from({ length: N * Cg * kh * kh }, () => Math.floor(r() * 256));
+  const w = Uint8Array.from({ length: N * Cg * kh * kh }, () => 60 + Math.floor(r() * 120));   // 7 bits: I7 when relaxed
   const zw = Array.from({ length: N }, () => Math.floor(r() * 256));
   const depthwise = Cg === 1 && Ng === 1 && groups > 1;
   const packed = depthwise ? [packDepthwiseInt8(k, { data: w, C: N, kh, kw: kh, zeroPoint: zw, scale: zw.map(() => 0.004) })]
@@ -87,11 +90,14 @@ describe('int8 kernels on the worker pool', () => {
   beforeAll(async () => { await ensureBackend(); });
   afterAll(() => { int8KernelsOnBackend(); });
 
-  const relaxedModes: boolean[] = [false, ...(relaxedDotExact().exact ? [true] : [])];
+  // The backend's own binding (baseline, and relaxed where exact), and kernels of our own on its heap running the I7
+  // path with the relaxed dot emulated; each twice, in turns, so the workers' int8 slot changes hands every time.
+  const relaxedModes: (boolean | 'emulated')[] = [false, 'emulated', ...(relaxedDotExact().exact ? [true] : [])];
   for (const relaxed of [...relaxedModes, ...relaxedModes]) {
     it(`gives the same bytes on one thread as on the pool (relaxed ${relaxed}), int32 equal to the JS reference`, () => {
-      const k = int8KernelsOnBackend({ relaxed })!;
-      expect(k).toBeDefined();
+      const onBackend = int8KernelsOnBackend({ relaxed: relaxed === 'emulated' ? false : relaxed })!;
+      expect(onBackend).toBeDefined();
+      const k = relaxed === 'emulated' ? int8Kernels(onBackend.heap, { relaxed, threads: true }) : onBackend;
       const threads = backendInfo().threads;
       if (threads > 1) expect(k.pool?.size).toBe(threads - 1);
       const before = tf.memory().numTensors, r = rng(relaxed ? 11 : 7), za = 77;
@@ -99,7 +105,7 @@ describe('int8 kernels on the worker pool', () => {
       const add = (n: number) => { const v = bytes(r, n); inputs.push(v); return v; };
       const cases = [
         denseCase(k, 1, 70, 131, 45, add(70 * 131), za),
-        denseCase(k, 2, 1, 300, 1000, add(300), za),
+        denseCase(k, 2, 1, 300, 1000, add(300), za, 120),
         convCase(k, 3, { H: 15, W: 13, C: 19, N: 24, kh: 3, stride: 2, pad: 1, groups: 1 }, add(15 * 13 * 19), za),
         convCase(k, 4, { H: 9, W: 11, C: 16, N: 40, kh: 1, stride: 1, pad: 0, groups: 1 }, add(9 * 11 * 16), za),
         convCase(k, 5, { H: 10, W: 9, C: 12, N: 18, kh: 3, stride: 1, pad: 1, groups: 3 }, add(10 * 9 * 12), za),
@@ -108,6 +114,7 @@ describe('int8 kernels on the worker pool', () => {
       const epilogues: Int8Epilogue[] = [
         { kind: 'int32', za }, { kind: 'float32', za, sa: 0.02, relu: true }, { kind: 'uint8', za, sa: 0.02, sy: 0.9, zy: 30, relu: false },
       ];
+      if (relaxed !== false) expect(cases.some(c => c.packed[0]!.mode === I7)).toBe(true);
       const ptrs: number[] = [];
       const malloc = (n: number) => { const p = k.heap.malloc(n + 16); ptrs.push(p); return p; };
       let pooledWanted = 0;
@@ -122,6 +129,7 @@ describe('int8 kernels on the worker pool', () => {
             new Uint8Array(k.heap.memory.buffer, many, c.outCount * size).fill(0x5a);
             c.run(k, x, one, e, 1);
             c.run(k, x, many, e);
+            if (k.pool && k.pool.size > 0) expect(k.pool.int8Module, 'the workers hold this binding\'s module').toBe(k.module);
             pooledWanted += k.pool && k.pool.size > 0 ? c.packed.length : 0;
             const a = new Uint8Array(k.heap.memory.buffer, one, c.outCount * size), b = new Uint8Array(k.heap.memory.buffer, many, c.outCount * size);
             expect(Buffer.compare(a, b), `${c.name}, ${e.kind}: one thread vs the pool`).toBe(0);
