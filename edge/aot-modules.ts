@@ -1,7 +1,7 @@
 // Node-only, run by edge/build.mjs through tsx: the WebAssembly modules ocellus's kernels would compile at run time,
 // as bytes, for the Worker to import precompiled (see edge/compiled-modules.ts). Single-threaded (unshared memory).
 
-import { gemmModuleBytes } from '../kernels/wasm/gemm-module.js';
+import { kernelModuleBytes } from '../kernels/wasm/module.js';
 import { int8ModuleBytes, relaxedDotProbeBytes } from '../kernels/wasm/int8-module.js';
 import { fingerprint } from './compiled-modules.js';
 
@@ -15,7 +15,7 @@ export interface AotModule {
 export function aheadOfTimeModules(): AotModule[] {
   const memory = { shared: false, initialPages: 1 };
   const list: [string, Uint8Array][] = [
-    ['ocellus-kernels.wasm', gemmModuleBytes(memory)],
+    ['ocellus-kernels.wasm', kernelModuleBytes(memory)],
     ['ocellus-int8.wasm', int8ModuleBytes(memory, false)],
     ['ocellus-int8-relaxed.wasm', int8ModuleBytes(memory, true)],
     ['ocellus-relaxed-probe.wasm', relaxedDotProbeBytes()],

@@ -1,12 +1,12 @@
 // Activation epilogues for ocellus's WASM kernels: emitters that apply one activation to a v128 local (four float32
-// lanes) in place, shared by the kernels that fuse them (depthwise-module.ts; gemm-module.ts keeps its own GELU).
+// lanes) in place, shared by the kernels that fuse them (depthwise-module.ts; gemm-kernels.ts keeps its own GELU).
 // Each kind has a number (ACT_CODES) the kernels receive at run time and a specialised loop per kind at build time.
 //   relu        max(x, 0)
 //   clip        min(max(x, lo), hi)                     ReLU6 = clip(0, 6); Clip's missing bound is ±∞
 //   hardsigmoid clip(α·x + β, 0, 1)                     ONNX HardSigmoid (α = 0.2, β = 0.5 by default)
 //   hardswish   x · clip(x/6 + ½, 0, 1)                 ONNX HardSwish (PyTorch's x·relu6(x + 3)/6)
 //   silu        x / (1 + e^−x)                          SiLU / Swish (Sigmoid + Mul)
-//   gelu        x·½·(1 + erf(x/√2))                     Eigen's erf, as gemm-module.ts's GELU
+//   gelu        x·½·(1 + erf(x/√2))                     Eigen's erf, as gemm-kernels.ts's GELU
 // Parameters (lo, hi or α, β) come in two v128 locals the kernel fills once per call (ACT_LOCALS: p0, p1).
 
 import type { FunctionBuilder, ValType } from './emit.js';

@@ -1,4 +1,4 @@
-// Depthwise and grouped convolutions for ocellus's WASM module (appended to gemm-module.ts's functions: the grouped
+// Depthwise and grouped convolutions for ocellus's WASM module (appended after the GEMM family in module.ts: the grouped
 // path calls its block()). NHWC, float32, in place in the tfjs heap; bias, residual and any activation of
 // activations.ts fused into the pass that writes the output.
 //
@@ -25,7 +25,7 @@ export const GROUPED_FIELDS = ['x', 'H', 'W', 'C', 'OH', 'OW', 'KH', 'KW', 'SH',
 /** Windows with an unrolled depthwise kernel. */
 export const DW_UNROLLED: readonly (readonly [number, number])[] = [[3, 3], [5, 5], [7, 7]];
 
-/** What grouped() needs of gemm-module.ts (passed in: that module appends these functions to its own): block()'s
+/** What grouped() needs of gemm-kernels.ts (passed in by module.ts): block()'s
  *  function index, the panel width NR and block()'s ReLU flag. */
 export interface GemmLink { block: number; nr: number; relu: number }
 
@@ -202,7 +202,7 @@ function depthwiseEntry(first: number): FunctionBuilder {
 
 /**
  * grouped(geo, m0, m1, mcMax, kcMax, rows, scratch): see the file header. `rows` holds a block's im2col rows
- * (mcMax·KH·KW·Cg floats), `scratch` block()'s tile and packed A (gemm-module.ts scratchBytes(mcMax, kcMax)).
+ * (mcMax·KH·KW·Cg floats), `scratch` block()'s tile and packed A (gemm-kernels.ts scratchBytes(mcMax, kcMax)).
  */
 function grouped({ block: BLOCK, nr: NR, relu: RELU }: GemmLink): FunctionBuilder {
   const f = new FunctionBuilder('grouped', { geo: 'i32', m0: 'i32', m1: 'i32', mcMax: 'i32', kcMax: 'i32', rows: 'i32', scratch: 'i32' });

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activationParams, ACT_CODES, type Activation } from './activations.js';
 import { DW_FIELDS, GROUPED_FIELDS } from './depthwise-module.js';
-import { MR, NR, scratchBytes } from './gemm-module.js';
+import { MR, NR, scratchBytes } from './gemm-kernels.js';
 import { ownGemm, packedLength, type ConvWindow, type ThreadScratch } from './gemm.js';
 import type { ConvCall } from './pool.js';
 import { kernelStatus } from './status.js';

@@ -1,4 +1,5 @@
-// Runs ocellus's WASM GEMM (gemm-module.ts) on tfjs tensors, in place in the tfjs WASM backend's heap: the module
+// Runs ocellus's WASM kernels (module.ts: GEMM, convolution, Winograd, transformer and depthwise families) on tfjs
+// tensors, in place in the tfjs WASM backend's heap: the module
 // imports the backend's own memory, reads A and writes C at the tensors' heap offsets (no copies), and B is packed
 // once per weight into a heap block kept with it (PackedWeights, kernels/derived.ts). Used where it applies —
 // float32 products and convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU —
@@ -9,7 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { envVar } from '../../src/env.js';
 import { overrideOwnGemm, ownGemmWanted } from './features.js';
 import { kernelStatus } from './status.js';
-import { attentionWorkFloats, CONV_FIELDS, GELU, gemmModuleBytes, MR, NR, RELU, scratchBytes } from './gemm-module.js';
+import { CONV_FIELDS } from './conv-kernels.js';
+import { GELU, MR, NR, RELU, scratchBytes } from './gemm-kernels.js';
+import { kernelModuleBytes } from './module.js';
+import { attentionWorkFloats } from './transformer-kernels.js';
 import { heapMemory, tensorOf, type WasmBackend } from './heap.js';
 import { workerPool, type GemmCall, type GemmPool } from './pool.js';
 export interface GemmExports {
@@ -41,7 +45,7 @@ interface Bound {
 
 /**
  * Where an embedder that cannot compile WebAssembly at run time (Cloudflare Workers) puts the kernels module compiled
- * ahead of time: gemmModuleBytes({ shared: false }) (edge/build.mjs writes it as ocellus-kernels.wasm).
+ * ahead of time: kernelModuleBytes({ shared: false }) (edge/build.mjs writes it as ocellus-kernels.wasm).
  */
 export const KERNELS_MODULE_GLOBAL = '__ocellusKernelsModule';
 
@@ -70,7 +74,7 @@ export function ownGemm(): Bound | undefined {
   let module: WebAssembly.Module, exports: GemmExports;
   try {
     const given = (globalThis as Record<string, unknown>)[KERNELS_MODULE_GLOBAL];
-    module = given instanceof WebAssembly.Module && !shared ? given : new WebAssembly.Module(gemmModuleBytes({ shared, initialPages: 1 }));
+    module = given instanceof WebAssembly.Module && !shared ? given : new WebAssembly.Module(kernelModuleBytes({ shared, initialPages: 1 }));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
   } catch (e) {
     // e.g. Cloudflare Workers, which allow no WebAssembly compiled at run time: tfjs's kernels do the work there.

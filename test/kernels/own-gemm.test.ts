@@ -10,7 +10,7 @@ import { InferenceSession } from '../../src/index.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { ensureBackend } from '../../kernels/backend.js';
 import { relaxedSimdProbe, sleb, uleb } from '../../kernels/wasm/emit.js';
-import { MR, NR } from '../../kernels/wasm/gemm-module.js';
+import { MR, NR } from '../../kernels/wasm/gemm-kernels.js';
 import { attentionProduct, convProduct, denseProduct, layerNormRows, ownGemm, packedLength, packedStats, packWeights, packWinograd, setGemmTuning, setOwnGemm, winogradLength, type ConvWindow, type GemmActivation, type PackedWeights } from '../../kernels/wasm/gemm.js';
 import { backendInfo } from '../../kernels/backend.js';
 import { hasRelaxedSimd } from '../../kernels/wasm/features.js';
