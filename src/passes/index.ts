@@ -19,6 +19,7 @@ import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseMatMulResidual } from './fuse-matmul-residual.js';
 import { fuseQuantizedChains } from './fuse-quantized-chains.js';
 import { pretransposeGemm } from './pretranspose-gemm.js';
+import { splitQkv } from './split-qkv.js';
 import { toNhwc } from './to-nhwc.js';
 import type { Pass, PassContext, PassReport } from './types.js';
 
@@ -31,7 +32,7 @@ export type { Pass, PassContext, PassReport } from './types.js';
 export const LOAD_PASSES: Pass[] = [foldConstants, eliminateIdentity, foldBatchNorm, fuseQuantizedChains, toNhwc, cancelTransposes, fuseConvActivation, pretransposeGemm];
 
 /** Shaped passes get `ctx.infos` (every value's dtype and concrete shape) and see folded reshape targets. */
-export const SHAPED_PASSES: Pass[] = [fuseChannelShuffle, fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, foldMatMulScale, fuseMatMulResidual, fuseAttention];
+export const SHAPED_PASSES: Pass[] = [fuseChannelShuffle, fuseConvResidual, fuseLayerNorm, fuseGelu, fuseMatMulAdd, fuseMatMulActivation, foldMatMulScale, fuseMatMulResidual, splitQkv, fuseAttention];
 
 /** Runs each pass once, adding to `totals` (per pass: rewrites, and nodes it removed); returns the rewrites. */
 export function runPassRound(g: Graph, ctx: PassContext, passes: readonly Pass[], totals: Map<string, PassReport>): number {
