@@ -3,7 +3,7 @@
 // read-only), and later creates load that graph instead of running the passes again. Never stale: the header holds
 // the format, a digest of the engine's own code (every source file of src/ and kernels/ beside this module, so an
 // edited pass or another version refuses the cache), the source file's size and sha256 and the body's length and
-// sha256; any mismatch or damage gives a one-line notice, the passes run and the file is rewritten atomically (temp
+// checksum (CRC-32); any mismatch or damage gives a one-line notice, the passes run and the file is rewritten atomically (temp
 // file + rename). A model with external data is not cached (its data files are not hashed). Node only.
 //
 // File: "OCPLAN\r\n" (8 bytes), header length (u32 LE), header JSON (UTF-8, padded so the body starts 8-aligned),
@@ -15,7 +15,7 @@ import type { PassReport } from '../passes/index.js';
 import { envVar } from '../env.js';
 
 const MAGIC = 'OCPLAN\r\n';
-export const PLAN_FORMAT = 2;
+export const PLAN_FORMAT = 3;
 export const PLAN_SUFFIX = '.ocellus-plan';
 
 interface Header {
@@ -23,7 +23,7 @@ interface Header {
   engine: string;
   source: { size: number; sha256: string };
   passes: PassReport[];
-  body: { length: number; sha256: string };
+  body: { length: number; check: string };
 }
 
 /** What the cache did in this process (tests count with it). */
@@ -34,13 +34,13 @@ export const planCacheSalt = { value: '' };
 
 type Fs = typeof import('node:fs');
 type Path = typeof import('node:path');
-interface Node { fs: Fs; path: Path; crypto: typeof import('node:crypto'); os: typeof import('node:os'); url: typeof import('node:url') }
+interface Node { fs: Fs; path: Path; crypto: typeof import('node:crypto'); os: typeof import('node:os'); url: typeof import('node:url'); zlib: typeof import('node:zlib') }
 
 let nodeMods: Promise<Node> | undefined;
 let loaded: Node | undefined;
 function node(): Promise<Node> {
-  nodeMods ??= Promise.all([import('node:fs'), import('node:path'), import('node:crypto'), import('node:os'), import('node:url')])
-    .then(([fs, path, crypto, os, url]) => (loaded = { fs, path, crypto, os, url }));
+  nodeMods ??= Promise.all([import('node:fs'), import('node:path'), import('node:crypto'), import('node:os'), import('node:url'), import('node:zlib')])
+    .then(([fs, path, crypto, os, url, zlib]) => (loaded = { fs, path, crypto, os, url, zlib }));
   return nodeMods;
 }
 
@@ -82,6 +82,16 @@ function candidates(n: Node, file: string): string[] {
   const abs = n.path.resolve(file);
   const key = n.crypto.createHash('sha256').update(abs).digest('hex').slice(0, 32);
   return [abs + PLAN_SUFFIX, n.path.join(cacheDir(n), 'plans', `${n.path.basename(abs)}-${key}${PLAN_SUFFIX}`)];
+}
+
+/** The body's checksum (damage, not tampering: the source's digest is the sha256): CRC-32 where zlib has it (Node
+ *  ≥ 20.15; about twice as fast as sha256 here), else sha256. */
+function bodyCheck(n: Node, parts: Uint8Array[]): string {
+  const crc32 = (n.zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (crc32) return `crc32:${parts.reduce((c, p) => crc32(p, c), 0).toString(16)}`;
+  const h = n.crypto.createHash('sha256');
+  for (const p of parts) h.update(p);
+  return `sha256:${h.digest('hex')}`;
 }
 
 export interface SourceFacts { file: string; size: number; sha256: string; external: boolean; bytes: Uint8Array }
@@ -151,8 +161,7 @@ function validate(n: Node, bytes: Buffer, src: SourceFacts): string | { header: 
   if (header.source?.sha256 !== src.sha256 || header.source.size !== src.size) return 'the model file changed since';
   const bodyAt = 12 + headerLength, length = bytes.byteLength - bodyAt;
   if (header.body?.length !== length) return `the body is ${length} bytes, the header says ${header.body?.length}`;
-  const sha = n.crypto.createHash('sha256').update(bytes.subarray(bodyAt)).digest('hex');
-  if (sha !== header.body.sha256) return 'the body checksum does not match';
+  if (bodyCheck(n, [bytes.subarray(bodyAt)]) !== header.body.check) return 'the body checksum does not match';
   return { header, bodyAt };
 }
 
@@ -167,11 +176,9 @@ export function writePlanCache(src: SourceFacts, model: Model, passes: PassRepor
     notice(`ocellus: the plan of ${src.file} is not cached (${(e as Error).message})`);
     return undefined;
   }
-  const hash = n.crypto.createHash('sha256');
-  for (const part of body.parts) hash.update(part);
   const header: Header = {
     format: PLAN_FORMAT, engine: engine(n), source: { size: src.size, sha256: src.sha256 }, passes,
-    body: { length: body.length, sha256: hash.digest('hex') },
+    body: { length: body.length, check: bodyCheck(n, body.parts) },
   };
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const pad = (8 - ((12 + json.byteLength) % 8)) % 8;
