@@ -1,62 +1,13 @@
-// Fused transformer operators in the 'local' domain, written by the fusion passes (src/passes/fuse-*.ts):
-// local:LayerNorm (normalise over the trailing axes from `axis`, then ·gamma +beta), local:Gelu (exact, erf-based)
-// and local:Attention (softmax(scale·Q·Kᵀ)·V per head). Float32 only. Attention runs on ocellus's WASM kernel
-// (kernels/wasm) where it can; otherwise head by head on tfjs, because the WASM backend's matMul takes its XNNPACK
-// path only for unbatched, untransposed operands (5–10× faster here).
+// local:Attention (softmax(scale·Q·Kᵀ)·V per head), written by the fuse-attention pass. Float32 only. It runs on
+// ocellus's WASM kernel (kernels/wasm) where it can; otherwise head by head on tfjs, because the WASM backend's
+// matMul takes its XNNPACK path only for unbatched, untransposed operands (5–10× faster here). The other fused
+// transformer operators, local:LayerNorm and local:Gelu, live in norm.ts beside LayerNormalization.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { op, type InferView, type NodeView, type OpDef } from './types.js';
 import { floatInput } from './check.js';
-import { dims, matrices, normAxis } from './util.js';
-import { attentionProduct, layerNormRows, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
-
-
-// ---- local:LayerNorm(x, gamma?, beta?) ----------------------------------------------------------------------------
-
-const layerNorm = op({
-  opType: 'LayerNorm', domain: 'local', since: 1, family: 'norm',
-  parse: n => ({ axis: n.attrs.int('axis', -1), epsilon: n.attrs.float('epsilon', 1e-5) }),
-  infer: (n: InferView, [x, gamma, beta], a) => {
-    const xi = floatInput(n, x, 'input x');
-    const from = normAxis(n, a.axis, xi.shape.length);
-    const normShape = xi.shape.slice(from);
-    for (const [what, p] of [['gamma', gamma], ['beta', beta]] as const) {
-      if (!p) continue;
-      floatInput(n, p, what);
-      const fits = p.shape.length <= normShape.length && p.shape.every((d, i) => d === 1 || d === normShape[normShape.length - p.shape.length + i]);
-      n.check(fits, () => `${what} ${dims(p.shape)} does not broadcast over the normalised dims ${dims(normShape)} of x ${dims(xi.shape)}`);
-    }
-    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
-  },
-  run: ([x, gamma, beta], a, c) => {
-    const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
-    const cols = c.inputs[0]!.shape.slice(from).reduce((p, d) => p * d, 1);
-    const whole = (p: tf.Tensor | undefined) => !p || (p.size === cols && p.dtype === 'float32');
-    if (x!.dtype === 'float32' && cols > 0 && whole(gamma) && whole(beta) && ownGemm()) return [layerNormRows(x!, cols, gamma, beta, a.epsilon)];
-    const axes = Array.from({ length: rank - from }, (_, i) => from + i);
-    const d = tf.sub(x!, tf.mean(x!, axes, true));
-    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), a.epsilon));
-    const y = tf.mul(d, invStd);
-    const scaled = gamma ? tf.mul(y, gamma) : y;
-    return [beta ? tf.add(scaled, beta) : scaled];
-  },
-});
-
-// ---- local:Gelu(x) = x·½·(1 + erf(x/√2)) --------------------------------------------------------------------------
-
-const gelu = op({
-  opType: 'Gelu', domain: 'local', since: 1, elementwise: 'unary', family: 'act', activation: () => ({ kind: 'gelu' }),
-  parse: n => {
-    const approx = n.attrs.string('approximate', 'none');
-    if (approx !== 'none') n.fail(`approximate='${approx}' is not supported (only the exact erf form, 'none')`);
-    return {};
-  },
-  infer: (n, [x]) => {
-    const xi = floatInput(n, x, 'input x');
-    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
-  },
-  run: ([x]) => [tf.mul(tf.mul(x!, 0.5), tf.add(tf.erf(tf.mul(x!, Math.SQRT1_2)), 1))],
-});
+import { dims, matrices } from './util.js';
+import { attentionProduct, MAX_ATTENTION_SCORES, ownGemm } from './wasm/gemm.js';
 
 // ---- local:Attention(q, k, v) ---------------------------------------------------------------------------------------
 // layout 'bnc': q [B, Nq, H·D], k [B, Nk, H·D], v [B, Nk, H·Dv] → [B, Nq, H·Dv]   (Hugging Face ViT)
@@ -135,4 +86,4 @@ function headByHead(q: tf.Tensor, kT: tf.Tensor, v: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.stack(outs), [b, h, nq, v.shape[3]!]);
 }
 
-export const ATTENTION_OPS: OpDef<any>[] = [layerNorm, gelu, attention];
+export const ATTENTION_OPS: OpDef<any>[] = [attention];

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NodeView, PlanCtx, ValueInfo } from './types.js';
 import { op, type OpDef } from './types.js';
 import { floatInput } from './check.js';
+import { gelu } from './norm.js';
 import { convProduct, ownGemm, packWeights, packWinograd, winogradWanted, type ConvWindow, type PackedWeights } from './wasm/gemm.js';
 import { depthwiseConv, groupedConv, packDepthwise, packGrouped, PackedConv } from './wasm/depthwise.js';
 import type { Activation } from './wasm/activations.js';
@@ -147,7 +148,7 @@ function activate(y: tf.Tensor, a: ConvAttrs): tf.Tensor {
     case 'hardsigmoid': return tf.clipByValue(tf.add(tf.mul(y, a.alpha), a.beta), 0, 1);
     case 'hardswish': return tf.mul(y, tf.clipByValue(tf.add(tf.mul(y, 1 / 6), 0.5), 0, 1));
     case 'silu': return tf.mul(y, tf.sigmoid(y));
-    case 'gelu': return tf.mul(tf.mul(y, 0.5), tf.add(tf.erf(tf.mul(y, Math.SQRT1_2)), 1));
+    case 'gelu': return gelu(y);
     default: return y;
   }
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sizeOf } from '../src/ir/dtype.js';
 import { op, type InferView, type NodeView, type OpDef, type PlanCtx, type RunCtx, type ValueInfo } from './types.js';
 import { floatInput } from './check.js';
+import { gelu } from './norm.js';
 import { broadcastShapes, dims, matrices, numel, same } from './util.js';
 import { denseProduct, ownGemm, packWeights, type PackedWeights } from './wasm/gemm.js';
 
@@ -102,11 +103,6 @@ const matMul = op({
 // Inputs A, B, optional bias, optional residual Z (the product's shape; only with no activation).
 
 type Activation = 'linear' | 'relu' | 'gelu';
-
-function gelu(x: tf.Tensor): tf.Tensor {
-  // Exact (erf) GELU, as ViT's nn.GELU(): x·½·(1 + erf(x/√2)).
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-}
 
 function activate(x: tf.Tensor, act: Activation): tf.Tensor {
   return act === 'relu' ? tf.relu(x) : act === 'gelu' ? gelu(x) : x;

@@ -1,12 +1,16 @@
 // Normalisation: BatchNormalization (inference), LayerNormalization, InstanceNormalization. Channel axis 1 (NCHW).
+// Also the fused transformer operators the passes write (src/passes/fuse-*.ts), in the 'local' domain: local:LayerNorm
+// (over the trailing axes from `axis`, ·gamma +beta; on ocellus's WASM kernel where it can) and local:Gelu; GELU's
+// tfjs form (gelu) is the one every fallback path uses (FusedMatMul, fused convs).
 // BatchNorm folds its four parameter vectors into one scale and one shift ([C], cheap) and applies them with a
 // multiply-add: tfjs-wasm's FusedBatchNorm only broadcasts along the last axis. Convs followed by a BatchNorm never
 // get here: the fold-batchnorm pass merges them into the conv's weights at load.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { op, type NodeView, type OpDef, type ValueInfo } from './types.js';
+import { op, type InferView, type NodeView, type OpDef, type ValueInfo } from './types.js';
 import { floatInput } from './check.js';
-import { normAxis } from './util.js';
+import { dims, normAxis } from './util.js';
+import { layerNormRows, ownGemm } from './wasm/gemm.js';
 
 function expectShape(n: NodeView, v: ValueInfo | undefined, shape: readonly number[], what: string): void {
   const s = floatInput(n, v, what).shape;
@@ -16,6 +20,22 @@ function expectShape(n: NodeView, v: ValueInfo | undefined, shape: readonly numb
 /** A [C] vector reshaped to broadcast over axis 1 of a rank-`rank` tensor: [C, 1, …, 1]. */
 function perChannel(t: tf.Tensor, rank: number): tf.Tensor {
   return tf.reshape(t, [t.size, ...new Array<number>(Math.max(0, rank - 2)).fill(1)]);
+}
+
+/** Exact (erf) GELU, as nn.GELU() computes it: x·½·(1 + erf(x/√2)). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/** Axes from…rank−1 (the innermost: no transpose in wasm). */
+const trailingAxes = (rank: number, from: number) => Array.from({ length: rank - from }, (_, i) => from + i);
+
+/** x normalised over `axes` to mean 0 and variance 1 (the variance from the deviations), with the mean and 1/σ. */
+function normalize(x: tf.Tensor, axes: number[], eps: number): { y: tf.Tensor; mean: tf.Tensor; invStd: tf.Tensor } {
+  const mean = tf.mean(x, axes, true);
+  const d = tf.sub(x, mean);
+  const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), eps));
+  return { y: tf.mul(d, invStd), mean, invStd };
 }
 
 // ---- BatchNormalization ----------------------------------------------------------------------------------------
@@ -65,13 +85,54 @@ const layerNorm = op({
   },
   run: ([x, scale, b], a, c) => {
     const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
-    const axes = Array.from({ length: rank - from }, (_, i) => from + i);   // innermost: no transpose in wasm
-    const mean = tf.mean(x!, axes, true);
-    const d = tf.sub(x!, mean);
-    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(d), axes, true), a.eps));
-    const y = tf.mul(tf.mul(d, invStd), scale!);
-    return [b ? tf.add(y, b) : y, mean, invStd];
+    const { y, mean, invStd } = normalize(x!, trailingAxes(rank, from), a.eps);
+    const scaled = tf.mul(y, scale!);
+    return [b ? tf.add(scaled, b) : scaled, mean, invStd];
   },
+});
+
+// ---- local:LayerNorm(x, gamma?, beta?) ----------------------------------------------------------------------------
+
+const localLayerNorm = op({
+  opType: 'LayerNorm', domain: 'local', since: 1, family: 'norm',
+  parse: n => ({ axis: n.attrs.int('axis', -1), epsilon: n.attrs.float('epsilon', 1e-5) }),
+  infer: (n: InferView, [x, gamma, beta], a) => {
+    const xi = floatInput(n, x, 'input x');
+    const from = normAxis(n, a.axis, xi.shape.length);
+    const normShape = xi.shape.slice(from);
+    for (const [what, p] of [['gamma', gamma], ['beta', beta]] as const) {
+      if (!p) continue;
+      floatInput(n, p, what);
+      const fits = p.shape.length <= normShape.length && p.shape.every((d, i) => d === 1 || d === normShape[normShape.length - p.shape.length + i]);
+      n.check(fits, () => `${what} ${dims(p.shape)} does not broadcast over the normalised dims ${dims(normShape)} of x ${dims(xi.shape)}`);
+    }
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+  },
+  run: ([x, gamma, beta], a, c) => {
+    const rank = c.inputs[0]!.shape.length, from = a.axis < 0 ? a.axis + rank : a.axis;
+    const cols = c.inputs[0]!.shape.slice(from).reduce((p, d) => p * d, 1);
+    const whole = (p: tf.Tensor | undefined) => !p || (p.size === cols && p.dtype === 'float32');
+    if (x!.dtype === 'float32' && cols > 0 && whole(gamma) && whole(beta) && ownGemm()) return [layerNormRows(x!, cols, gamma, beta, a.epsilon)];
+    const { y } = normalize(x!, trailingAxes(rank, from), a.epsilon);
+    const scaled = gamma ? tf.mul(y, gamma) : y;
+    return [beta ? tf.add(scaled, beta) : scaled];
+  },
+});
+
+// ---- local:Gelu(x) = x·½·(1 + erf(x/√2)) --------------------------------------------------------------------------
+
+const localGelu = op({
+  opType: 'Gelu', domain: 'local', since: 1, elementwise: 'unary', family: 'act', activation: () => ({ kind: 'gelu' }),
+  parse: n => {
+    const approx = n.attrs.string('approximate', 'none');
+    if (approx !== 'none') n.fail(`approximate='${approx}' is not supported (only the exact erf form, 'none')`);
+    return {};
+  },
+  infer: (n, [x]) => {
+    const xi = floatInput(n, x, 'input x');
+    return [{ dtype: xi.dtype, shape: [...xi.shape] }];
+  },
+  run: ([x]) => [gelu(x!)],
 });
 
 // ---- InstanceNormalization -------------------------------------------------------------------------------------
@@ -94,4 +155,4 @@ const instanceNorm = op({
   },
 });
 
-export const NORM_OPS: OpDef<any>[] = [batchNorm(1), batchNorm(9), batchNorm(14), layerNorm, instanceNorm];
+export const NORM_OPS: OpDef<any>[] = [batchNorm(1), batchNorm(9), batchNorm(14), layerNorm, instanceNorm, localLayerNorm, localGelu];
