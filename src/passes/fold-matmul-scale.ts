@@ -14,7 +14,22 @@ function hostFloat(c: ConstTensor | undefined): (ConstTensor & { data: Float32Ar
   return c && c.dtype === 'float32' && c.data instanceof Float32Array ? (c as ConstTensor & { data: Float32Array }) : undefined;
 }
 
-interface Match { mul: Node; w: Float32Array; k: number; n: number; bias?: Float32Array; gamma: Float32Array }
+interface Match { mul: Node; w: ConstTensor & { data: Float32Array }; n: number; bias?: ConstTensor & { data: Float32Array }; gamma: ConstTensor & { data: Float32Array } }
+
+/** Scaled copies by source constant and γ: each shape-specialised plan of a session clones the same initializer
+ *  objects, so a model's second plan (another batch size) reuses the first one's scaled weights. */
+const SCALED = new WeakMap<ConstTensor, WeakMap<ConstTensor, ConstTensor>>();
+
+function scaled(src: ConstTensor & { data: Float32Array }, gamma: ConstTensor & { data: Float32Array }, n: number): ConstTensor {
+  let byGamma = SCALED.get(src);
+  if (!byGamma) SCALED.set(src, byGamma = new WeakMap());
+  let out = byGamma.get(gamma);
+  if (!out) {
+    const data = src.data.map((v, j) => v * gamma.data[j % n]!);   // row-major [K, N] or [N]: column j % n
+    byGamma.set(gamma, out = { dtype: 'float32', dims: [...src.dims], data });
+  }
+  return out;
+}
 
 function match(idx: GraphIndex, mm: Node): Match | undefined {
   if (mm.opType !== 'FusedMatMul' || mm.domain !== 'local' || mm.inputs.length > 3) return undefined;
@@ -28,17 +43,16 @@ function match(idx: GraphIndex, mm: Node): Match | undefined {
   const gamma = hostFloat(idx.constant(other));
   const yi = idx.info(y), outShape = idx.shape(mul.outputs[0]);
   if (!w || !gamma || w.dims.length !== 2 || !isFloatInfo(yi) || !outShape) return undefined;
-  const [k, n] = w.dims as [number, number];
+  const n = w.dims[1]!;
   // γ scales columns only: its last dim is N, all others 1, and it does not widen the product's shape
   if (gamma.dims.at(-1) !== n || gamma.dims.slice(0, -1).some(d => d !== 1) || gamma.dims.length > yi.shape.length) return undefined;
   if (outShape.length !== yi.shape.length || outShape.some((d, i) => d !== yi.shape[i])) return undefined;
-  let bias: Float32Array | undefined;
+  let bias: Match['bias'];
   if (mm.inputs[2]) {
-    const b = hostFloat(idx.constant(mm.inputs[2]));
-    if (!b || b.data.length !== n) return undefined;
-    bias = b.data;
+    bias = hostFloat(idx.constant(mm.inputs[2]));
+    if (!bias || bias.data.length !== n) return undefined;
   }
-  return { mul, w: w.data, k, n, bias, gamma: gamma.data };
+  return { mul, w, n, bias, gamma };
 }
 
 export const foldMatMulScale: Pass = {
@@ -50,14 +64,12 @@ export const foldMatMulScale: Pass = {
       if (!idx.has(mm)) continue;
       const m = match(idx, mm);
       if (!m) continue;
-      const w = new Float32Array(m.k * m.n);
-      for (let r = 0; r < m.k; r++) for (let c = 0; c < m.n; c++) w[r * m.n + c] = m.w[r * m.n + c]! * m.gamma[c]!;
       const wName = idx.fresh(`${mm.inputs[1]}_scaled`);
-      g.initializers.set(wName, { dtype: 'float32', dims: [m.k, m.n], data: w });
+      g.initializers.set(wName, scaled(m.w, m.gamma, m.n));
       const inputs = [mm.inputs[0]!, wName];
       if (m.bias) {
         const bName = idx.fresh(`${mm.inputs[2]}_scaled`);
-        g.initializers.set(bName, { dtype: 'float32', dims: [m.n], data: m.bias.map((v, c) => v * m.gamma[c]!) });
+        g.initializers.set(bName, scaled(m.bias, m.gamma, m.n));
         inputs.push(bName);
       }
       idx.replace([mm, m.mul], { ...mm, name: `${mm.name}/scaled`, inputs, outputs: [m.mul.outputs[0]!] });

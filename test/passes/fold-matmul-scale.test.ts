@@ -41,6 +41,14 @@ describe('fold-matmul-scale', () => {
     }
   });
 
+  it('a second plan of the same model reuses the first one\'s scaled weights', () => {
+    const base = prepared({});
+    const [a, b] = [applyShaped(base, foldMatMulScale, feeds).model, applyShaped(base, foldMatMulScale, feeds).model];
+    const w = (m: typeof a) => m.graph.initializers.get(m.graph.nodes[0]!.inputs[1]!);
+    expect(w(a)?.dims).toEqual([8, 8]);
+    expect(w(b)).toBe(w(a));
+  });
+
   it('with the session\'s passes the block is one product with the residual in it, same results as ORT', async () => {
     const model = block();
     await againstOrt(model, feeds, { rtol: 1e-4, atol: 1e-5 });
