@@ -27,7 +27,7 @@ async function load() {
     case 'ocellus': {
       const m = await import(pathToFileURL(path.join(job.dist, 'src', 'index.js')).href);
       return {
-        create: () => m.InferenceSession.create(job.modelPath, job.planCache === 'none' ? {} : {}),
+        create: () => m.InferenceSession.create(job.modelPath, { planCache: job.planCache !== 'none' }),
         tensor: () => new m.Tensor('float32', data, dims),
       };
     }

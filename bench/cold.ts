@@ -137,12 +137,16 @@ export async function runCold(opts: BenchOptions, command: string, progress: Pro
       for (let round = 0; round < opts.rounds; round++) {
         for (const engine of round % 2 ? [...opts.engines].reverse() : opts.engines) {
           const v = { model: id, engine: variantName(engine), kind: engine.kind, threads: engine.threads };
-          progress.line(`${spec.name} · ${v.engine}: cold try ${round + 1}/${opts.rounds}`);
-          const job: ColdJob = { kind: engine.kind, threads: engine.threads, modelPath: model.onnxPath, dist, inputFile: input.file, imageDims: input.imageDims, planCache: 'none' };
-          const t = { ...v, round, planCache: job.planCache, ...await coldTry(job, opts.timeout, script) };
-          if (t.error) progress.line(`  FAILED: ${t.error}`);
-          else progress.line(`  import ${t.importMs!.toFixed(0)} ms, create ${t.createMs!.toFixed(0)} ms, first run ${t.firstRunMs!.toFixed(0)} ms, process ${t.wallMs!.toFixed(0)} ms, peak RSS ${t.peakRssMiB!.toFixed(0)} MiB`);
-          tries.push(t);
+          // ocellus twice: its planned-model cache cold (removed first: the first ever start) and then warm.
+          for (const planCache of engine.kind === 'ocellus' ? (['cold', 'warm'] as const) : (['none'] as const)) {
+            progress.line(`${spec.name} · ${v.engine}${planCache === 'none' ? '' : ` (plan cache ${planCache})`}: cold try ${round + 1}/${opts.rounds}`);
+            if (planCache === 'cold') removePlanCaches(model.onnxPath);
+            const job: ColdJob = { kind: engine.kind, threads: engine.threads, modelPath: model.onnxPath, dist, inputFile: input.file, imageDims: input.imageDims, planCache };
+            const t = { ...v, round, planCache, ...await coldTry(job, opts.timeout, script) };
+            if (t.error) progress.line(`  FAILED: ${t.error}`);
+            else progress.line(`  import ${t.importMs!.toFixed(0)} ms, create ${t.createMs!.toFixed(0)} ms, first run ${t.firstRunMs!.toFixed(0)} ms, process ${t.wallMs!.toFixed(0)} ms, peak RSS ${t.peakRssMiB!.toFixed(0)} MiB`);
+            tries.push(t);
+          }
         }
       }
     }
@@ -162,4 +166,13 @@ export async function runCold(opts: BenchOptions, command: string, progress: Pro
   report.targets = coldTargets(report.cold!.results, report.cold!.classify);
   report.machine.loadavgEnd = os.loadavg().map(x => +x.toFixed(2));
   return report;
+}
+
+/** Removes ocellus's planned-model caches of `modelPath` (beside it, and under the cache folder's plans/), so the
+ *  next start is a first ever start. */
+export function removePlanCaches(modelPath: string): void {
+  fs.rmSync(`${path.resolve(modelPath)}.ocellus-plan`, { force: true });
+  const plans = path.join(process.env.OCELLUS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ocellus'), 'plans');
+  if (!fs.existsSync(plans)) return;
+  for (const f of fs.readdirSync(plans)) if (f.startsWith(`${path.basename(modelPath)}-`) && f.endsWith('.ocellus-plan')) fs.rmSync(path.join(plans, f), { force: true });
 }
