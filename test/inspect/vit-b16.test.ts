@@ -2,10 +2,16 @@
 // figure at 224×224, attention products included), 86.57 M parameters, the transformer fusions, and the attention
 // maps recorded per layer (12 heads over 14×14 patches, entropy at most that of a uniform row).
 
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/inspect/html.js';
 import { inspect, type InspectReport } from '../../src/inspect/inspect.js';
 import { vitB16Dir } from '../helpers/models.js';
+import { haveTestData } from '../helpers/test-data.js';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const PHOTO = path.resolve(import.meta.dirname, '../../../shared/images/photos/skimage/chelsea.png');
 
@@ -78,4 +84,43 @@ describe('ViT-B/16 trace', () => {
     expect(t.predictions).toHaveLength(5);
     expect(t.image.width).toBe(224);
   });
+});
+
+describe('ViT-B/16 HTML report', () => {
+  it.skipIf(!haveTestData(CHROMIUM, 'Chromium (Debian package chromium)'))('opens in headless Chromium: an attention layer shows its 12 heads, the mean map and one head\'s map', async () => {
+    const { chromium } = await import('playwright-core');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ocellus-report-')), 'report.html');
+    fs.writeFileSync(file, renderHtml(report));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1080 } });
+      const problems: string[] = [];
+      page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+      page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+      page.on('request', r => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`); });
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('body[data-ready="1"]');
+      const t = report.trace!;
+      const ai = t.nodes.findIndex(n => n.attention && n.group === 'vit/encoder/layer.5');
+      await page.click(`.node[data-index="${ai}"]`);
+      const a = t.nodes[ai]!.attention!;
+      expect(await page.locator('#attention .heads .h').count()).toBe(12);
+      expect(await page.locator('#head-select option').count()).toBe(13);
+      // the heads' entropies as the report has them
+      expect(await page.locator('#attention .heads .h .mono').allInnerTexts()).toEqual(a.entropy.map(e => e.toFixed(2)));
+      const pixels = () => page.locator('#attention canvas.att').evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
+      const mean = await pixels();
+      expect(new Set(mean).size).toBeGreaterThan(16);   // drawn, not blank
+      await page.locator('#attention .heads .h').nth(3).click();
+      expect(await page.locator('#head-select').inputValue()).toBe('3');
+      expect(await page.locator('#attention .heads .h.on').count()).toBe(1);
+      expect(await pixels()).not.toEqual(mean);   // head 3's map differs from the mean of 12
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
