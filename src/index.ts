@@ -16,7 +16,7 @@ export {
   type ImageClassifier, type ClassifyOptions, type PipelineOptions, type Classification, type HubOptions,
   type ProgressEvent, type ResolvedModel, type Task,
 } from './pipeline/index.js';
-export { InferenceSession, type SessionOptions, type InputMetadata } from './runtime/session.js';
+export { InferenceSession, type SessionOptions, type ValueMetadata, type InputMetadata } from './runtime/session.js';
 export { engineInfo, type EngineInfo } from './runtime/engine-info.js';
 export { Tensor, type DType, type TensorData } from './runtime/tensor.js';
 export { ModelError, UnsupportedOpsError, InputError } from './runtime/errors.js';

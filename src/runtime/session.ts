@@ -48,11 +48,15 @@ export interface SessionOptions {
 /** What create() did with the plan cache: 'hit' (the passes did not run), 'written', or 'off' (not used). */
 export type PlanCacheUse = 'hit' | 'written' | 'off';
 
-export interface InputMetadata {
+/** A graph input's or output's name, element type and declared shape (symbolic dims as names, unknown as null). */
+export interface ValueMetadata {
   name: string;
   type: DType;
   shape: (number | string | null)[] | undefined;
 }
+
+/** @deprecated Describes outputs too: use ValueMetadata (InputMetadata is onnxruntime-web's name, kept for its users). */
+export type InputMetadata = ValueMetadata;
 
 /** Host bytes a new session must have released for create() to end with a garbage collection (see collectGarbage). */
 const COLLECT_AFTER_BYTES = 32 * 2 ** 20;
@@ -63,8 +67,8 @@ const MAX_VALUE_INPUT = 4096;
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly InputMetadata[];
-  readonly outputMetadata: readonly InputMetadata[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
   /** What the load-time passes did (and, after planning, the shape passes). */
   readonly passReport: PassReport[];
   private readonly plans = new Map<string, Plan>();
@@ -95,7 +99,7 @@ export class InferenceSession {
     const g = model.graph;
     this.inputNames = g.inputs.map(i => i.name);
     this.outputNames = g.outputs.map(o => o.name);
-    const meta = (v: ValueDecl): InputMetadata => ({ name: v.name, type: v.dtype, shape: v.shape ? [...v.shape] : undefined });
+    const meta = (v: ValueDecl): ValueMetadata => ({ name: v.name, type: v.dtype, shape: v.shape ? [...v.shape] : undefined });
     this.inputMetadata = g.inputs.map(meta);
     this.outputMetadata = g.outputs.map(meta);
     this.passReport = [];
