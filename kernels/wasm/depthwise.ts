@@ -9,7 +9,7 @@ import { activationParams, ACT_CODES, type Activation } from './activations.js';
 import { DW_FIELDS, GROUPED_FIELDS } from './depthwise-module.js';
 import { MR, NR, scratchBytes } from './gemm-kernels.js';
 import { ownGemm, packedLength, type ConvWindow, type ThreadScratch } from './gemm.js';
-import type { ConvCall } from './pool.js';
+import type { ConvCall } from './thread-pool.js';
 import { kernelStatus } from './status.js';
 
 type Bound = NonNullable<ReturnType<typeof ownGemm>>;

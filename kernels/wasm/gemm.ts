@@ -4,7 +4,7 @@
 // once per weight into a heap block kept with it (PackedWeights, kernels/derived.ts). Used where it applies —
 // float32 products and convolutions with constant weights, an optional per-column bias, residual and ReLU/GELU —
 // when the engine has relaxed SIMD (features.ts); tfjs/XNNPACK otherwise. With the threaded backend, row or column
-// ranges go to a pool of workers on the same heap (pool.ts).
+// ranges go to a pool of workers on the same heap (thread-pool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { envVar } from '../../src/env.js';
@@ -15,7 +15,7 @@ import { GELU, MR, NR, RELU, scratchBytes } from './gemm-kernels.js';
 import { kernelModuleBytes } from './module.js';
 import { attentionWorkFloats } from './transformer-kernels.js';
 import { heapMemory, tensorOf, type WasmBackend } from './heap.js';
-import { workerPool, type GemmCall, type GemmPool } from './pool.js';
+import { workerPool, type GemmCall, type GemmPool } from './thread-pool.js';
 export interface GemmExports {
   dense(a: number, lda: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, K: number, N: number, c: number, ldc: number, res: number, flags: number, scratch: number): void;
   conv(geo: number, m0: number, m1: number, n0: number, n1: number, mcMax: number, kcMax: number, pb: number, N: number, c: number, res: number, flags: number, rows: number, scratch: number): void;
@@ -402,7 +402,7 @@ function run(g: Bound, calls: GemmCall[]): void {
   g.pool!.run(calls, g.invoke);
 }
 
-/** Calls an export with the call's arguments, at most 16 (pool.ts's MAX_ARGS; a WebAssembly function ignores extra
+/** Calls an export with the call's arguments, at most 16 (thread-thread-pool.ts's MAX_ARGS; a WebAssembly function ignores extra
  *  ones): spreading or apply() would allocate an argument list per call. */
 function invoke(g: Bound, { fn, args: a }: GemmCall): void {
   (g.exports[fn] as (...a: number[]) => void)(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);

@@ -20,7 +20,7 @@
 //       then ≤ 2·128·127 = 32512 < 2^15, so no engine saturates, and every engine and CPU gives the same R.
 //       α = 128 − za, β = min_k w − zw, γ = Σw' + K·β. Other matrices use I16, relaxed SIMD or not.
 //
-// Layout (Goto-style, as gemm-module.ts): B in panels of NR = 8 columns, K padded to a multiple of 4 with zero
+// Layout (Goto-style, as gemm-kernels.ts): B in panels of NR = 8 columns, K padded to a multiple of 4 with zero
 // weights (so padded activations do not matter), 32 bytes per group of 4 k: I7 two vectors of 4 columns × 4 k;
 // I16 per vector [c0k0 c0k1 c1k0 c1k1 … c3k1 | c0k2 c0k3 … c3k3] (extend_low gives k0,k1, extend_high k2,k3).
 // After the panels: β, γ (i32), sw (f32) and the bias (f32 for float32 output, i32 for uint8), NR per panel each.

@@ -10,14 +10,14 @@
 // the dot product on x86-64, so there the baseline kernel runs. `relaxed: false` forces the baseline kernel;
 // 'emulated' runs the I7 path with the instruction emulated in baseline SIMD (tests check that path on any engine).
 // Threads: qgemm takes row (or column) ranges and qdepthwise pixel ranges, so a product splits like gemm.ts's: on a
-// shared heap the kernels bind the worker pool (pool.ts) with this module in its int8 slot, and each range goes to a
+// shared heap the kernels bind the worker pool (thread-pool.ts) with this module in its int8 slot, and each range goes to a
 // thread with its own scratch. Every range computes its outputs exactly as one thread would (the same blocks of rows
 // from the same packed A), so the bits do not depend on the thread count.
 
 import { envVar } from '../../src/env.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { hasRelaxedSimd } from './features.js';
-import { int8WorkerPool, type GemmPool, type Int8Call } from './pool.js';
+import { int8WorkerPool, type GemmPool, type Int8Call } from './thread-pool.js';
 import { DW, I16, I7, int8ModuleBytes, JOB_FIELDS, MR, NR, OUT_F32, OUT_I32, OUT_U8, packedBytes, padK, relaxedDotProbeBytes, scratchBytes } from './int8-module.js';
 
 /** A heap the kernels run in: the memory the module imports, and its allocator. */
@@ -90,7 +90,7 @@ export function relaxedDotExact(): { exact: boolean; detail: string } {
 }
 
 /** Binds the kernels to a heap; relaxed defaults to whether the engine's relaxed dot is exact (relaxedDotExact).
- *  `threads` (a shared heap only): take the worker pool for this memory (pool.ts), as the backend's kernels do. */
+ *  `threads` (a shared heap only): take the worker pool for this memory (thread-pool.ts), as the backend's kernels do. */
 export function int8Kernels(heap: Int8Heap, opts: { relaxed?: boolean | 'emulated'; threads?: boolean } = {}): Int8Kernels {
   const relaxed = opts.relaxed ?? relaxedDotExact().exact;
   const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;

@@ -3,6 +3,12 @@
 // ocellus inspect as a library: model summaries (shapes, parameters, MACs, what the passes did), traces of one
 // image (per-node time and activation statistics), and the self-contained HTML report built from both.
 
+// An entry point of the package, so a composition root: it registers the offline tooling the pipeline uses (the default
+// model's preparer, the int8 quantizer; src/model-tools.ts), imported lazily when first needed.
+import { installModelTools } from '../model-tools.js';
+
+installModelTools();
+
 export { inspect, type InspectOptions, type InspectReport } from './inspect.js';
 export { trace, traceSession, type TraceOptions, type TraceReport, type TraceNode } from './trace.js';
 export { openModel, type OpenedModel } from './model.js';

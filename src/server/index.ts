@@ -3,6 +3,12 @@
 // Public API of the server layer: the Workers AI-compatible Hono app, the Node server around it, and an object
 // usable as a Worker's `AI` binding. Edge entry points import app.ts/binding.ts directly (no node: modules).
 
+// An entry point of the package, so a composition root: it registers the offline tooling the pipeline uses (the default
+// model's preparer, the int8 quantizer; src/model-tools.ts), imported lazily when first needed.
+import { installModelTools } from '../model-tools.js';
+
+installModelTools();
+
 export { createApp, DEFAULT_DEADLINE_MS, type AppOptions, type AppState, type OcellusApp } from './app.js';
 export { createAiBinding, AiError, type AiBinding, type AiBindingOptions, type AiImageInput, type AiRunOptions } from './binding.js';
 export { startServer, closeOnSignals, SERVER_TIMEOUTS, type ServeOptions, type RunningServer } from './node.js';

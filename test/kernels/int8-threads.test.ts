@@ -1,4 +1,4 @@
-// ocellus's integer kernels on the worker pool (kernels/wasm/pool.ts's int8 slot): on the tfjs WASM heap, every
+// ocellus's integer kernels on the worker pool (kernels/wasm/thread-pool.ts's int8 slot): on the tfjs WASM heap, every
 // product kind (dense by rows, a one-row product split by columns, 3×3 strided, 1×1, grouped, depthwise) and every
 // epilogue gives the same bytes on one thread as on the pool, the pool's use counted; the int32 outputs also equal a
 // plain JS integer reference. Run with the baseline module, the I7 path with the relaxed dot emulated, and (where the

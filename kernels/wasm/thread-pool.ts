@@ -1,7 +1,7 @@
 // Worker threads for ocellus's GEMM (Node, threaded tfjs build only): each worker instantiates the same compiled
 // modules on the same shared heap and waits on a control block; a product's row ranges are handed out through it
 // with Atomics (no messages on the hot path). The calling thread takes the first range itself, then waits.
-// Two module slots: the float kernels (gemm-module.ts, given when the pool starts) and the integer kernels
+// Two module slots: the float kernels (module.ts, given when the pool starts) and the integer kernels
 // (int8-module.ts, added by int8.ts when it binds to the heap): a module added later goes to the workers over a
 // MessagePort, and a worker takes it from there (receiveMessageOnPort, synchronously) at its first call into it.
 
