@@ -18,14 +18,14 @@ interface Args {
 }
 
 const USAGE = `usage: tsx fuzz/run.ts [--seed N=1] [--images N=2000] [--onnx N=500] [--jobs N=2] [--timeout MS=5000]
-       [--wall-timeout MS=max(24×timeout, 120000)] [--max-mb MB=1024] [--budget-ms-per-mp MS=2000] [--budget-fixed-ms MS=50]
+       [--wall-timeout MS=max(24×timeout, 120000)] [--max-mb MB=1024] [--budget-ms-per-mp MS=2000] [--budget-fixed-ms MS=100]
        [--budget-ms-per-mib MS=100] [--out DIR=fuzz/out]
        [--json FILE] [--crafted SHARE] [--strict] [--selftest] [--start I=0]
    or: tsx fuzz/run.ts --replay FILE [--timeout MS] [--max-mb MB]`;
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { seed: 1, images: 2000, onnx: 500, jobs: 2, timeout: 5000, wall: 0, maxMb: 1024, out: path.join(import.meta.dirname, 'out'),
-    strict: false, selftest: false, start: 0, budgetPerMp: 2000, budgetFixed: 50, budgetPerMb: 100 };
+    strict: false, selftest: false, start: 0, budgetPerMp: 2000, budgetFixed: 100, budgetPerMb: 100 };
   const num: Record<string, keyof Args> = { '--seed': 'seed', '--images': 'images', '--onnx': 'onnx', '--jobs': 'jobs', '--timeout': 'timeout', '--wall-timeout': 'wall',
     '--max-mb': 'maxMb', '--start': 'start', '--budget-ms-per-mp': 'budgetPerMp', '--budget-fixed-ms': 'budgetFixed',
     '--budget-ms-per-mib': 'budgetPerMb' };
