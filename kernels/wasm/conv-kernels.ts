@@ -2,6 +2,7 @@
 // gathered from the NHWC input (im2col, one block of rows at a time) by gemm-kernels.ts's block(). NHWC, float32,
 // in place in the tfjs heap; the geometry record (CONV_FIELDS) is written by gemm.ts before each call.
 
+import { emitInputRow, emitPixelOfRow } from './window.js';
 import { FunctionBuilder } from './emit.js';
 import { columns, offsetOrZero } from './gemm-kernels.js';
 import type { FunctionIndex, KernelFamily } from './module.js';
@@ -34,12 +35,9 @@ function conv(at: FunctionIndex): FunctionBuilder {
     f.get('rows').set('dst');
     f.forRange('r', () => f.i32(0), () => f.get('mc'), 1, () => {
       // pixel p = m + r → (n, oy, ox)
-      f.get('m').get('r').add().set('p');
-      f.get('p').get('OH').get('OW').mul().divS().set('n');
-      f.get('p').get('OH').get('OW').mul().remS().get('OW').divS().set('oy');
-      f.get('p').get('OW').remS().set('ox');
+      emitPixelOfRow(f);
       f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
-        f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        emitInputRow(f);
         f.get('ox').get('SW').mul().get('PL').sub().set('ix');
         // the whole window row inside the input, taps adjacent: one copy of KW pixels
         inside('iy', 'H'); inside('ix', 'W').and(); f.get('ix').get('span').add().get('W').ltS().and().get('DW').i32(1).eq().and().if();

@@ -17,6 +17,7 @@
 // The geometry records (DW_FIELDS, GROUPED_FIELDS: i32 each, the activation's two parameters as f32) are written by
 // depthwise.ts before each call; every thread reads them.
 
+import { emitInputRow, emitPixelOfRow } from './window.js';
 import { FunctionBuilder } from './emit.js';
 import { ACT_CODES, ACT_LOCALS, dispatchActivation, emitActivation, loadActivationParams, type ActivationKind } from './activations.js';
 
@@ -147,7 +148,7 @@ function depthwiseGeneric(): FunctionBuilder {
         f.get('op').get('c').add().get('wp').get('c').i32(15).and().add().f32Load().f32Store();
       });
       f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
-        f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        emitInputRow(f);
         f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
           f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
           inside(f, () => f.get('iy'), 'H'); inside(f, () => f.get('ix'), 'W'); f.and().if();
@@ -232,12 +233,9 @@ function grouped({ block: BLOCK, nr: NR, relu: RELU }: GemmLink): FunctionBuilde
       // im2col rows of the block's pixels, the group's channels only
       f.get('rows').set('dst');
       f.forRange('r', () => f.i32(0), () => f.get('mc'), 1, () => {
-        f.get('m').get('r').add().set('p');
-        f.get('p').get('OH').get('OW').mul().divS().set('n');
-        f.get('p').get('OH').get('OW').mul().remS().get('OW').divS().set('oy');
-        f.get('p').get('OW').remS().set('ox');
+        emitPixelOfRow(f);
         f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
-          f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+          emitInputRow(f);
           f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
             f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
             inside(f, () => f.get('iy'), 'H'); inside(f, () => f.get('ix'), 'W'); f.and().if();

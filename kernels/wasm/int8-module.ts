@@ -30,6 +30,7 @@
 // rows first (NHWC; outside the input: za, i.e. zero), or read the input as A when the window is 1×1. Depthwise
 // convolutions have a direct kernel (qdepthwise); DynamicQuantizeLinear's range and bytes too (minmax, quantize).
 
+import { emitInputRow, emitPixelOfRow } from './window.js';
 import { FunctionBuilder, wasmModule, type MemoryImport } from './emit.js';
 
 export const MR = 4;
@@ -180,12 +181,9 @@ function gather(f: FunctionBuilder, inside: (x: string, lim: string) => void): v
   const srcPixel = () => f.get('a').get('n').get('H').mul().get('iy').add().get('W').mul().get('ix').add().get('C').mul().add();
   f.get('rows').set('dst');
   f.forRange('r', () => f.i32(0), () => f.get('mc'), 1, () => {
-    f.get('m').get('r').add().set('p');
-    f.get('p').get('OH').get('OW').mul().divS().set('n');
-    f.get('p').get('OH').get('OW').mul().remS().get('OW').divS().set('oy');
-    f.get('p').get('OW').remS().set('ox');
+    emitPixelOfRow(f);
     f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
-      f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+      emitInputRow(f);
       f.get('ox').get('SW').mul().get('PL').sub().set('ix');
       // a window row inside the input with adjacent taps over whole pixels: one copy
       inside('iy', 'H'); inside('ix', 'W'); f.and().get('ix').get('span').add().get('W').ltS().and()
@@ -343,7 +341,7 @@ function qdepthwise(): FunctionBuilder {
     f.forRange('c', () => f.i32(0), () => f.get('N'), 8, () => {
       f.v128Zero().set('acc0').v128Zero().set('acc1');
       f.forRange('ky', () => f.i32(0), () => f.get('KH'), 1, () => {
-        f.get('oy').get('SH').mul().get('PT').sub().get('ky').get('DH').mul().add().set('iy');
+        emitInputRow(f);
         inside('iy', 'H'); f.if();
         f.forRange('kx', () => f.i32(0), () => f.get('KW'), 1, () => {
           f.get('ox').get('SW').mul().get('PL').sub().get('kx').get('DW').mul().add().set('ix');
